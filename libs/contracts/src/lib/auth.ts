@@ -1,0 +1,57 @@
+/** Roles a person can hold. Admins see the dashboard; users their home page. */
+export type Role = 'admin' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'user'];
+
+/** `POST /token` (OAuth2 password and refresh_token grants). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  /** Seconds until the access token expires. */
+  expires_in: number;
+  refresh_token: string;
+}
+
+/**
+ * `POST /session` and `POST /session/refresh` (the browser flow): the refresh token
+ * travels only in an httpOnly cookie, so the body carries the access token alone.
+ */
+export interface SessionResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  username: string;
+  role: Role;
+}
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+/** `GET /validate-token` */
+export interface ValidateTokenResponse {
+  valid: true;
+  username: string;
+  role: Role;
+}
+
+/** One successful sign-in, shown on the user's home page. */
+export interface SignInRecord {
+  at: string;
+  address: string;
+  user_agent: string | null;
+}
+
+/** `GET /me` */
+export interface MeResponse {
+  username: string;
+  role: Role;
+  created_at: string;
+  recent_sign_ins: SignInRecord[];
+}
+
+/** `POST /me/password` */
+export interface ChangePasswordRequest {
+  current_password: string;
+  new_password: string;
+}

@@ -1,0 +1,63 @@
+import type { ClientState, DecisionView, SecurityEvent } from './detection';
+
+/** Remaining seconds of a time buffer or login block, in the original's shape. */
+export interface RemainingEntry {
+  ip: string;
+  remaining: number;
+}
+
+/** One bucket of the traffic series. */
+export interface SeriesPoint {
+  /** Bucket start, ISO-8601. */
+  t: string;
+  requests: number;
+  client_errors: number;
+  unauthorized: number;
+  blocks: number;
+}
+
+export interface TopClient {
+  client: string;
+  requests: number;
+  state: ClientState;
+}
+
+/** What the scheduled healing job did on its last run. */
+export interface HealingRun {
+  at: string;
+  duration_ms: number;
+  lifted: number;
+  pruned_counters: number;
+  trimmed_audit: number;
+}
+
+/** `GET /dashboard-data` (admin only). The first six keys are the original's. */
+export interface DashboardDataResponse {
+  total_ips: number;
+  blocked_ips: string[];
+  suspicious_ips: string[];
+  /** Requests per client in the current window, top clients only (bounded). */
+  request_counts: Record<string, number>;
+  brute_force_ips: RemainingEntry[];
+  successful_block_ips: RemainingEntry[];
+
+  generated_at: string;
+  mode: 'enforce' | 'observe';
+  /** True when a shared store (Redis) is unreachable and this instance protects on its own. */
+  degraded: boolean;
+  requests_per_minute: number;
+  /** Series over the last 15 minutes. */
+  series: { bucket_seconds: number; points: SeriesPoint[] };
+  top_clients: TopClient[];
+  decisions: DecisionView[];
+  events: SecurityEvent[];
+  healing: HealingRun | null;
+}
+
+/** `GET /admin/stats` (the original's shape). */
+export interface AdminStatsResponse {
+  total_ips: number;
+  blocked_ips: number;
+  system_health: 'ok' | 'degraded';
+  active_threshold: number;
+}
