@@ -1,0 +1,174 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder
+ * reads `process.env`: the rest of the app receives an `AppConfig`.
+ */
+
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+\s*(ms|s|m|h|d)?$/, 'expected a duration such as 900, 15m, 7d')
+  .transform(parseDurationSeconds);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+    .optional(),
+  TLS_CERT_FILE: z.string().trim().min(1).optional(),
+  TLS_KEY_FILE: z.string().trim().min(1).optional(),
+  ALLOW_INSECURE_HTTP: bool.default(false),
+  TRUSTED_PROXIES: csv.default([]),
+  ADMIN_USERNAME: z.string().trim().min(1).max(64).optional(),
+  ADMIN_PASSWORD: z.string().min(1).optional(),
+  ACCESS_TOKEN_TTL: duration.default(15 * 60),
+  REFRESH_TOKEN_TTL: duration.default(7 * 24 * 3600),
+  CORS_ORIGINS: csv.default([]),
+  JWT_ISSUER: z.string().trim().min(1).default('bouncer'),
+  JWT_AUDIENCE: z.string().trim().min(1).default('bouncer-api'),
+  JWT_PRIVATE_KEY_FILE: z.string().trim().min(1).optional(),
+  JWT_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
+  STATIC_DIR: z.string().trim().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** argon2id memory in KiB; OWASP's minimum is 19 MiB. */
+  ARGON2_MEMORY_KIB: positiveInt.min(19 * 1024).default(19 * 1024),
+  ARGON2_TIME_COST: positiveInt.min(2).default(2),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  tls?: { certFile: string; keyFile: string };
+  allowInsecureHttp: boolean;
+  trustedProxies: string[];
+  adminUsername?: string;
+  adminPassword?: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  corsOrigins: string[];
+  jwtIssuer: string;
+  jwtAudience: string;
+  jwtPrivateKeyFile?: string;
+  jwtPublicKeyFile?: string;
+  staticDir?: string;
+  logLevel: string;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Everything else from the environment, for modules that validate their own settings. */
+  env: Record<string, string | undefined>;
+}
+
+/** A bad setting: start-up stops with one line that names the variable. */
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  // Empty strings mean "unset" (a common result of `FOO= npm start`).
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
+    throw new ConfigError('Invalid TLS_CERT_FILE/TLS_KEY_FILE: set both or neither');
+  }
+  if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD) && e.ADMIN_PASSWORD) {
+    throw new ConfigError('Invalid ADMIN_USERNAME: set it together with ADMIN_PASSWORD');
+  }
+  if (e.ACCESS_TOKEN_TTL < 30 || e.ACCESS_TOKEN_TTL > 24 * 3600) {
+    throw new ConfigError('Invalid ACCESS_TOKEN_TTL: must be between 30 s and 24 h');
+  }
+  if (e.REFRESH_TOKEN_TTL <= e.ACCESS_TOKEN_TTL) {
+    throw new ConfigError('Invalid REFRESH_TOKEN_TTL: must be longer than ACCESS_TOKEN_TTL');
+  }
+  const loopback = isLoopbackHost(e.HOST);
+  if (!loopback && !e.TLS_CERT_FILE && !e.ALLOW_INSECURE_HTTP) {
+    throw new ConfigError(
+      `Invalid HOST: plain HTTP on ${e.HOST} is refused; set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_INSECURE_HTTP=true behind a TLS-terminating proxy`,
+    );
+  }
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: abs(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: abs(e.TLS_CERT_FILE), keyFile: abs(e.TLS_KEY_FILE) } : undefined,
+    allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
+    trustedProxies: e.TRUSTED_PROXIES,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    corsOrigins: e.CORS_ORIGINS,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    jwtPrivateKeyFile: e.JWT_PRIVATE_KEY_FILE ? abs(e.JWT_PRIVATE_KEY_FILE) : undefined,
+    jwtPublicKeyFile: e.JWT_PUBLIC_KEY_FILE ? abs(e.JWT_PUBLIC_KEY_FILE) : undefined,
+    staticDir: e.STATIC_DIR ? abs(e.STATIC_DIR) : undefined,
+    logLevel: e.LOG_LEVEL,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 },
+    env: cleaned,
+  };
+}
+
+/** "900", "900s", "15m", "7d" -> seconds. */
+export function parseDurationSeconds(v: string): number {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 'ms':
+      return Math.ceil(n / 1000);
+    case 'm':
+      return n * 60;
+    case 'h':
+      return n * 3600;
+    case 'd':
+      return n * 86400;
+    default:
+      return n;
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** DI token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,121 @@
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * One schema for the embedded database (PGlite) and PostgreSQL. Change it here, then run
+ * `npm run db:generate` to write the next migration into apps/api/src/db/migrations.
+ */
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const users = pgTable('users', {
+  id: serial('id').primaryKey(),
+  /** Normalized: trimmed, NFKC, lower case. `Admin` and `admin` are one account. */
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['admin', 'user'] }).notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  /** Access tokens issued before this instant are rejected (password change, disable). */
+  tokensValidAfter: ts('tokens_valid_after').notNull().defaultNow(),
+  lastSignInAt: ts('last_sign_in_at'),
+});
+
+/** A refresh-token family: one sign-in and all its rotations (RFC 9700, 4.14.2). */
+export const refreshFamilies = pgTable(
+  'refresh_families',
+  {
+    id: uuid('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    /** sha256 of the only refresh token of this family that may still be used. */
+    currentTokenHash: text('current_token_hash').notNull(),
+    generation: integer('generation').notNull().default(0),
+    revokedAt: ts('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('refresh_families_user_idx').on(t.userId)],
+);
+
+/** Hashes of refresh tokens already rotated away; presenting one is reuse. */
+export const usedRefreshTokens = pgTable('used_refresh_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  familyId: uuid('family_id')
+    .notNull()
+    .references(() => refreshFamilies.id, { onDelete: 'cascade' }),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/** Access-token ids revoked before their expiry (logout). */
+export const revokedTokens = pgTable('revoked_tokens', {
+  jti: text('jti').primaryKey(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+export const signIns = pgTable(
+  'sign_ins',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull(),
+    address: text('address').notNull(),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sign_ins_user_at_idx').on(t.userId, t.at)],
+);
+
+/** Every security decision, lift and admin action. Trimmed after its retention. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull(),
+    type: text('type').notNull(),
+    client: text('client'),
+    actor: text('actor'),
+    detail: text('detail').notNull(),
+    data: jsonb('data'),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at)],
+);
+
+/** Standing decisions (blocked or suspicious), reloaded into memory on start. */
+export const decisions = pgTable(
+  'decisions',
+  {
+    client: text('client').notNull(),
+    state: text('state', { enum: ['blocked', 'suspicious'] }).notNull(),
+    rule: text('rule').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    decidedBy: text('decided_by').notNull(),
+    enforced: boolean('enforced').notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.client, t.state] })],
+);
+
+/** Past blocks per client, so a repeat offender is blocked for longer. */
+export const blockHistory = pgTable('block_history', {
+  client: text('client').primaryKey(),
+  lastBlockedAt: ts('last_blocked_at').notNull(),
+  lastDurationSeconds: integer('last_duration_seconds').notNull(),
+  count: integer('count').notNull().default(1),
+});
+
+/** Allowlist and denylist entries (CIDR). */
+export const listEntries = pgTable(
+  'list_entries',
+  {
+    kind: text('kind', { enum: ['allow', 'deny'] }).notNull(),
+    cidr: text('cidr').notNull(),
+    note: text('note').notNull().default(''),
+    createdAt: ts('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.cidr] })],
+);
