@@ -1,0 +1,38 @@
+import { HttpException } from '@nestjs/common';
+
+export interface ProblemOptions {
+  /** A URI reference for the problem type; defaults to `about:blank`. */
+  type?: string;
+  /** Seconds to wait; sent as `Retry-After` and `retry_after`. */
+  retryAfter?: number;
+  /** IETF draft RateLimit headers, sent as given (429 responses). */
+  rateLimit?: { policy: string; limit: number; remaining: number; resetSeconds: number; windowSeconds: number };
+  /** Extra response headers (e.g. `WWW-Authenticate`). */
+  headers?: Record<string, string>;
+  /** Field-level messages (400). */
+  errors?: { field: string; message: string }[];
+}
+
+/**
+ * An HTTP error with an RFC 9457 body. Every error Bouncer answers goes through
+ * ProblemFilter, which renders this one with its headers.
+ */
+export class ProblemException extends HttpException {
+  constructor(
+    status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly options: ProblemOptions = {},
+  ) {
+    super(detail, status);
+  }
+}
+
+/** "in 1 second", "in 42 seconds", "in 3 minutes 5 seconds": the wait in words. */
+export function describeWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.floor(s / 60);
+  const rest = s % 60;
+  return `${m} minute${m === 1 ? '' : 's'}${rest ? ` ${rest} second${rest === 1 ? '' : 's'}` : ''}`;
+}
