@@ -15,10 +15,10 @@ module.exports = {
       compiler: 'tsc',
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
-      assets: ["./src/assets"],
+      assets: ["./src/assets", { input: "./src/db/migrations", glob: "**/*", output: "migrations" }],
       optimization: false,
       outputHashing: 'none',
-      generatePackageJson: true,
+      generatePackageJson: false,
       sourceMap: true,
     })
   ],

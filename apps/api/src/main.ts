@@ -1,19 +1,27 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig } from './config/app-config';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(`🚀 Application is running on: http://localhost:${port}/${globalPrefix}`);
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`bouncer: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await createApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const scheme = config.tls ? 'https' : 'http';
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  process.stdout.write(`Bouncer listening on ${scheme}://${host}:${port}/ (dashboard at /, API docs at /docs)\n`);
 }
 
-bootstrap();
+main().catch((err) => {
+  process.stderr.write(`bouncer: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -9,6 +9,8 @@ export interface AuthUser {
   jti: string;
   /** Access token expiry, seconds since the epoch. */
   exp: number;
+  /** The session (refresh family) the token belongs to. */
+  sid: string;
   /** Token issue time, seconds since the epoch. */
   iat: number;
 }

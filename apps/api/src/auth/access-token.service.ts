@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Role } from '@bouncer/contracts';
+import { CLOCK, type Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JWT_ALGORITHM, SigningKeysService } from './signing-keys.service';
+
+/** The claims of a Bouncer access token. `sid` is the refresh family (session) it belongs to. */
+export interface AccessClaims {
+  sub: string;
+  role: Role;
+  jti: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+@Injectable()
+export class AccessTokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly keys: SigningKeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  get ttlSeconds(): number {
+    return this.config.accessTokenTtlSeconds;
+  }
+
+  sign(username: string, role: Role, sessionId: string): { token: string; jti: string; exp: number } {
+    const iat = Math.floor(this.clock.now() / 1000);
+    const exp = iat + this.config.accessTokenTtlSeconds;
+    const jti = randomUUID();
+    const token = this.jwt.sign(
+      { sub: username, role, jti, sid: sessionId, iat, exp, iss: this.config.jwtIssuer, aud: this.config.jwtAudience },
+      { privateKey: this.keys.privateKeyPem, algorithm: JWT_ALGORITHM, keyid: this.keys.kid },
+    );
+    return { token, jti, exp };
+  }
+}

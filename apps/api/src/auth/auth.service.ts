@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Role } from '@bouncer/contracts';
+import { AuditService } from '../audit/audit.service';
+import { CLOCK, type Clock } from '../common/clock';
+import { ProblemException } from '../common/problem.exception';
+import { LoginDefenseService, TokenMisuseService } from '../detection';
+import { UsersService } from '../users/users.service';
+import { AccessTokenService } from './access-token.service';
+import type { AuthUser } from './decorators/current-user.decorator';
+import { DeviceCookieService } from './device-cookie.service';
+import { PasswordService } from './password.service';
+import { RefreshTokenService } from './refresh-token.service';
+import { RevocationService } from './revocation.service';
+import { normalizeUsername } from './username';
+
+export interface IssuedSession {
+  username: string;
+  role: Role;
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+}
+
+export interface LoginAttempt {
+  username: string;
+  password: string;
+  client: string;
+  userAgent: string | null;
+  deviceCookie?: string;
+}
+
+/** Same words for an unknown user, a wrong password and a disabled account. */
+const BAD_CREDENTIALS = 'Incorrect username or password.';
+
+/** Sign-in, refresh, logout: the flows, with the detection checks around them. */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly revocation: RevocationService,
+    private readonly devices: DeviceCookieService,
+    private readonly defense: LoginDefenseService,
+    private readonly misuse: TokenMisuseService,
+    private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async login(attempt: LoginAttempt): Promise<IssuedSession> {
+    const username = normalizeUsername(attempt.username);
+    const user = await this.users.findByUsername(username);
+    const trustedDevice =
+      this.devices.vouchesFor(attempt.deviceCookie, username) ||
+      (user ? await this.users.hasSignedInFrom(user.id, attempt.client) : false);
+    // Every refusal happens here, before any password hashing.
+    await this.defense.check(attempt.client, username, { trustedDevice });
+
+    // verify() runs against a dummy hash for unknown users: same time, same answer.
+    const passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password);
+    if (!user || !passwordOk || user.disabled) {
+      await this.defense.recordFailure(attempt.client, username);
+      await this.audit.record({ type: 'login.failed', client: attempt.client, actor: username, detail: `failed sign-in as ${username}` });
+      throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, { headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' } });
+    }
+    await this.defense.recordSuccess(attempt.client, username);
+
+    if (this.passwords.needsRehash(user.passwordHash)) {
+      await this.users.updateHash(user.id, await this.passwords.hash(attempt.password));
+    }
+    await this.users.recordSignIn(user.id, attempt.client, attempt.userAgent);
+    const { familyId, token: refreshToken } = await this.refreshTokens.issue(user.id);
+    const access = this.accessTokens.sign(user.username, user.role, familyId);
+    return { username: user.username, role: user.role, accessToken: access.token, expiresIn: this.accessTokens.ttlSeconds, refreshToken };
+  }
+
+  async refresh(refreshToken: string, client: string): Promise<IssuedSession> {
+    const result = await this.refreshTokens.rotate(refreshToken);
+    if (result.kind === 'invalid') throw invalidRefresh('The refresh token is invalid or expired.');
+    if (result.kind === 'reused') {
+      await this.endSession(result.familyId, 'refresh token reuse');
+      const user = await this.users.findById(result.userId);
+      await this.misuse.refreshReuse(client, user?.username ?? '?');
+      await this.audit.record({
+        type: 'token.refresh-reuse',
+        client,
+        actor: user?.username ?? null,
+        detail: `a rotated refresh token was presented again; session of ${user?.username ?? 'unknown user'} revoked`,
+      });
+      throw invalidRefresh('The refresh token was already used; the session has been revoked.');
+    }
+    const user = await this.users.findById(result.userId);
+    if (!user || user.disabled) {
+      await this.endSession(result.familyId, 'user unavailable');
+      throw invalidRefresh('The refresh token is invalid or expired.');
+    }
+    if (this.misuse.observeRefreshFamily(result.familyId, client, user.username) === 'revoke') {
+      await this.endSession(result.familyId, 'session used from too many clients');
+      throw invalidRefresh('The session was used from too many places and has been revoked.');
+    }
+    const access = this.accessTokens.sign(user.username, user.role, result.familyId);
+    return { username: user.username, role: user.role, accessToken: access.token, expiresIn: this.accessTokens.ttlSeconds, refreshToken: result.token };
+  }
+
+  /** Ends this access token now and the session it belongs to. */
+  async logout(user: AuthUser, client: string): Promise<void> {
+    await this.revocation.revokeToken(user.jti, user.exp * 1000);
+    await this.endSession(user.sid, 'logout');
+    await this.audit.record({ type: 'auth.logout', client, actor: user.username, detail: `${user.username} signed out` });
+  }
+
+  /** Ends every session of the caller, this one included. */
+  async logoutEverywhere(user: AuthUser, client: string): Promise<void> {
+    const row = await this.users.findByUsername(user.username);
+    if (row) await this.users.revokeSessions(row.id, 'signed out everywhere');
+    await this.revocation.revokeToken(user.jti, user.exp * 1000);
+    await this.endSession(user.sid, 'signed out everywhere');
+    await this.audit.record({ type: 'auth.logout-everywhere', client, actor: user.username, detail: `${user.username} signed out everywhere` });
+  }
+
+  async endSession(familyId: string, reason: string): Promise<void> {
+    const exp = await this.refreshTokens.revokeFamily(familyId, reason);
+    const accessHorizon = this.clock.now() + this.accessTokens.ttlSeconds * 1000;
+    this.revocation.markSessionRevoked(familyId, Math.max(exp ?? 0, accessHorizon));
+  }
+
+  deviceCookieFor(username: string): string {
+    return this.devices.issue(username);
+  }
+}
+
+function invalidRefresh(detail: string): ProblemException {
+  return new ProblemException(401, 'Unauthorized', detail, { type: 'urn:bouncer:problem:invalid-grant' });
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProblemDetails } from '@bouncer/contracts';
+import { ProblemException } from './problem.exception';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Turns anything thrown into an RFC 9457 problem+json response. */
+export function toProblem(err: unknown, instance?: string): { problem: ProblemDetails; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (err instanceof ProblemException) {
+    const o = err.options;
+    const problem: ProblemDetails = { type: o.type ?? 'about:blank', title: err.title, status: err.getStatus(), detail: err.detail, instance };
+    if (o.retryAfter !== undefined) {
+      const s = Math.max(1, Math.ceil(o.retryAfter));
+      problem.retry_after = s;
+      headers['Retry-After'] = String(s);
+    }
+    if (o.rateLimit) {
+      const r = o.rateLimit;
+      headers['RateLimit-Policy'] = `"${r.policy}";q=${r.limit};w=${r.windowSeconds}`;
+      headers['RateLimit'] = `"${r.policy}";r=${r.remaining};t=${Math.max(0, Math.ceil(r.resetSeconds))}`;
+    }
+    if (o.errors) problem.errors = o.errors;
+    Object.assign(headers, o.headers);
+    return { problem, headers };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const body = err.getResponse() as { message?: string | string[] } | string;
+    const messages = typeof body === 'string' ? [body] : Array.isArray(body.message) ? body.message : [body.message ?? err.message];
+    const problem: ProblemDetails = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail: messages.join('; '), instance };
+    if (status === 400 && Array.isArray((body as { message?: unknown }).message)) {
+      // class-validator messages start with the property name.
+      problem.errors = messages.map((m) => ({ field: m.split(' ')[0], message: m }));
+      problem.detail = 'The request body is invalid.';
+    }
+    return { problem, headers };
+  }
+  // Errors raised by Fastify itself (body parsing, size, media type) carry a 4xx statusCode.
+  const fe = err as { statusCode?: number; code?: string; message?: string };
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const status = fe.statusCode;
+    const detail =
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'The request body is too large.'
+        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'Unsupported content type; send application/json or application/x-www-form-urlencoded.'
+          : status === 400
+            ? `The request could not be parsed${fe.message ? `: ${fe.message}` : ''}.`
+            : (fe.message ?? 'Request error.');
+    return { problem: { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, instance }, headers };
+  }
+  return { problem: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', instance }, headers };
+}
+
+/**
+ * Global Nest filter: every error response is problem+json. One exception: a browser
+ * navigating to a client-side route of the dashboard (`/dashboard`, `/home`) gets the app.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+  private indexHtml: Buffer | null = null;
+
+  constructor(private readonly indexFile: string | null = null) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
+    if (exception instanceof NotFoundException && this.isAppNavigation(req)) {
+      this.indexHtml ??= readFileSync(this.indexFile as string);
+      reply.status(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(this.indexHtml);
+      return;
+    }
+    const { problem, headers } = toProblem(exception, req?.url?.split('?')[0]);
+    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
+  }
+
+  private isAppNavigation(req: FastifyRequest): boolean {
+    if (!this.indexFile || req.method !== 'GET') return false;
+    const path = req.url.split('?')[0];
+    const accept = req.headers.accept ?? '';
+    return accept.includes('text/html') && !path.includes('.') && !path.startsWith('/admin/') && !path.startsWith('/docs');
+  }
+}

@@ -1,0 +1,43 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
+import { DATABASE, type DatabaseHandle } from '../db/database';
+import { Public } from '../auth/decorators/public.decorator';
+import { DetectionService } from '../detection';
+import { HealingService } from '../healing';
+
+@ApiTags('health')
+@Public()
+@SkipThrottle()
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    private readonly detection: DetectionService,
+    private readonly healing: HealingService,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get()
+  live() {
+    return { status: 'ok', healing: this.healing.lastRun() };
+  }
+
+  /** Readiness: the database answers; a degraded shared store is reported, not fatal. */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    let database: 'ok' | 'unreachable' = 'ok';
+    try {
+      await Promise.race([
+        this.database.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+    } catch {
+      database = 'unreachable';
+    }
+    const degraded = this.detection.isDegraded();
+    if (database !== 'ok') reply.status(503).header('Retry-After', '5');
+    return { status: database === 'ok' ? (degraded ? 'degraded' : 'ok') : 'unavailable', database: `${this.database.kind}:${database}`, degraded };
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { UserSummary } from '@bouncer/contracts';
+import { CurrentUser, type AuthUser } from '../auth/decorators/current-user.decorator';
+import { Roles } from '../auth/decorators/roles.decorator';
+import { ProblemException } from '../common/problem.exception';
+import { CreateUserDto, UpdateUserDto } from './users.dto';
+import { UsersService } from './users.service';
+
+/** Admin user management. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  list(): Promise<UserSummary[]> {
+    return this.users.list();
+  }
+
+  @Post()
+  create(@Body() body: CreateUserDto, @CurrentUser() admin: AuthUser): Promise<UserSummary> {
+    return this.users.create(body.username, body.password, body.role, admin.username);
+  }
+
+  @Patch(':username')
+  update(@Param('username') username: string, @Body() body: UpdateUserDto, @CurrentUser() admin: AuthUser): Promise<UserSummary> {
+    if (body.role === undefined && body.disabled === undefined) {
+      throw new ProblemException(400, 'Bad Request', 'Nothing to change: give role or disabled.', {
+        errors: [{ field: 'role', message: 'role or disabled is required' }],
+      });
+    }
+    return this.users.update(username, body, admin.username);
+  }
+
+  @Delete(':username')
+  @HttpCode(204)
+  remove(@Param('username') username: string, @CurrentUser() admin: AuthUser): Promise<void> {
+    return this.users.remove(username, admin.username);
+  }
+}
