@@ -33,7 +33,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     loggerInstance: logger,
     disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: (req) => {
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },

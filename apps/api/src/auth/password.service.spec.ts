@@ -8,7 +8,7 @@ describe('PasswordService', () => {
 
   it('hashes with argon2id at 19 MiB, t=2, p=1', async () => {
     const hash = await service.hash('a perfectly fine passphrase');
-    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
     expect(await service.verify(hash, 'a perfectly fine passphrase')).toBe(true);
     expect(await service.verify(hash, 'a perfectly fine passphrasE')).toBe(false);
     expect(await service.verify(null, 'anything at all')).toBe(false);
@@ -24,7 +24,7 @@ describe('PasswordService', () => {
     ['short1!', /at least 12/],
     ['x'.repeat(257), /at most 256/],
     ['password1234', /most common/],
-    ['Iloveyou1234'.toLowerCase(), /most common|distinct/],
+    ['Qwerty123456', /most common/],
     ['aaaaaaaaaaaa', /common|distinct/],
     ['alice-secret-2026', /username/],
   ])('refuses %s', (pw, why) => {

@@ -17,7 +17,7 @@ const commonPasswords = new Set(
  */
 @Injectable()
 export class PasswordService {
-  private readonly options: argon2.Options & { raw?: false };
+  private readonly options: argon2.HashOptions & { raw?: false };
   /** Verified against when the user does not exist, so both paths take the same time. */
   private dummyHash: Promise<string>;
 
@@ -32,7 +32,7 @@ export class PasswordService {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.options);
+    return argon2.hash(password, { ...this.options, raw: false });
   }
 
   async verify(hash: string | null, password: string): Promise<boolean> {

@@ -22,7 +22,7 @@ export class ProblemException extends HttpException {
     status: number,
     readonly title: string,
     readonly detail: string,
-    readonly options: ProblemOptions = {},
+    readonly extras: ProblemOptions = {},
   ) {
     super(detail, status);
   }

@@ -22,7 +22,7 @@ const TITLES: Record<number, string> = {
 export function toProblem(err: unknown, instance?: string): { problem: ProblemDetails; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   if (err instanceof ProblemException) {
-    const o = err.options;
+    const o = err.extras;
     const problem: ProblemDetails = { type: o.type ?? 'about:blank', title: err.title, status: err.getStatus(), detail: err.detail, instance };
     if (o.retryAfter !== undefined) {
       const s = Math.max(1, Math.ceil(o.retryAfter));
