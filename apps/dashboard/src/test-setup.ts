@@ -1,6 +1,7 @@
+import 'jest-canvas-mock';
 import { setupZonelessTestEnv } from 'jest-preset-angular/setup-env/zoneless';
 
 setupZonelessTestEnv({
   errorOnUnknownElements: true,
-  errorOnUnknownProperties: true
+  errorOnUnknownProperties: true,
 });
