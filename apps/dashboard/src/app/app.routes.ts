@@ -1,5 +1,4 @@
 import { Route } from '@angular/router';
-import { provideCharts, withDefaultRegisterables } from 'ng2-charts';
 import { anonymousGuard, landingRedirect, roleGuard } from './core/role-guards';
 
 export const appRoutes: Route[] = [
@@ -19,9 +18,7 @@ export const appRoutes: Route[] = [
     path: 'dashboard',
     title: 'Dashboard · Bouncer',
     canActivate: [roleGuard('admin')],
-    // Chart.js is registered here so it ships in the dashboard's lazy chunk only.
-    providers: [provideCharts(withDefaultRegisterables())],
-    loadComponent: () => import('./dashboard/dashboard').then((m) => m.Dashboard),
+    loadChildren: () => import('./dashboard/dashboard.routes').then((m) => m.dashboardRoutes),
   },
   { path: '', pathMatch: 'full', redirectTo: landingRedirect },
   { path: '**', redirectTo: '' },
