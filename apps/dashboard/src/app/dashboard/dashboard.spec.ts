@@ -1,0 +1,195 @@
+import { TestBed } from '@angular/core/testing';
+import { HttpErrorResponse } from '@angular/common/http';
+import type { DashboardDataResponse, DecisionView, UserSummary } from '@bouncer/contracts';
+import { provideCharts, withDefaultRegisterables } from 'ng2-charts';
+import { Observable, Subject, of, throwError } from 'rxjs';
+import { BouncerApi } from '../core/bouncer-api';
+import { Dashboard } from './dashboard';
+import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
+
+function decision(over: Partial<DecisionView>): DecisionView {
+  return {
+    client: '127.0.0.77',
+    state: 'blocked',
+    reason: '6 failed logins in 60 s',
+    rule: 'failed-logins',
+    created_at: '2026-01-01T00:00:00Z',
+    expires_at: '2026-01-01T00:02:00Z',
+    remaining_seconds: 120,
+    decided_by: 'rule:failed-logins',
+    enforced: true,
+    ...over,
+  };
+}
+
+function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse {
+  return {
+    total_ips: 12,
+    blocked_ips: ['127.0.0.77'],
+    suspicious_ips: ['127.0.0.5', '127.0.0.6'],
+    request_counts: {},
+    brute_force_ips: [{ ip: '127.0.0.77', remaining: 90 }],
+    successful_block_ips: [],
+    generated_at: '2026-01-01T00:00:00Z',
+    mode: 'enforce',
+    degraded: false,
+    requests_per_minute: 345,
+    series: {
+      bucket_seconds: 10,
+      points: [
+        { t: '2026-01-01T00:00:00Z', requests: 5, client_errors: 1, unauthorized: 0, blocks: 0 },
+        { t: '2026-01-01T00:00:10Z', requests: 8, client_errors: 3, unauthorized: 2, blocks: 1 },
+      ],
+    },
+    top_clients: [{ client: '127.0.0.77', requests: 40, state: 'blocked' }],
+    decisions: [decision({}), decision({ client: '127.0.0.5', state: 'suspicious', remaining_seconds: 30 })],
+    events: [{ at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' }],
+    healing: { at: '2026-01-01T00:00:00Z', duration_ms: 4, lifted: 1, pruned_counters: 2, trimmed_audit: 0 },
+    ...over,
+  };
+}
+
+class FakeApi {
+  responses: (() => Observable<DashboardDataResponse>)[] = [];
+  calls = 0;
+  unblock = jest.fn(() => of(undefined));
+  block = jest.fn(() => of({}));
+  clearSuspicion = jest.fn(() => of(undefined));
+  addListEntry = jest.fn(() => of({}));
+  listUsers = jest.fn((): Observable<UserSummary[]> => of([]));
+  dashboardData(): Observable<DashboardDataResponse> {
+    this.calls++;
+    const next = this.responses.shift();
+    return next ? next() : of(data());
+  }
+}
+
+describe('Dashboard', () => {
+  let api: FakeApi;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    api = new FakeApi();
+    TestBed.configureTestingModule({
+      imports: [Dashboard],
+      providers: [
+        { provide: BouncerApi, useValue: api },
+        { provide: DASHBOARD_POLL_INTERVAL_MS, useValue: 1000 },
+        provideCharts(withDefaultRegisterables()),
+      ],
+    });
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  function create() {
+    const fixture = TestBed.createComponent(Dashboard);
+    const el = fixture.nativeElement as HTMLElement;
+    const text = (id: string) => el.querySelector(`[data-testid="${id}"]`)?.textContent?.trim();
+    return { fixture, el, text };
+  }
+
+  it('renders the counters, charts and tables from the data', () => {
+    const { fixture, el, text } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    expect(text('count-total')).toBe('12');
+    expect(text('count-blocked')).toBe('1');
+    expect(text('count-suspicious')).toBe('2');
+    expect(text('count-rpm')).toBe('345');
+    expect(el.querySelectorAll('canvas').length).toBe(2);
+    expect(el.querySelector('[data-testid="blocked-table"]')?.textContent).toContain('6 failed logins in 60 s');
+    expect(el.querySelector('[data-testid="suspicious-table"]')?.textContent).toContain('127.0.0.5');
+    expect(text('attack-banner')).toContain('Brute-force attack detected');
+    expect(text('attack-banner')).toContain('127.0.0.77');
+    expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
+    expect(el.querySelector('[data-testid="degraded-badge"]')).toBeNull();
+    expect(text('healing')).toContain('Decisions lifted');
+  });
+
+  it('shows degraded and observe-mode badges', () => {
+    api.responses.push(() => of(data({ degraded: true, mode: 'observe' })));
+    const { fixture, el } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="degraded-badge"]')).not.toBeNull();
+    expect(el.querySelector('[data-testid="observe-badge"]')).not.toBeNull();
+  });
+
+  it('polls on the configured interval, keeps the last data and shows a stale badge when a poll fails', () => {
+    api.responses.push(
+      () => of(data()),
+      () => throwError(() => new HttpErrorResponse({ status: 0, statusText: 'Unknown Error' })),
+    );
+    const { fixture, el, text } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    expect(api.calls).toBe(1);
+    expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
+
+    jest.advanceTimersByTime(1000);
+    fixture.detectChanges();
+    expect(api.calls).toBe(2);
+    expect(el.querySelector('[data-testid="stale-badge"]')).not.toBeNull();
+    expect(text('count-total')).toBe('12');
+
+    api.responses.push(() => of(data({ total_ips: 13 })));
+    jest.advanceTimersByTime(1000);
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
+    expect(text('count-total')).toBe('13');
+  });
+
+  it('counts the time remaining down every second between polls', () => {
+    TestBed.overrideProvider(DASHBOARD_POLL_INTERVAL_MS, { useValue: 60_000 });
+    const { fixture, el } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    const remaining = () => el.querySelector('[data-testid="blocked-table"] [data-testid="remaining"]')?.textContent?.trim();
+    expect(remaining()).toBe('2 m 00 s');
+    jest.advanceTimersByTime(3000);
+    fixture.detectChanges();
+    expect(remaining()).toBe('1 m 57 s');
+    expect(api.calls).toBe(1);
+  });
+
+  it('pauses polling while the document is hidden', () => {
+    const { fixture } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    const hidden = jest.spyOn(document, 'hidden', 'get').mockReturnValue(true);
+    document.dispatchEvent(new Event('visibilitychange'));
+    jest.advanceTimersByTime(5000);
+    expect(api.calls).toBe(1);
+    hidden.mockReturnValue(false);
+    document.dispatchEvent(new Event('visibilitychange'));
+    jest.advanceTimersByTime(0);
+    expect(api.calls).toBe(2);
+    hidden.mockRestore();
+  });
+
+  it('unblocks a client from the table and removes the row at once', () => {
+    const pending = new Subject<DashboardDataResponse>();
+    const { fixture, el } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    api.responses.push(() => pending);
+    el.querySelector<HTMLButtonElement>('button[aria-label="Unblock 127.0.0.77"]')!.click();
+    fixture.detectChanges();
+    expect(api.unblock).toHaveBeenCalledWith('127.0.0.77');
+    expect(el.querySelector('[data-testid="blocked-table"]')).toBeNull();
+    expect(el.querySelector('[data-testid="action-status"]')?.textContent).toContain('Unblocked 127.0.0.77');
+  });
+
+  it('allowlists and blocks for the chosen time', () => {
+    const { fixture, el } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    el.querySelector<HTMLButtonElement>('button[aria-label="Allowlist 127.0.0.5"]')!.click();
+    expect(api.addListEntry).toHaveBeenCalledWith(expect.objectContaining({ kind: 'allow', cidr: '127.0.0.5/32' }));
+    const select = el.querySelector<HTMLSelectElement>('#suspicious-dur-0')!;
+    select.value = '86400';
+    el.querySelector<HTMLButtonElement>('button[aria-label="Block 127.0.0.5 for the chosen time"]')!.click();
+    expect(api.block).toHaveBeenCalledWith(expect.objectContaining({ client: '127.0.0.5', duration_seconds: 86400 }));
+  });
+});

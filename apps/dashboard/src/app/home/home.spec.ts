@@ -1,0 +1,79 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { ApiPaths, type MeResponse } from '@bouncer/contracts';
+import { Home } from './home';
+
+const me: MeResponse = {
+  username: 'bo',
+  role: 'user',
+  created_at: '2026-01-01T00:00:00Z',
+  recent_sign_ins: [
+    { at: '2026-01-02T10:00:00Z', address: '198.51.100.7', user_agent: 'Mozilla/5.0 <script>alert(1)</script>' },
+    { at: '2026-01-01T09:00:00Z', address: '127.0.0.1', user_agent: null },
+  ],
+};
+
+describe('Home', () => {
+  let fixture: ComponentFixture<Home>;
+  let http: HttpTestingController;
+  let el: HTMLElement;
+
+  beforeEach(() => {
+    TestBed.configureTestingModule({
+      imports: [Home],
+      providers: [provideHttpClient(), provideHttpClientTesting(), provideRouter([{ path: '**', children: [] }])],
+    });
+    http = TestBed.inject(HttpTestingController);
+    fixture = TestBed.createComponent(Home);
+    el = fixture.nativeElement;
+    fixture.detectChanges();
+    http.expectOne(ApiPaths.me).flush(me);
+    fixture.detectChanges();
+  });
+
+  afterEach(() => http.verify());
+
+  it('draws the mascot and lists recent sign-ins as text', () => {
+    expect(el.querySelector('bn-mascot svg[role="img"]')).not.toBeNull();
+    const rows = el.querySelectorAll('[data-testid="sign-ins"] tbody tr');
+    expect(rows.length).toBe(2);
+    expect(rows[0].textContent).toContain('198.51.100.7');
+    expect(rows[0].textContent).toContain('<script>alert(1)</script>');
+    expect(el.querySelector('[data-testid="sign-ins"] script')).toBeNull();
+    expect(rows[1].textContent).toContain('Unknown device');
+  });
+
+  it('shows 400 field errors from problem+json beside the fields', () => {
+    const set = (id: string, v: string) => {
+      const i = el.querySelector<HTMLInputElement>(id)!;
+      i.value = v;
+      i.dispatchEvent(new Event('input'));
+    };
+    set('#pw-current', 'old-password');
+    set('#pw-new', 'short');
+    el.querySelectorAll('form')[0].dispatchEvent(new Event('submit'));
+    const req = http.expectOne(ApiPaths.mePassword);
+    expect(req.request.body).toEqual({ current_password: 'old-password', new_password: 'short' });
+    req.flush(
+      {
+        type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The new password is not acceptable.',
+        errors: [{ field: 'new_password', message: 'Use at least 12 characters.' }],
+      },
+      { status: 400, statusText: 'Bad Request' },
+    );
+    fixture.detectChanges();
+    expect(el.querySelector('#pw-new-error')?.textContent).toContain('Use at least 12 characters.');
+    expect(el.querySelector('#pw-new')?.getAttribute('aria-invalid')).toBe('true');
+    expect(el.textContent).toContain('The new password is not acceptable.');
+  });
+
+  it('signs out everywhere and returns to the login page', () => {
+    const nav = jest.spyOn(TestBed.inject(Router), 'navigateByUrl').mockResolvedValue(true);
+    const button = Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Sign out everywhere'))!;
+    button.click();
+    http.expectOne({ method: 'POST', url: ApiPaths.logoutEverywhere }).flush(null);
+    expect(nav).toHaveBeenCalledWith('/login');
+  });
+});

@@ -1,0 +1,122 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { ApiPaths } from '@bouncer/contracts';
+import { AuthStore } from '../core/auth-store';
+import { NoticeStore } from '../core/notice-store';
+import { Login } from './login';
+
+describe('Login', () => {
+  let fixture: ComponentFixture<Login>;
+  let http: HttpTestingController;
+  let el: HTMLElement;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    TestBed.configureTestingModule({
+      imports: [Login],
+      providers: [provideHttpClient(), provideHttpClientTesting(), provideRouter([{ path: '**', children: [] }])],
+    });
+    http = TestBed.inject(HttpTestingController);
+    fixture = TestBed.createComponent(Login);
+    el = fixture.nativeElement;
+    fixture.detectChanges();
+  });
+
+  afterEach(() => {
+    TestBed.inject(NoticeStore).dismiss();
+    TestBed.inject(AuthStore).clear();
+    http.verify();
+    jest.useRealTimers();
+  });
+
+  function fill(username: string, password: string): void {
+    const u = el.querySelector<HTMLInputElement>('#login-username')!;
+    const p = el.querySelector<HTMLInputElement>('#login-password')!;
+    u.value = username;
+    u.dispatchEvent(new Event('input'));
+    p.value = password;
+    p.dispatchEvent(new Event('input'));
+  }
+
+  const submit = () => {
+    el.querySelector('form')!.dispatchEvent(new Event('submit'));
+    fixture.detectChanges();
+  };
+  const button = () => el.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+
+  it('labels its inputs', () => {
+    expect(el.querySelector('label[for="login-username"]')?.textContent).toContain('Username');
+    expect(el.querySelector('label[for="login-password"]')?.textContent).toContain('Password');
+  });
+
+  it('shows field errors inline instead of sending an empty form', () => {
+    submit();
+    expect(el.textContent).toContain('Enter your username.');
+    expect(el.querySelector('#login-username')?.getAttribute('aria-invalid')).toBe('true');
+    http.expectNone(ApiPaths.session);
+  });
+
+  it('shows a wrong password inline', () => {
+    fill('ada', 'nope');
+    submit();
+    http.expectOne(ApiPaths.session).flush(
+      { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Wrong username or password.' },
+      { status: 401, statusText: 'Unauthorized' },
+    );
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="login-error"]')?.textContent).toContain('Wrong username or password.');
+  });
+
+  it('counts down during a time buffer (429) and disables the button until it ends', () => {
+    fill('ada', 'nope');
+    submit();
+    http.expectOne(ApiPaths.session).flush(
+      { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Too many failed logins. Time buffer active.', retry_after: 5 },
+      { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '5' } },
+    );
+    fixture.detectChanges();
+    const countdown = () => el.querySelector('[data-testid="countdown"]')?.textContent?.trim();
+    expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Time buffer active');
+    expect(countdown()).toBe('5');
+    expect(button().disabled).toBe(true);
+
+    jest.advanceTimersByTime(1000);
+    fixture.detectChanges();
+    expect(countdown()).toBe('4');
+
+    jest.advanceTimersByTime(3000);
+    fixture.detectChanges();
+    expect(countdown()).toBe('1');
+
+    jest.advanceTimersByTime(1000);
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="countdown"]')).toBeNull();
+    expect(button().disabled).toBe(false);
+  });
+
+  it('shows the detail of a 403 (blocked client) and waits', () => {
+    fill('ada', 'pw');
+    submit();
+    http.expectOne(ApiPaths.session).flush(
+      { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Your address is blocked.', retry_after: 120 },
+      { status: 403, statusText: 'Forbidden' },
+    );
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Your address is blocked.');
+    expect(el.querySelector('[data-testid="countdown"]')?.textContent?.trim()).toBe('120');
+    expect(button().disabled).toBe(true);
+  });
+
+  it.each([
+    ['admin', '/dashboard'],
+    ['user', '/home'],
+  ] as const)('sends a signed-in %s to %s', (role, url) => {
+    const nav = jest.spyOn(TestBed.inject(Router), 'navigateByUrl').mockResolvedValue(true);
+    fill('ada', 'pw');
+    submit();
+    http.expectOne(ApiPaths.session).flush({ access_token: 't', token_type: 'bearer', expires_in: 900, username: 'ada', role });
+    expect(nav).toHaveBeenCalledWith(url);
+  });
+});
