@@ -3,12 +3,19 @@ import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock, systemClock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
+import { openRedis, REDIS, type RedisHandle } from './redis';
 
-/** What every module may inject: the configuration, the clock, the database, the audit log. */
+/**
+ * What every module may inject: the configuration, the clock, the database, the audit log,
+ * and the shared Redis (null when REDIS_URL is unset).
+ */
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
-  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(REDIS) private readonly redis: RedisHandle | null,
+  ) {}
 
   static forRoot(config: AppConfig, clock: Clock = systemClock): DynamicModule {
     return {
@@ -17,13 +24,15 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: clock },
         { provide: DATABASE, useFactory: () => openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }) },
+        { provide: REDIS, useFactory: () => openRedis(config.env, config.redisUrl) },
         AuditService,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, AuditService],
+      exports: [APP_CONFIG, CLOCK, DATABASE, REDIS, AuditService],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.redis?.close();
     await this.database.close();
   }
 }

@@ -1,0 +1,78 @@
+import { Logger } from '@nestjs/common';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * The shared Redis, when REDIS_URL is set. Commands fail fast while it is down (no offline
+ * queue, one retry), so callers can fall back to local state instead of hanging; ioredis keeps
+ * reconnecting in the background and `onChange` reports up/down transitions.
+ *
+ * REDIS_URL=redis://host:6379/0         a single server
+ * REDIS_SENTINELS=h1:26379,h2:26379     with REDIS_SENTINEL_NAME=mymaster: Sentinel
+ * REDIS_CLUSTER_NODES=h1:7000,h2:7000   Redis Cluster
+ */
+export interface RedisHandle {
+  /** Commands. */
+  client: Redis | Cluster;
+  /** A second connection for pub/sub (a subscribed connection cannot send commands). */
+  subscriber: Redis | Cluster;
+  isUp(): boolean;
+  onChange(listener: (up: boolean) => void): void;
+  close(): Promise<void>;
+}
+
+export const REDIS = Symbol('REDIS');
+
+const commandOptions: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  connectTimeout: 2_000,
+  commandTimeout: 1_000,
+  retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+};
+
+function parseNodes(csv: string): { host: string; port: number }[] {
+  return csv.split(',').map((hp) => {
+    const [host, port] = hp.trim().split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+export function openRedis(env: Record<string, string | undefined>, url: string | undefined): RedisHandle | null {
+  if (!url && !env['REDIS_SENTINELS'] && !env['REDIS_CLUSTER_NODES']) return null;
+  const logger = new Logger('Redis');
+  const make = (opts: RedisOptions): Redis | Cluster => {
+    if (env['REDIS_CLUSTER_NODES']) return new Cluster(parseNodes(env['REDIS_CLUSTER_NODES']), { redisOptions: opts, enableOfflineQueue: false });
+    if (env['REDIS_SENTINELS']) {
+      return new Redis({ ...opts, sentinels: parseNodes(env['REDIS_SENTINELS']), name: env['REDIS_SENTINEL_NAME'] ?? 'mymaster' });
+    }
+    return new Redis(url as string, opts);
+  };
+  const client = make(commandOptions);
+  // The subscriber may queue its SUBSCRIBE until connected; it has nothing else to send.
+  const subscriber = make({ ...commandOptions, enableOfflineQueue: true, commandTimeout: undefined });
+  let up = false;
+  const listeners: ((up: boolean) => void)[] = [];
+  const set = (next: boolean) => {
+    if (next === up) return;
+    up = next;
+    if (next) logger.log('connected');
+    else logger.warn('unreachable: protecting from local state until it returns');
+    for (const l of listeners) l(next);
+  };
+  client.on('ready', () => set(true));
+  client.on('end', () => set(false));
+  client.on('close', () => set(false));
+  // Connection errors are expected while Redis is down; the state change above is reported.
+  client.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  return {
+    client,
+    subscriber,
+    isUp: () => up,
+    onChange: (l) => listeners.push(l),
+    close: async () => {
+      client.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
