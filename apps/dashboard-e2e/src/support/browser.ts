@@ -65,7 +65,8 @@ export function paintedPixels(page: Page): Promise<number[]> {
 }
 
 export async function signIn(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/login`);
+  // Each full page load tries a silent cookie refresh; avoid needless ones.
+  if (!page.url().startsWith(`${baseUrl}/login`)) await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
