@@ -4,8 +4,8 @@ import { AuthModule } from './auth/auth.module';
 import type { Clock } from './common/clock';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
-import { DetectionModule, detectionOptionsFromEnv } from './detection';
-import { HealingModule } from './healing';
+import { DetectionModule, detectionOptionsFromEnv } from './anomaly';
+import { HealingModule } from './self-healing';
 import { HealthController } from './health/health.controller';
 
 @Module({})

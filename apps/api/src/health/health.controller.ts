@@ -4,8 +4,8 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { Public } from '../auth/decorators/public.decorator';
-import { DetectionService } from '../detection';
-import { HealingService } from '../healing';
+import { DetectionService } from '../anomaly';
+import { HealingService } from '../self-healing';
 
 @ApiTags('health')
 @Public()

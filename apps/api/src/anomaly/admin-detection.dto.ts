@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { ListKind } from '@bouncer/contracts';
+
+export class BlockDto {
+  @ApiProperty({ example: '203.0.113.7 or 203.0.113.0/24' })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  client!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 31_536_000 })
+  @IsInt()
+  @Min(1)
+  @Max(31_536_000)
+  duration_seconds!: number;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(300)
+  reason!: string;
+}
+
+export class ListEntryDto {
+  @ApiProperty({ enum: ['allow', 'deny'] })
+  @IsIn(['allow', 'deny'])
+  kind!: ListKind;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  cidr!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  note?: string;
+}
+
+export class DecisionsQueryDto {
+  @ApiPropertyOptional({ enum: ['blocked', 'suspicious'] })
+  @IsOptional()
+  @IsIn(['blocked', 'suspicious'])
+  state?: 'blocked' | 'suspicious';
+
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  page_size?: number;
+}
+
+export class ClientQueryDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  client!: string;
+}
+
+export class ListQueryDto {
+  @ApiProperty({ enum: ['allow', 'deny'] })
+  @IsIn(['allow', 'deny'])
+  kind!: ListKind;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  cidr!: string;
+}
+
+export class EventsQueryDto {
+  @ApiPropertyOptional({ default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}

@@ -1,0 +1,35 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLIENT_KEY } from './client-key';
+import { DetectionService } from './detection.service';
+
+/**
+ * The first thing every request meets. On Fastify it runs in the onRequest hook, before the
+ * body is read and before authentication, so refusing a blocked client costs almost nothing.
+ */
+@Injectable()
+export class ClientGateMiddleware implements NestMiddleware {
+  constructor(private readonly detection: DetectionService) {}
+
+  use(req: IncomingMessage & { [CLIENT_KEY]?: string }, res: ServerResponse, next: () => void): void {
+    if (!this.detection.enabled) {
+      req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
+      return next();
+    }
+    const verdict = this.detection.admit(req.socket.remoteAddress, req.headers);
+    req[CLIENT_KEY] = verdict.client;
+    if (verdict.blocked) {
+      const { body, retryAfter } = this.detection.blockedProblem(verdict.blocked);
+      res.writeHead(403, {
+        'content-type': 'application/problem+json',
+        'retry-after': String(retryAfter),
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return;
+    }
+    const client = verdict.client;
+    res.once('finish', () => this.detection.answered(client, res.statusCode));
+    next();
+  }
+}

@@ -1,0 +1,2 @@
+export { HealingModule } from './healing.module';
+export { HealingService } from './healing.service';
