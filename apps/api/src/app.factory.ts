@@ -46,6 +46,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON and form bodies are accepted; anything else is 415 before it is read.
+  fastify.removeContentTypeParser('text/plain');
 
   // Errors Fastify raises itself (unparseable body, 413, 415) get the same problem+json shape.
   fastify.setErrorHandler((err, req, reply) => {

@@ -145,13 +145,13 @@ export class UsersService {
       .select({ id: signIns.id })
       .from(signIns)
       .where(eq(signIns.userId, userId))
-      .orderBy(desc(signIns.at))
+      .orderBy(desc(signIns.at), desc(signIns.id))
       .offset(SIGN_INS_KEPT_PER_USER);
     for (const o of old) await this.db.delete(signIns).where(eq(signIns.id, o.id));
   }
 
   async recentSignIns(userId: number, limit = 10): Promise<SignInRecord[]> {
-    const rows = await this.db.select().from(signIns).where(eq(signIns.userId, userId)).orderBy(desc(signIns.at)).limit(limit);
+    const rows = await this.db.select().from(signIns).where(eq(signIns.userId, userId)).orderBy(desc(signIns.at), desc(signIns.id)).limit(limit);
     return rows.map((r) => ({ at: r.at.toISOString(), address: r.address, user_agent: r.userAgent }));
   }
 
