@@ -1,0 +1,2 @@
+/** The resolved DetectionOptions. */
+export const DETECTION_OPTIONS = Symbol('DETECTION_OPTIONS');
