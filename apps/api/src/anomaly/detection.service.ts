@@ -56,8 +56,14 @@ export class DetectionService {
     if (!this.decisions.isAllowlisted(client)) {
       const windowMs = this.options.rateWindowSeconds * 1000;
       const r = this.store.hit(`rate:${client}`, windowMs, now);
-      if (r instanceof Promise) r.then((rec) => this.checkRate(client, rec), (e) => this.storeFailed(e));
-      else this.checkRate(client, r);
+      if (r instanceof Promise) {
+        // A shared store answers later: its decision applies from the next request on.
+        r.then((rec) => this.checkRate(client, rec), (e) => this.storeFailed(e));
+      } else if (this.checkRate(client, r)) {
+        // This very request crossed the limit: refuse it already.
+        const block = this.decisions.enforcedBlock(client, now);
+        if (block) return { client, blocked: block };
+      }
     }
     return { client, blocked: null };
   }
@@ -85,7 +91,8 @@ export class DetectionService {
     return { body, retryAfter };
   }
 
-  private checkRate(client: string, r: CounterRecord): void {
+  /** Rule 1; true when this hit made a block. */
+  private checkRate(client: string, r: CounterRecord): boolean {
     const limit = this.options.rateLimit;
     const window = this.options.rateWindowSeconds;
     if (r.count === Math.ceil(limit * this.options.suspiciousRatio) && r.count <= limit) {
@@ -100,7 +107,9 @@ export class DetectionService {
         seconds: this.options.banSeconds,
         escalate: true,
       });
+      return true;
     }
+    return false;
   }
 
   private checkProbe(client: string, r: CounterRecord): void {

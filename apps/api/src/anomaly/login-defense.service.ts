@@ -88,13 +88,17 @@ export class LoginDefenseService {
       });
     }
     const buffer = this.decisions.loginBlock(client, now);
-    if (buffer) {
+    if (buffer && !this.decisions.isAllowlisted(client)) {
       const wait = Math.ceil((buffer.expiresAt - now) / 1000);
       const what = buffer.rule === 'successful-logins' ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
       throw this.tooMany(`${what}; try again in ${describeWait(wait)}.`, wait, buffer.rule);
     }
     const c = this.client(client, now);
-    if (this.enforced('failed-logins') && c.failures + c.pending >= this.options.failedLoginThreshold) {
+    const allowlisted = this.decisions.isAllowlisted(client);
+    // Attempts in flight may not overshoot the threshold: with f failures so far, at most
+    // threshold - f attempts are checked at once (and one at a time once it is reached).
+    const inFlightLimit = Math.max(1, this.options.failedLoginThreshold - c.failures);
+    if (!allowlisted && this.enforced('failed-logins') && c.pending >= inFlightLimit) {
       // Attempts already in flight would reach the threshold: this one waits for them.
       throw this.tooMany('Too many sign-in attempts at once from this client; try again in 1 second.', 1, 'failed-logins');
     }
@@ -120,7 +124,9 @@ export class LoginDefenseService {
     c.failures++;
     c.lastFailureAt = now;
     const threshold = this.options.failedLoginThreshold;
-    if (c.failures >= threshold) {
+    if (this.decisions.isAllowlisted(client)) {
+      // Allowlisted clients are never held back by the per-client rules.
+    } else if (c.failures >= threshold) {
       const seconds = this.options.failedLoginBufferSeconds * (c.failures - (threshold - 1));
       const reason = `${c.failures} failed logins`;
       await this.decisions.block({ client, rule: 'failed-logins', reason, seconds });
@@ -158,7 +164,9 @@ export class LoginDefenseService {
     c.successes++;
     const n = c.successes;
     const window = this.options.successWindowSeconds;
-    if (n >= this.options.successBlock) {
+    if (this.decisions.isAllowlisted(client)) {
+      // Never held back by the per-client rules.
+    } else if (n >= this.options.successBlock) {
       const seconds = this.options.successBlockStepSeconds * (n - (this.options.successBlock - 1));
       const reason = `${n} successful logins in ${window} s`;
       const d = await this.decisions.block({ client, rule: 'successful-logins', reason, seconds });

@@ -28,11 +28,8 @@ export class ProblemException extends HttpException {
   }
 }
 
-/** "in 1 second", "in 42 seconds", "in 3 minutes 5 seconds": the wait in words. */
+/** The wait in words, in seconds as the original said it: "1 second", "300 seconds". */
 export function describeWait(seconds: number): string {
   const s = Math.max(1, Math.ceil(seconds));
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.floor(s / 60);
-  const rest = s % 60;
-  return `${m} minute${m === 1 ? '' : 's'}${rest ? ` ${rest} second${rest === 1 ? '' : 's'}` : ''}`;
+  return `${s} second${s === 1 ? '' : 's'}`;
 }

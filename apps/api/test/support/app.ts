@@ -46,7 +46,7 @@ export async function startServer(env: Record<string, string> = {}, reuse?: { da
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  let cachedAdmin: string | null = null;
+  let cachedAdmin: { token: string; exp: number } | null = null;
   return {
     app,
     url,
@@ -58,11 +58,12 @@ export async function startServer(env: Record<string, string> = {}, reuse?: { da
       if (wipe) await rm(dataDir, { recursive: true, force: true });
     },
     async adminToken() {
-      if (cachedAdmin) return cachedAdmin;
+      // Tests move the clock: sign in again when the cached token is (nearly) expired.
+      if (cachedAdmin && cachedAdmin.exp > clock.now() + 60_000) return cachedAdmin.token;
       const res = await http(url, '/token', { form: { username: 'admin', password: adminPassword }, from: '127.0.0.1' });
       if (res.status !== 200) throw new Error(`admin login failed: ${res.status} ${res.text}`);
-      cachedAdmin = res.json.access_token as string;
-      return cachedAdmin;
+      cachedAdmin = { token: res.json.access_token as string, exp: clock.now() + res.json.expires_in * 1000 };
+      return cachedAdmin.token;
     },
   };
 }
