@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { detectionOptionsFromEnv } from '../anomaly/detection-options';
 
 /**
  * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder
@@ -120,6 +121,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       `Invalid HOST: plain HTTP on ${e.HOST} is refused; set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_INSECURE_HTTP=true behind a TLS-terminating proxy`,
     );
+  }
+  try {
+    // The detection module validates its own settings; a bad one stops start-up here too.
+    detectionOptionsFromEnv(cleaned);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
   return {
