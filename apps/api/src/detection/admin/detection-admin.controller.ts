@@ -103,11 +103,7 @@ export class DetectionAdminController {
     if (!canonical) {
       throw new ProblemException(400, 'Bad Request', `${raw} is not an IP address or CIDR.`, { errors: [{ field: 'client', message: 'must be an IP address or CIDR' }] });
     }
-    if (canonical.includes('/')) {
-      // A CIDR exactly the size of an IPv6 client prefix is that client's key.
-      const prefix = this.detection.options.ipv6Prefix;
-      return canonical.includes(':') && canonical.endsWith(`/${prefix}`) ? canonical : canonical;
-    }
-    return this.detection.identity.key(canonical);
+    // A CIDR stays a range (one the size of an IPv6 client prefix is that client's key).
+    return canonical.includes('/') ? canonical : this.detection.identity.key(canonical);
   }
 }
