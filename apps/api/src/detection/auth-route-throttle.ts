@@ -41,7 +41,12 @@ export class BoundedThrottlerStorage implements ThrottlerStorage {
  */
 @Injectable()
 export class AuthRouteThrottlerGuard extends ThrottlerGuard {
-  constructor(@Inject(DETECTION_OPTIONS) options: DetectionOptions, storage: BoundedThrottlerStorage, reflector: Reflector) {
+  constructor(
+    @Inject(DETECTION_OPTIONS) options: DetectionOptions,
+    // Explicit tokens: ThrottlerGuard's own @Inject metadata would otherwise be inherited.
+    @Inject(BoundedThrottlerStorage) storage: BoundedThrottlerStorage,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
     super(
       {
         throttlers: [{ name: AUTH_THROTTLER, ttl: options.authRouteWindowSeconds * 1000, limit: options.authRouteLimit }],
