@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,20 +63,24 @@ export async function startApi(name: string): Promise<RunningApi> {
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
+  let exited: number | string | null = null;
+  child.on('exit', (code, signal) => (exited = code ?? signal ?? 'signal'));
 
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await eventually(
+    const state = await eventually(
       async () => {
-        if (exited !== null) throw new Error(`API exited with code ${exited}; see ${logFile}`);
+        if (exited !== null) return 'exited';
         // /health from its own address, so the probes do not count against the browser's.
-        return (await call(baseUrl, '/health', { localAddress: '127.0.0.254' })).status === 200;
+        return (await call(baseUrl, '/health', { localAddress: '127.0.0.254' })).status === 200 && 'up';
       },
       `GET /health on ${baseUrl} (log: ${logFile})`,
       60_000,
     );
+    if (state === 'exited') {
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      throw new Error(`API exited early (code ${exited}); last lines of ${logFile}:\n${tail}`);
+    }
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
