@@ -68,8 +68,8 @@ function cannon(url, headers = {}) {
 
 async function main() {
   const baseline = await start(process.execPath, [join(root, 'tools/bench/baseline-server.mjs')], {}, /READY (\d+)/);
-  const on = await startBouncer({});
   const off = await startBouncer({ SHIELD_MODE: 'off' });
+  const on = await startBouncer({});
   const auth = (t) => ({ authorization: `Bearer ${t}` });
   const cases = [
     ['baseline: bare Fastify route', () => cannon(`http://127.0.0.1:${baseline.port}/ping`)],

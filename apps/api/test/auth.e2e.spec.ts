@@ -275,7 +275,11 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     const health = await req('/health');
     expect(health.status).toBe(200);
     expect(health.headers['x-content-type-options']).toBe('nosniff');
-    expect(health.headers['content-security-policy']).toContain("default-src 'self'");
+    // JSON answers carry OWASP's REST headers; the dashboard's HTML the full CSP.
+    expect(health.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(health.headers['cache-control']).toBe('no-store');
+    const docs = await req('/docs');
+    expect(docs.headers['content-security-policy']).toContain("default-src 'self'");
     expect(health.headers['x-request-id']).toBeTruthy();
     const ready = await req('/health/ready');
     expect(ready.status).toBe(200);
