@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MeResponse, SessionResponse, TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
 import { ProblemException } from '../common/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { AuthRouteThrottle, clientKeyOf } from '../detection';
+import { AuthRouteThrottle, clientKeyOf } from '../anomaly';
 import { UsersService } from '../users/users.service';
 import { AuthService, type IssuedSession } from './auth.service';
 import { CurrentUser, type AuthUser } from './decorators/current-user.decorator';

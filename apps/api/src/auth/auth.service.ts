@@ -3,7 +3,7 @@ import type { Role } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
-import { LoginDefenseService, TokenMisuseService } from '../detection';
+import { LoginDefenseService, TokenMisuseService } from '../anomaly';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
 import type { AuthUser } from './decorators/current-user.decorator';

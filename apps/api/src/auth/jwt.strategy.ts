@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { clientKeyOf, TokenMisuseService } from '../detection';
+import { clientKeyOf, TokenMisuseService } from '../anomaly';
 import type { AccessClaims } from './access-token.service';
 import type { AuthUser } from './decorators/current-user.decorator';
 import { RevocationService } from './revocation.service';
