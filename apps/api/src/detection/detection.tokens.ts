@@ -1,2 +1,0 @@
-/** The resolved DetectionOptions. */
-export const DETECTION_OPTIONS = Symbol('DETECTION_OPTIONS');
