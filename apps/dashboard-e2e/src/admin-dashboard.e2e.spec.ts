@@ -124,17 +124,17 @@ describe('admin dashboard (real API + Chromium)', () => {
     const created = await postJson(
       api.baseUrl,
       '/admin/users',
-      { username: 'bo', password: userPassword, role: 'user' },
+      { username: 'bob', password: userPassword, role: 'user' },
       { localAddress: '127.0.0.3', headers: { authorization: `Bearer ${adminToken}` } },
     );
-    expect(created.status).toBeLessThan(300);
+    expect({ status: created.status, body: created.status < 300 ? '' : created.text }).toEqual({ status: created.status < 300 ? created.status : 201, body: '' });
 
     // Sign the admin out from the header, then sign in as the user.
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL('**/login');
-    await signIn(page, api.baseUrl, 'bo', userPassword);
+    await signIn(page, api.baseUrl, 'bob', userPassword);
     await page.waitForURL('**/home');
-    await page.getByRole('heading', { name: /Welcome back, bo/ }).waitFor();
+    await page.getByRole('heading', { name: /Welcome back, bob/ }).waitFor();
     expect(await page.locator('bn-mascot svg').count()).toBe(1);
     const signIns = page.getByTestId('sign-ins');
     await signIns.waitFor();
@@ -144,7 +144,7 @@ describe('admin dashboard (real API + Chromium)', () => {
     // A user who opens /dashboard lands on /home (full reload: session restored from the cookie).
     await page.goto(`${api.baseUrl}/dashboard`);
     await page.waitForURL('**/home');
-    expect(await page.getByTestId('header-user').innerText()).toContain('bo');
+    expect(await page.getByTestId('header-user').innerText()).toContain('bob');
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL('**/login');
