@@ -40,7 +40,8 @@ export class MemoryCounterStore implements CounterStore {
       r.count += by;
       return r;
     }
-    const fresh = { count: by, resetAt: now + windowMs };
+    // A decrement never opens a window below zero.
+    const fresh = { count: Math.max(by, 0), resetAt: now + windowMs };
     this.records.set(key, fresh);
     return fresh;
   }
