@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { and, eq, gt, lte } from 'drizzle-orm';
 import type { ClientState, DecisionView, ListEntry, ListKind, RuleId } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { blockHistory, decisions, listEntries } from '../db/schema';
 import { CidrList, canonicalRange } from './client-identity';
@@ -22,6 +24,13 @@ export interface Decision {
 
 /** Blocks from these rules hold back sign-ins only (429 on the login routes), not every route. */
 export const LOGIN_SCOPED_RULES: ReadonlySet<RuleId> = new Set(['failed-logins', 'successful-logins']);
+
+/** Decisions travel between instances on this Redis channel. */
+const CHANNEL = 'bouncer:decisions';
+type SyncMessage =
+  | { from: string; op: 'set'; decision: Decision }
+  | { from: string; op: 'lift'; client: string; state: 'blocked' | 'suspicious' }
+  | { from: string; op: 'lists' };
 
 export interface BlockInput {
   client: string;
@@ -51,15 +60,42 @@ export class DecisionService implements OnModuleInit {
   private deny = new CidrList([]);
   /** Called when a block is lifted (login defense forgets the client's counts). */
   private readonly liftListeners: ((client: string) => void)[] = [];
+  private readonly instanceId = randomUUID();
 
   constructor(
     @Inject(DETECTION_OPTIONS) private readonly options: DetectionOptions,
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly audit: AuditService,
+    @Optional() @Inject(REDIS) private readonly redis: RedisHandle | null = null,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.loadFromDatabase();
+    if (this.redis) {
+      const redis = this.redis;
+      redis.subscriber.on('message', (channel: string, message: string) => {
+        if (channel === CHANNEL) this.applyRemote(JSON.parse(message) as SyncMessage);
+      });
+      await redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
+      redis.onChange((up) => {
+        if (up) void this.resync();
+      });
+    }
+  }
+
+  /**
+   * Redis is back after an outage: push every decision this instance holds (some were made
+   * while the others could not hear), and pick up the others' from the shared database.
+   */
+  async resync(): Promise<void> {
+    await this.loadFromDatabase().catch((e) => this.logger.warn(`reload failed: ${e.message}`));
+    const now = this.clock.now();
+    const all = [...this.blocked.values(), ...this.suspicious.values(), ...this.rangeBlocks.map((r) => r.decision)];
+    for (const d of all) if (d.expiresAt > now) this.publish({ from: this.instanceId, op: 'set', decision: d });
+  }
+
+  private async loadFromDatabase(): Promise<void> {
     const now = new Date(this.clock.now());
     const db = this.database.db;
     for (const row of await db.select().from(decisions).where(gt(decisions.expiresAt, now))) {
@@ -77,9 +113,37 @@ export class DecisionService implements OnModuleInit {
     for (const h of await db.select().from(blockHistory)) {
       this.history.set(h.client, { at: h.lastBlockedAt.getTime(), seconds: h.lastDurationSeconds, count: h.count });
     }
-    const rows = await db.select().from(listEntries);
+    await this.loadLists();
+  }
+
+  private async loadLists(): Promise<void> {
+    const rows = await this.database.db.select().from(listEntries);
     this.entries = rows.map((r) => ({ kind: r.kind, cidr: r.cidr, note: r.note, created_at: r.createdAt.toISOString(), created_by: r.createdBy }));
     this.rebuildLists();
+  }
+
+  private publish(message: SyncMessage): void {
+    if (this.redis?.isUp()) void this.redis.client.publish(CHANNEL, JSON.stringify(message)).catch(() => undefined);
+  }
+
+  /** Another instance decided something: apply it here (it already stored and audited it). */
+  private applyRemote(m: SyncMessage): void {
+    if (m.from === this.instanceId) return;
+    if (m.op === 'set') this.remember(m.decision);
+    else if (m.op === 'lift') this.forget(m.client, m.state);
+    else void this.loadLists();
+  }
+
+  private forget(client: string, state: 'blocked' | 'suspicious'): boolean {
+    const map = state === 'blocked' ? this.blocked : this.suspicious;
+    let found = map.delete(client);
+    if (state === 'blocked') {
+      const before = this.rangeBlocks.length;
+      this.rangeBlocks = this.rangeBlocks.filter((r) => r.decision.client !== client);
+      found = found || this.rangeBlocks.length < before;
+      if (found) for (const l of this.liftListeners) l(client);
+    }
+    return found;
   }
 
   onLift(listener: (client: string) => void): void {
@@ -155,6 +219,7 @@ export class DecisionService implements OnModuleInit {
       enforced: this.isEnforced(input.rule),
     };
     this.remember(decision);
+    this.publish({ from: this.instanceId, op: 'set', decision });
     if (input.escalate) {
       const prev = this.history.get(input.client);
       this.history.set(input.client, { at: now, seconds, count: (prev?.count ?? 0) + 1 });
@@ -182,6 +247,7 @@ export class DecisionService implements OnModuleInit {
     if (existing && existing.expiresAt > now && existing.rule === input.rule) {
       existing.expiresAt = Math.max(existing.expiresAt, expiresAt);
       existing.reason = input.reason;
+      this.publish({ from: this.instanceId, op: 'set', decision: existing });
       await this.persist(existing);
       return existing;
     }
@@ -196,6 +262,7 @@ export class DecisionService implements OnModuleInit {
       enforced: this.isEnforced(input.rule),
     };
     this.remember(decision);
+    this.publish({ from: this.instanceId, op: 'set', decision });
     await this.persist(decision);
     await this.audit.record({ type: 'decision.suspicious', client: input.client, actor: decision.decidedBy, detail: `${input.reason} (${input.rule})` });
     return decision;
@@ -203,15 +270,8 @@ export class DecisionService implements OnModuleInit {
 
   /** Lifts a standing decision; false if there was none. */
   async lift(client: string, state: 'blocked' | 'suspicious', by: string, why = 'lifted'): Promise<boolean> {
-    const map = state === 'blocked' ? this.blocked : this.suspicious;
-    let found = map.delete(client);
-    if (state === 'blocked') {
-      const before = this.rangeBlocks.length;
-      this.rangeBlocks = this.rangeBlocks.filter((r) => r.decision.client !== client);
-      found = found || this.rangeBlocks.length < before;
-      if (found) for (const l of this.liftListeners) l(client);
-    }
-    if (!found) return false;
+    if (!this.forget(client, state)) return false;
+    this.publish({ from: this.instanceId, op: 'lift', client, state });
     await this.database.db
       .delete(decisions)
       .where(and(eq(decisions.client, client), eq(decisions.state, state)))
@@ -220,20 +280,28 @@ export class DecisionService implements OnModuleInit {
     return true;
   }
 
-  /** Lifts every decision past its expiry (the healing job); returns how many. */
+  /**
+   * Lifts every decision past its expiry (the healing job); returns how many. Every instance
+   * drops its own copies; the one whose delete removed the stored row records the event, so a
+   * shared audit log gets each lift once.
+   */
   async liftExpired(now: number): Promise<number> {
-    const expired: Decision[] = [];
+    let lifted = 0;
     for (const map of [this.blocked, this.suspicious]) {
-      for (const d of map.values()) if (d.expiresAt <= now) expired.push(d);
+      for (const d of [...map.values()]) if (d.expiresAt <= now) (map.delete(d.client), lifted++);
     }
-    for (const r of this.rangeBlocks) if (r.decision.expiresAt <= now) expired.push(r.decision);
-    for (const d of expired) {
-      (d.state === 'blocked' ? this.blocked : this.suspicious).delete(d.client);
-      await this.audit.record({ type: 'decision.lifted', client: d.client, actor: 'healing', detail: `${d.state} (${d.rule}) expired and was lifted` });
-    }
+    const before = this.rangeBlocks.length;
     this.rangeBlocks = this.rangeBlocks.filter((r) => r.decision.expiresAt > now);
-    await this.database.db.delete(decisions).where(lte(decisions.expiresAt, new Date(now))).catch(() => undefined);
-    return expired.length;
+    lifted += before - this.rangeBlocks.length;
+    const rows = await this.database.db
+      .delete(decisions)
+      .where(lte(decisions.expiresAt, new Date(now)))
+      .returning({ client: decisions.client, state: decisions.state, rule: decisions.rule })
+      .catch(() => [] as { client: string; state: string; rule: string }[]);
+    for (const r of rows) {
+      await this.audit.record({ type: 'decision.lifted', client: r.client, actor: 'healing', detail: `${r.state} (${r.rule}) expired and was lifted` });
+    }
+    return lifted;
   }
 
   /** Standing decisions, newest first. */
@@ -270,6 +338,7 @@ export class DecisionService implements OnModuleInit {
       .insert(listEntries)
       .values({ kind, cidr: canonical, note, createdAt: new Date(this.clock.now()), createdBy: by })
       .onConflictDoUpdate({ target: [listEntries.kind, listEntries.cidr], set: { note } });
+    this.publish({ from: this.instanceId, op: 'lists' });
     await this.audit.record({ type: `list.${kind}.added`, client: canonical, actor: by, detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}` });
     if (kind === 'allow') {
       // Allowlisting forgives: standing blocks inside the range end now.
@@ -286,6 +355,7 @@ export class DecisionService implements OnModuleInit {
     if (this.entries.length === before) return false;
     this.rebuildLists();
     await this.database.db.delete(listEntries).where(and(eq(listEntries.kind, kind), eq(listEntries.cidr, canonical)));
+    this.publish({ from: this.instanceId, op: 'lists' });
     await this.audit.record({ type: `list.${kind}.removed`, client: canonical, actor: by, detail: `${canonical} removed from the ${kind}list` });
     return true;
   }

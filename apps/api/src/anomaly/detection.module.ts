@@ -3,7 +3,9 @@ import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@
 import { AdminDetectionController } from './admin-detection.controller';
 import { AUTH_THROTTLER, BoundedThrottlerStorage, ClientThrottlerGuard } from './auth-route-throttle';
 import { ClientGateMiddleware } from './client-gate.middleware';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { COUNTER_STORE, MemoryCounterStore } from './counter-store';
+import { ResilientCounterStore } from './resilient-counter-store';
 import { DecisionService } from './decision.service';
 import { DETECTION_OPTIONS } from './detection.tokens';
 import { type DetectionOptions, resolveOptions } from './detection-options';
@@ -24,8 +26,15 @@ const services: Provider[] = [
   TokenMisuseService,
   BoundedThrottlerStorage,
   ClientThrottlerGuard,
-  // The default store; a shared one (Redis) replaces this provider.
-  { provide: COUNTER_STORE, inject: [DETECTION_OPTIONS], useFactory: (o: DetectionOptions) => new MemoryCounterStore(o.maxTrackedClients * 4) },
+  // Memory by default; with a shared Redis, counts live there (falling back to memory while it is down).
+  {
+    provide: COUNTER_STORE,
+    inject: [DETECTION_OPTIONS, { token: REDIS, optional: true }],
+    useFactory: (o: DetectionOptions, redis?: RedisHandle | null) => {
+      const local = new MemoryCounterStore(o.maxTrackedClients * 4);
+      return redis ? new ResilientCounterStore(redis, local) : local;
+    },
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@ import { COUNTER_STORE, type CounterRecord, type CounterStore } from './counter-
 import { type Decision, DecisionService } from './decision.service';
 import { DETECTION_OPTIONS } from './detection.tokens';
 import type { DetectionOptions } from './detection-options';
+import { ResilientCounterStore } from './resilient-counter-store';
 import { TrafficMonitor } from './traffic-monitor';
 import type { HealingRun } from '@bouncer/contracts';
 
@@ -135,8 +136,9 @@ export class DetectionService {
     this.degraded = true;
   }
 
+  /** True while the shared store (Redis) is unreachable and this instance protects on its own. */
   isDegraded(): boolean {
-    return this.degraded;
+    return this.store instanceof ResilientCounterStore ? this.store.degraded : this.degraded;
   }
 
   setDegraded(value: boolean): void {

@@ -18,9 +18,27 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/** The database (or its connection) is down: the request may succeed later. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (e.message && /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** Turns anything thrown into an RFC 9457 problem+json response. */
 export function toProblem(err: unknown, instance?: string): { problem: ProblemDetails; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
+  if (isDatabaseUnavailable(err)) {
+    headers['Retry-After'] = '5';
+    return {
+      problem: { type: 'urn:bouncer:problem:storage-unavailable', title: 'Service Unavailable', status: 503, detail: 'The database is unreachable; try again in 5 seconds.', instance, retry_after: 5 },
+      headers,
+    };
+  }
   if (err instanceof ProblemException) {
     const o = err.extras;
     const problem: ProblemDetails = { type: o.type ?? 'about:blank', title: err.title, status: err.getStatus(), detail: err.detail, instance };
@@ -88,7 +106,8 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const { problem, headers } = toProblem(exception, req?.url?.split('?')[0]);
-    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (problem.status === 503) this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+    else if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }
 
