@@ -1,0 +1,74 @@
+import { createServer, type Server, Socket } from 'node:net';
+import { http } from './support/http';
+import { createTestDatabaseUrl } from './support/postgres';
+import { startServer, type TestServer } from './support/app';
+
+/**
+ * PostgreSQL goes away: a TCP relay between the API and the server is cut, then restored.
+ * /token answers 503 with Retry-After (never a hang or a 500), tokens already issued keep
+ * working, and everything works again once the database is back.
+ */
+class Relay {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: number,
+  ) {}
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(this.target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', r));
+  }
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server?.close(() => r()));
+  }
+}
+
+describe('PostgreSQL unreachable', () => {
+  let server: TestServer;
+  let relay: Relay;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await createTestDatabaseUrl();
+    drop = db.drop;
+    const probe = createServer();
+    const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));
+    await new Promise((r) => probe.close(r));
+    relay = new Relay(port, Number(new URL(db.url).port || 5432));
+    await relay.open();
+    const url = new URL(db.url);
+    url.port = String(port);
+    server = await startServer({ DATABASE_URL: url.toString() });
+  });
+  afterAll(async () => {
+    await server?.close(true);
+    await drop?.();
+  });
+
+  it('answers /token with 503 and Retry-After, keeps issued tokens working, and recovers', async () => {
+    const token = await server.adminToken();
+    await relay.cut();
+    const login = await http(server.url, '/token', { form: { username: 'admin', password: server.adminPassword }, from: '127.0.70.1' });
+    expect(login.status).toBe(503);
+    expect(login.headers['retry-after']).toBe('5');
+    expect(login.json).toMatchObject({ status: 503, retry_after: 5 });
+    expect((await http(server.url, '/validate-token', { token })).status).toBe(200);
+    const ready = await http(server.url, '/health/ready');
+    expect(ready.status).toBe(503);
+
+    await relay.open();
+    const back = await http(server.url, '/token', { form: { username: 'admin', password: server.adminPassword }, from: '127.0.70.1' });
+    expect(back.status).toBe(200);
+  });
+});
