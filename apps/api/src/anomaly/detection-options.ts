@@ -150,7 +150,8 @@ export function detectionOptionsFromEnv(env: Record<string, string | undefined>)
 
 export function resolveOptions(partial: Partial<DetectionOptions> = {}): DetectionOptions {
   const o = { ...DEFAULT_DETECTION_OPTIONS, ...partial };
-  if (o.successSuspicious >= o.successBlock) o.successSuspicious = o.successBlock - 1;
+  // Suspicious at the sign-in just before the one that is refused (the original: 4th and 5th).
+  o.successSuspicious = o.successBlock - 1;
   return o;
 }
 
