@@ -1,13 +1,14 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
 
+/** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
+const AddressOrCidr = (example: string) => applyDecorators(ApiProperty({ example }), IsString(), MinLength(2), MaxLength(64));
+
 export class BlockDto {
-  @ApiProperty({ example: '203.0.113.7 or 203.0.113.0/24' })
-  @IsString()
-  @MinLength(2)
-  @MaxLength(64)
+  @AddressOrCidr('203.0.113.7 or 203.0.113.0/24')
   client!: string;
 
   @ApiProperty({ minimum: 1, maximum: 31_536_000 })
@@ -28,10 +29,7 @@ export class ListEntryDto {
   @IsIn(['allow', 'deny'])
   kind!: ListKind;
 
-  @ApiProperty()
-  @IsString()
-  @MinLength(2)
-  @MaxLength(64)
+  @AddressOrCidr('203.0.113.0/24')
   cidr!: string;
 
   @ApiPropertyOptional()
@@ -65,10 +63,7 @@ export class DecisionsQueryDto {
 }
 
 export class ClientQueryDto {
-  @ApiProperty()
-  @IsString()
-  @MinLength(2)
-  @MaxLength(64)
+  @AddressOrCidr('203.0.113.7')
   client!: string;
 }
 
@@ -77,10 +72,7 @@ export class ListQueryDto {
   @IsIn(['allow', 'deny'])
   kind!: ListKind;
 
-  @ApiProperty()
-  @IsString()
-  @MinLength(2)
-  @MaxLength(64)
+  @AddressOrCidr('203.0.113.0/24')
   cidr!: string;
 }
 
