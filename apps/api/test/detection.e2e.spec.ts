@@ -243,8 +243,12 @@ describe('anomaly detection over HTTP', () => {
 
     it('clears a suspicion', async () => {
       const admin = await server.adminToken();
-      expect((await req('/admin/suspicions?client=127.0.7.2', { method: 'DELETE', token: admin })).status).toBe(204);
-      expect((await dashboard()).suspicious_ips).not.toContain('127.0.7.2');
+      const from = '127.0.11.1';
+      for (let i = 1; i <= 7; i++) await req(`/nope-${i}`, { from });
+      expect((await dashboard()).suspicious_ips).toContain(from);
+      expect((await req(`/admin/suspicions?client=${from}`, { method: 'DELETE', token: admin })).status).toBe(204);
+      expect((await dashboard()).suspicious_ips).not.toContain(from);
+      expect((await req(`/admin/suspicions?client=${from}`, { method: 'DELETE', token: admin })).status).toBe(404);
     });
   });
 
