@@ -25,7 +25,7 @@ export class AdminDetectionController {
   ) {}
 
   @Get('dashboard-data')
-  dashboardData(): DashboardDataResponse {
+  dashboardData(): Promise<DashboardDataResponse> {
     return this.detection.dashboardData();
   }
 

@@ -1,4 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { REDIS, type RedisHandle } from '../core/redis';
+import { DATABASE, type DatabaseHandle } from '../db/database';
+import { SharedTraffic } from './shared-traffic';
 import type { ClientState, DashboardDataResponse } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
@@ -22,7 +25,7 @@ const PROBE_STATUSES = new Set([401, 403, 404]);
  * the client (rule 1, request rate; rule 6, probing). Also gathers the dashboard's data.
  */
 @Injectable()
-export class DetectionService {
+export class DetectionService implements OnModuleDestroy {
   private readonly logger = new Logger(DetectionService.name);
   readonly identity: ClientIdentity;
   readonly monitor: TrafficMonitor;
@@ -35,9 +38,19 @@ export class DetectionService {
     @Inject(CLOCK) private readonly clock: Clock,
     readonly decisions: DecisionService,
     private readonly audit: AuditService,
+    @Optional() @Inject(DATABASE) private readonly database: DatabaseHandle | null = null,
+    @Optional() @Inject(REDIS) redis: RedisHandle | null = null,
   ) {
     this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix);
     this.monitor = new TrafficMonitor(options.maxTrackedClients, options.rateWindowSeconds * 1000);
+    this.shared = redis ? new SharedTraffic(redis, () => this.clock.now()) : null;
+  }
+
+  /** With several instances, the dashboard's traffic picture is merged in Redis. */
+  private readonly shared: SharedTraffic | null;
+
+  onModuleDestroy(): void {
+    this.shared?.stop();
   }
 
   get enabled(): boolean {
@@ -51,9 +64,11 @@ export class DetectionService {
     const block = this.decisions.enforcedBlock(client, now);
     if (block) {
       this.monitor.blocked(now);
+      this.shared?.blocked(now);
       return { client, blocked: block };
     }
     this.monitor.request(client, now);
+    this.shared?.request(client, now);
     if (!this.decisions.isAllowlisted(client)) {
       const windowMs = this.options.rateWindowSeconds * 1000;
       const r = this.store.hit(`rate:${client}`, windowMs, now);
@@ -63,7 +78,10 @@ export class DetectionService {
       } else if (this.checkRate(client, r)) {
         // This very request crossed the limit: refuse it already.
         const block = this.decisions.enforcedBlock(client, now);
-        if (block) return { client, blocked: block };
+        if (block) {
+          this.shared?.blocked(now);
+          return { client, blocked: block };
+        }
       }
     }
     return { client, blocked: null };
@@ -73,6 +91,7 @@ export class DetectionService {
   answered(client: string, status: number): void {
     const now = this.clock.now();
     this.monitor.response(status, now);
+    this.shared?.response(status, now);
     if (!PROBE_STATUSES.has(status) || this.decisions.isAllowlisted(client)) return;
     const r = this.store.hit(`probe:${client}`, this.options.probeWindowSeconds * 1000, now);
     if (r instanceof Promise) r.then((rec) => this.checkProbe(client, rec), (e) => this.storeFailed(e));
@@ -164,15 +183,20 @@ export class DetectionService {
   }
 
   /** `GET /dashboard-data`: bounded in size however many clients are tracked. */
-  dashboardData(): DashboardDataResponse {
+  async dashboardData(): Promise<DashboardDataResponse> {
     const now = this.clock.now();
     const decisions = this.decisions.list(now);
     const blocked = decisions.filter((d) => d.state === 'blocked');
     const suspicious = decisions.filter((d) => d.state === 'suspicious');
-    const top = this.monitor.top(20, now);
+    // Several instances: traffic merged in Redis and events from the shared audit log.
+    const merged = this.shared ? await this.shared.read(now, 20) : null;
+    const top = merged?.top ?? this.monitor.top(20, now);
+    const series = merged?.series ?? this.monitor.series(now);
+    const events =
+      this.database?.kind === 'postgres' ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
     const uniq = (xs: string[]) => [...new Set(xs)];
     return {
-      total_ips: this.monitor.trackedClients(),
+      total_ips: merged ? Math.max(merged.tracked, this.monitor.trackedClients()) : this.monitor.trackedClients(),
       blocked_ips: uniq(blocked.map((d) => d.client)).slice(0, 500),
       // A client in a login time buffer is listed as both blocked and suspicious (the original's rule).
       suspicious_ips: uniq([...suspicious.map((d) => d.client), ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client)]).slice(0, 500),
@@ -181,12 +205,12 @@ export class DetectionService {
       successful_block_ips: blocked.filter((d) => d.rule === 'successful-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
       generated_at: new Date(now).toISOString(),
       mode: this.options.mode === 'observe' ? 'observe' : 'enforce',
-      degraded: this.degraded,
-      requests_per_minute: this.monitor.requestsLastMinute(now),
-      series: this.monitor.series(now),
+      degraded: this.isDegraded(),
+      requests_per_minute: series.points.slice(-6).reduce((sum, p) => sum + p.requests, 0),
+      series,
       top_clients: top.map((t) => ({ client: t.client, requests: t.requests, state: this.decisions.state(t.client, now) })),
       decisions: decisions.slice(0, 200),
-      events: this.audit.recent(50),
+      events,
       healing: this.lastHealing,
     };
   }

@@ -101,6 +101,20 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     }
   });
 
+  it('shows every instance one merged dashboard: traffic series, top clients and events', async () => {
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) expect((await direct(i, '/health', { from: '127.0.64.1' })).status).toBe(200);
+    const { value } = await within(
+      3000,
+      () => direct(2, '/dashboard-data', { token: adminToken }),
+      (r) => (r.json?.top_clients ?? []).some((c: { client: string; requests: number }) => c.client === '127.0.64.1' && c.requests >= 9),
+    );
+    const row = value.json.top_clients.find((c: { client: string }) => c.client === '127.0.64.1');
+    expect(row.requests).toBe(9);
+    expect(value.json.series.points.reduce((n: number, p: { requests: number }) => n + p.requests, 0)).toBeGreaterThanOrEqual(9);
+    // The block made on instance 0 is in instance 2's event feed.
+    expect(value.json.events.some((e: { detail: string }) => /cluster test/.test(e.detail))).toBe(true);
+  });
+
   it('keeps protecting while Redis is down, reports degraded, and reconciles when it returns', async () => {
     await redis.stop();
     const ready = await within(5000, () => direct(1, '/health/ready'), (r) => r.json?.degraded === true);
