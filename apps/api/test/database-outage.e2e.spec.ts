@@ -53,6 +53,7 @@ describe('PostgreSQL unreachable', () => {
   });
   afterAll(async () => {
     await server?.close(true);
+    await relay?.cut();
     await drop?.();
   });
 
