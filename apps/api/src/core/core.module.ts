@@ -1,4 +1,4 @@
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock, systemClock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -23,7 +23,15 @@ export class CoreModule implements OnApplicationShutdown {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: clock },
-        { provide: DATABASE, useFactory: () => openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }) },
+        {
+          provide: DATABASE,
+          useFactory: () =>
+            openDatabase({
+              databaseUrl: config.databaseUrl,
+              dataDir: config.dataDir,
+              onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${err.message}); retry ${attempt}`),
+            }),
+        },
         { provide: REDIS, useFactory: () => openRedis(config.env, config.redisUrl) },
         AuditService,
       ],

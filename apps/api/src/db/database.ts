@@ -29,7 +29,32 @@ const migrationsFolder = join(__dirname, 'migrations');
 /** Serializes concurrent migrations of instances that start together. */
 const MIGRATION_LOCK_ID = 7_406_221;
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<DatabaseHandle> {
+/**
+ * PostgreSQL not reachable at start: wait for it (backing off to 5 s) instead of exiting, so a
+ * supervisor does not turn a database outage into a crash loop.
+ */
+async function connectWithRetry(pool: Pool, onWait?: (attempt: number, err: Error) => void, signal?: AbortSignal) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (signal?.aborted) {
+        await pool.end().catch(() => undefined);
+        throw err;
+      }
+      onWait?.(attempt, err as Error);
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+    }
+  }
+}
+
+export async function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  onWait?: (attempt: number, err: Error) => void;
+  /** Stops the waiting (tests; shutdown). */
+  signal?: AbortSignal;
+}): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new Pool({
       connectionString: opts.databaseUrl,
@@ -41,7 +66,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => undefined);
     const db = drizzlePg(pool, { schema }) as unknown as Database;
-    const client = await pool.connect();
+    const client = await connectWithRetry(pool, opts.onWait, opts.signal);
     try {
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
