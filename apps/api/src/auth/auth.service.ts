@@ -95,7 +95,7 @@ export class AuthService {
       await this.endSession(result.familyId, 'user unavailable');
       throw invalidRefresh('The refresh token is invalid or expired.');
     }
-    if (this.misuse.observeRefreshFamily(result.familyId, client, user.username) === 'revoke') {
+    if ((await this.misuse.observeRefreshFamily(result.familyId, client, user.username)) === 'revoke') {
       await this.endSession(result.familyId, 'session used from too many clients');
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }

@@ -54,7 +54,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(req: unknown, claims: AccessClaims): Promise<AuthUser | false> {
     if (this.revocation.isRevoked(claims)) return false;
     const client = clientKeyOf(req as never);
-    if (this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp) === 'revoke') {
+    if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp)) === 'revoke') {
       await this.revocation.revokeToken(claims.jti, claims.exp * 1000);
       return false;
     }

@@ -101,6 +101,18 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     }
   });
 
+  it('sees a token replayed through different instances as one token (rule 5)', async () => {
+    const user = await viaNginx('/token', { form: { username: 'admin', password: cluster.adminPassword }, from: '127.0.0.1' });
+    const token = user.json.access_token;
+    expect((await direct(0, '/validate-token', { token, from: '127.0.65.1' })).status).toBe(200);
+    expect((await direct(1, '/validate-token', { token, from: '127.0.65.2' })).status).toBe(200);
+    expect((await direct(2, '/validate-token', { token, from: '127.0.65.3' })).status).toBe(200);
+    // The fourth client, on yet another instance's turn: revoked and blocked.
+    expect((await direct(0, '/validate-token', { token, from: '127.0.65.4' })).status).toBe(401);
+    const { value } = await within(1000, () => direct(1, '/health', { from: '127.0.65.4' }), (r) => r.status === 403);
+    expect(value.status).toBe(403);
+  });
+
   it('shows every instance one merged dashboard: traffic series, top clients and events', async () => {
     for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) expect((await direct(i, '/health', { from: '127.0.64.1' })).status).toBe(200);
     const { value } = await within(
