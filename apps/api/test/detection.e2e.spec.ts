@@ -1,6 +1,6 @@
 import { PasswordService } from '../src/auth/password.service';
 import { HealingService } from '../src/self-healing';
-import { http, type HttpOptions } from './support/http';
+import { cookiesFrom, http, type HttpOptions } from './support/http';
 import { startServer, strongPassword, type TestServer } from './support/app';
 
 /**
@@ -111,6 +111,28 @@ describe('anomaly detection over HTTP', () => {
       // The owner, from the address they used before, is not held back.
       expect((await login('victim', userPassword, '127.0.3.200')).status).toBe(200);
     }, 120_000);
+  });
+
+  describe('rule 3: the owner keeps access with a device cookie', () => {
+    it('lets a browser that signed in before through while the account is under attack', async () => {
+      const admin = await server.adminToken();
+      await req('/admin/users', { token: admin, body: { username: 'victim2', password: userPassword, role: 'user' } });
+      const first = await req('/session', { body: { username: 'victim2', password: userPassword }, from: '127.0.12.1' });
+      expect(first.status).toBe(200);
+      const device = cookiesFrom(first)
+        .split('; ')
+        .filter((c) => c.startsWith('bn_device='))
+        .join('; ');
+      expect(device).toMatch(/^bn_device=/);
+      for (let i = 10; i < 22; i++) await login('victim2', `guess-${i}-xxxxxx`, `127.0.12.${i}`);
+      // A new address, no cookie: held back.
+      const stranger = await req('/session', { body: { username: 'victim2', password: userPassword }, from: '127.0.12.50' });
+      expect(stranger.status).toBe(429);
+      expect(stranger.json.detail).toMatch(/account is protected/);
+      // A new address with the owner's device cookie: let through.
+      const owner = await req('/session', { body: { username: 'victim2', password: userPassword }, from: '127.0.12.51', cookie: device });
+      expect(owner.status).toBe(200);
+    });
   });
 
   describe('rule 4: successful logins per client', () => {
