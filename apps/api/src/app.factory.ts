@@ -7,7 +7,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController } from 'fastify';
 import { AppModule } from './app.module';
 import type { Clock } from './common/clock';
 import { createLogger, PinoNestLogger } from './common/pino-logger';
@@ -67,7 +67,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }),
   );
-  app.useGlobalFilters(new ProblemFilter(staticIndex(config)));
+  const index = staticIndex(config);
+  app.useGlobalFilters(new ProblemFilter(index));
   app.enableShutdownHooks();
 
   const doc = SwaggerModule.createDocument(
@@ -81,7 +82,6 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   );
   SwaggerModule.setup('docs', app, doc);
 
-  const index = staticIndex(config);
   if (index) {
     await app.register(fastifyStatic, { root: join(index, '..'), prefix: '/', wildcard: false, index: ['index.html'] });
   }
@@ -100,4 +100,3 @@ export function staticIndex(config: AppConfig): string | null {
   return null;
 }
 
-export type { FastifyReply, FastifyRequest };

@@ -1,5 +1,5 @@
 import { applyDecorators, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
-import { SkipThrottle, ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { CLOCK, type Clock } from '../common/clock';
 import { describeWait, ProblemException } from '../common/problem.exception';
@@ -51,4 +51,3 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
 /** Sign-in routes: a stricter per-client limit than the global request rule. */
 export const AUTH_THROTTLER = 'auth';
 export const AuthRouteThrottle = () => applyDecorators(UseGuards(ClientThrottlerGuard));
-export { SkipThrottle };

@@ -316,7 +316,9 @@ export class DecisionService implements OnModuleInit {
   }
 
   counts(now: number): { blocked: number; suspicious: number } {
-    return { blocked: this.list(now, 'blocked').length, suspicious: this.list(now, 'suspicious').length };
+    const all = this.list(now);
+    const blocked = all.filter((d) => d.state === 'blocked').length;
+    return { blocked, suspicious: all.length - blocked };
   }
 
   // ---- allow and deny lists ----------------------------------------------------------------

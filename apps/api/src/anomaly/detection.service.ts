@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nes
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { SharedTraffic } from './shared-traffic';
-import type { ClientState, DashboardDataResponse } from '@bouncer/contracts';
+import type { DashboardDataResponse } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
 import { describeWait } from '../common/problem.exception';
@@ -30,7 +30,6 @@ export class DetectionService implements OnModuleDestroy {
   readonly identity: ClientIdentity;
   readonly monitor: TrafficMonitor;
   private lastHealing: HealingRun | null = null;
-  private degraded = false;
 
   constructor(
     @Inject(DETECTION_OPTIONS) readonly options: DetectionOptions,
@@ -74,7 +73,7 @@ export class DetectionService implements OnModuleDestroy {
       const r = this.store.hit(`rate:${client}`, windowMs, now);
       if (r instanceof Promise) {
         // A shared store answers later: its decision applies from the next request on.
-        r.then((rec) => this.checkRate(client, rec), (e) => this.storeFailed(e));
+        r.then((rec) => this.checkRate(client, rec), (e) => this.countingFailed(e));
       } else if (this.checkRate(client, r)) {
         // This very request crossed the limit: refuse it already.
         const block = this.decisions.enforcedBlock(client, now);
@@ -94,7 +93,7 @@ export class DetectionService implements OnModuleDestroy {
     this.shared?.response(status, now);
     if (!PROBE_STATUSES.has(status) || this.decisions.isAllowlisted(client)) return;
     const r = this.store.hit(`probe:${client}`, this.options.probeWindowSeconds * 1000, now);
-    if (r instanceof Promise) r.then((rec) => this.checkProbe(client, rec), (e) => this.storeFailed(e));
+    if (r instanceof Promise) r.then((rec) => this.checkProbe(client, rec), (e) => this.countingFailed(e));
     else this.checkProbe(client, r);
   }
 
@@ -150,22 +149,14 @@ export class DetectionService implements OnModuleDestroy {
     }
   }
 
-  private storeFailed(err: Error): void {
-    if (!this.degraded) this.logger.warn(`counter store failed: ${err.message}`);
-    this.degraded = true;
+  /** The shared store falls back to memory by itself; anything else reaching here is logged. */
+  private countingFailed(err: Error): void {
+    this.logger.warn(`counting failed: ${err.message}`);
   }
 
   /** True while the shared store (Redis) is unreachable and this instance protects on its own. */
   isDegraded(): boolean {
-    return this.store instanceof ResilientCounterStore ? this.store.degraded : this.degraded;
-  }
-
-  setDegraded(value: boolean): void {
-    this.degraded = value;
-  }
-
-  getState(client: string): ClientState {
-    return this.decisions.state(client, this.clock.now());
+    return this.store instanceof ResilientCounterStore && this.store.degraded;
   }
 
   recordHealing(run: HealingRun): void {

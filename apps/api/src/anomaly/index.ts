@@ -1,4 +1,4 @@
-export { AuthRouteThrottle, SkipThrottle } from './auth-route-throttle';
+export { AuthRouteThrottle } from './auth-route-throttle';
 export { clientKeyOf } from './client-key';
 export { CidrList, ClientIdentity } from './client-identity';
 export { COUNTER_STORE, type CounterRecord, type CounterStore, MemoryCounterStore } from './counter-store';

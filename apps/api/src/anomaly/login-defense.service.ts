@@ -40,17 +40,10 @@ export class LoginDefenseService {
     });
   }
 
-  /** Throws 429 (or 403) when this attempt may not be checked now; otherwise reserves it. */
+  /** Throws 429 when this attempt may not be checked now; otherwise reserves it. */
   async check(client: string, username: string, opts: { trustedDevice: boolean }): Promise<void> {
+    // A client blocked on every route never gets here: the gate refused it before the body was read.
     const now = this.clock.now();
-    const block = this.decisions.enforcedBlock(client, now);
-    if (block) {
-      const wait = Math.ceil((block.expiresAt - now) / 1000);
-      throw new ProblemException(403, 'Forbidden', `This client is blocked: ${block.reason}. Try again in ${describeWait(wait)}.`, {
-        type: 'urn:bouncer:problem:client-blocked',
-        retryAfter: wait,
-      });
-    }
     const allowlisted = this.decisions.isAllowlisted(client);
     const buffer = this.decisions.loginBlock(client, now);
     if (buffer && !allowlisted) {
@@ -137,8 +130,8 @@ export class LoginDefenseService {
     await this.store.reset(`lf:${client}`);
   }
 
-  /** Frees this attempt's reservation (also when the password check itself failed unexpectedly). */
-  async release(client: string): Promise<void> {
+  /** Frees this attempt's reservation. */
+  private async release(client: string): Promise<void> {
     await this.store.hit(`lp:${client}`, PENDING_WINDOW_MS, this.clock.now(), -1);
   }
 

@@ -1,8 +1,7 @@
 import type { SeriesPoint } from '@bouncer/contracts';
 import type { RedisHandle } from '../core/redis';
+import { BUCKET_MS, BUCKETS } from './traffic-monitor';
 
-const BUCKET_MS = 10_000;
-const BUCKETS = 90;
 const TOP_WINDOW_MS = 60_000;
 
 interface Delta {

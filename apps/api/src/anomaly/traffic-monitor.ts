@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { SeriesPoint } from '@bouncer/contracts';
 
-const BUCKET_MS = 10_000;
-const BUCKETS = 90; // 15 minutes
+/** The dashboard's series: 90 buckets of 10 s = 15 minutes (shared with SharedTraffic). */
+export const BUCKET_MS = 10_000;
+export const BUCKETS = 90;
 
 interface Bucket {
   start: number;
@@ -116,9 +117,5 @@ export class TrafficMonitor {
       });
     }
     return { bucket_seconds: BUCKET_MS / 1000, points };
-  }
-
-  requestsLastMinute(now: number): number {
-    return this.series(now).points.slice(-6).reduce((s, p) => s + p.requests, 0);
   }
 }

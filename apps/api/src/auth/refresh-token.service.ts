@@ -92,12 +92,6 @@ export class RefreshTokenService {
     return rows[0]?.expiresAt.getTime() ?? null;
   }
 
-  /** The family a token names, without using it (logout with only a refresh token). */
-  familyOf(token: string): string | null {
-    const id = token.split('.')[0];
-    return /^[0-9a-f-]{36}$/.test(id) ? id : null;
-  }
-
   /** Deletes families and retired tokens past their expiry. */
   async prune(): Promise<number> {
     const now = new Date(this.clock.now());

@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { Public } from '../auth/decorators/public.decorator';
@@ -9,7 +8,6 @@ import { HealingService } from '../self-healing';
 
 @ApiTags('health')
 @Public()
-@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
