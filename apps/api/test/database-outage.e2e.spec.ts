@@ -1,4 +1,5 @@
 import { createServer, type Server, Socket } from 'node:net';
+import { freePort } from './support/cluster';
 import { http } from './support/http';
 import { createTestDatabaseUrl } from './support/postgres';
 import { startServer, type TestServer } from './support/app';
@@ -42,9 +43,7 @@ describe('PostgreSQL unreachable', () => {
   beforeAll(async () => {
     const db = await createTestDatabaseUrl();
     drop = db.drop;
-    const probe = createServer();
-    const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));
-    await new Promise((r) => probe.close(r));
+    const port = await freePort();
     relay = new Relay(port, Number(new URL(db.url).port || 5432));
     await relay.open();
     const url = new URL(db.url);

@@ -4,6 +4,14 @@ import { MemoryCounterStore } from './counter-store';
 describe('MemoryCounterStore', () => {
   counterStoreContract(() => new MemoryCounterStore());
 
+  it('prunes exactly the windows that have ended', () => {
+    const store = new MemoryCounterStore();
+    store.hit('short', 1_000, 0);
+    store.hit('long', 60_000, 0);
+    expect(store.prune(1_000)).toBe(1);
+    expect(store.size()).toBe(1);
+  });
+
   it('holds at most its cap of keys, however many clients come', () => {
     const store = new MemoryCounterStore(1_000);
     for (let i = 0; i < 50_000; i++) store.hit(`client-${i}`, 60_000, 0);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { Role, SignInRecord, UserSummary } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
@@ -117,23 +117,15 @@ export class UsersService {
 
   /** Revokes the user's sessions (refresh families), optionally keeping one. Returns how many. */
   async revokeSessions(userId: number, reason: string, keepSessionId?: string): Promise<number> {
-    const now = new Date(this.clock.now());
+    const live = and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt));
     const revoked = await this.db
       .update(refreshFamilies)
-      .set({ revokedAt: now, revokedReason: reason })
-      .where(and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt)))
+      .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
+      .where(keepSessionId ? and(live, ne(refreshFamilies.id, keepSessionId)) : live)
       .returning({ id: refreshFamilies.id, expiresAt: refreshFamilies.expiresAt });
-    let count = 0;
-    for (const f of revoked) {
-      if (f.id === keepSessionId) {
-        await this.db.update(refreshFamilies).set({ revokedAt: null, revokedReason: null }).where(eq(refreshFamilies.id, f.id));
-        continue;
-      }
-      // Access tokens of the session live at most ACCESS_TOKEN_TTL past now.
-      this.revocation.markSessionRevoked(f.id, Math.max(f.expiresAt.getTime(), now.getTime() + this.config.accessTokenTtlSeconds * 1000));
-      count++;
-    }
-    return count;
+    // A family outlives every access token it issued (REFRESH_TOKEN_TTL > ACCESS_TOKEN_TTL).
+    for (const f of revoked) this.revocation.markSessionRevoked(f.id, f.expiresAt.getTime());
+    return revoked.length;
   }
 
   async recordSignIn(userId: number, address: string, userAgent: string | null): Promise<void> {
@@ -147,7 +139,7 @@ export class UsersService {
       .where(eq(signIns.userId, userId))
       .orderBy(desc(signIns.at), desc(signIns.id))
       .offset(SIGN_INS_KEPT_PER_USER);
-    for (const o of old) await this.db.delete(signIns).where(eq(signIns.id, o.id));
+    if (old.length > 0) await this.db.delete(signIns).where(inArray(signIns.id, old.map((o) => o.id)));
   }
 
   async recentSignIns(userId: number, limit = 10): Promise<SignInRecord[]> {

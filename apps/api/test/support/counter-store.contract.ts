@@ -36,7 +36,7 @@ export function counterStoreContract(make: () => CounterStore | Promise<CounterS
     await store.reset('b');
     expect(await store.get('b', t0)).toBeNull();
     expect(await store.get('a', t0 + 1_000)).toBeNull();
-    expect(await store.prune(t0 + 1_000)).toBeGreaterThanOrEqual(0);
+    await store.prune(t0 + 1_000);
     expect(await store.get('a', t0 + 1_000)).toBeNull();
   });
 }
