@@ -1,0 +1,73 @@
+/** What the engine answers for one event. */
+export type Verdict =
+  /** Go on. */
+  | 'allow'
+  /** Go on; a rule in observe mode would have refused (recorded, not enforced). */
+  | 'observe'
+  /** Go on; the client is now or still suspicious. */
+  | 'suspicious'
+  /** Refused: see `status` and `retryAfter`. */
+  | 'blocked';
+
+export interface Decision {
+  verdict: Verdict;
+  /** The rule behind the verdict (`request-rate`, `admin`, `denylist` …). */
+  ruleId?: string;
+  /** In words, with its numbers: "more than 300 requests in 60 s". */
+  reason?: string;
+  /** When the refusal ends, ms since the epoch. */
+  until?: number;
+  /** Seconds to wait, at least 1, for Retry-After. */
+  retryAfter?: number;
+  /** 403 for a blocked client, 429 for a throttled action (a sign-in in its buffer). */
+  status?: 403 | 429;
+  /** Refusals of a token's use say so: the caller revokes it. */
+  revokeToken?: boolean;
+  /** Sign-in attempts: what the attempt holds, to be handed back with its outcome. */
+  ticket?: import('./events').SignInTicket;
+  /** The threshold behind a throttle, for RateLimit headers. */
+  limit?: { policy: string; limit: number; windowSeconds: number };
+}
+
+/** Which routes a block closes: every route, or only the sign-in routes (a time buffer). */
+export type BlockScope = 'all' | 'sign-in';
+
+/** A standing decision about one client: what the dashboard lists and the database keeps. */
+export interface StandingDecision {
+  client: string;
+  state: 'blocked' | 'suspicious';
+  scope: BlockScope;
+  rule: string;
+  reason: string;
+  createdAt: number;
+  expiresAt: number;
+  /** `rule:<id>`, `admin:<username>` or `list:deny`. */
+  decidedBy: string;
+  /** False for a rule in observe mode: recorded and shown, not enforced. */
+  enforced: boolean;
+}
+
+/** Repeat-offender memory: the last block of a client, for escalation. */
+export interface OffenceHistory {
+  at: number;
+  seconds: number;
+  count: number;
+}
+
+/**
+ * What the engine did that the world must know: the app stores and audits decisions and
+ * lifts, shares them with other instances, and revokes tokens. The engine has already applied
+ * them to its own decision book when it emits them.
+ */
+export type Effect =
+  | { type: 'decided'; decision: StandingDecision }
+  | { type: 'extended'; decision: StandingDecision }
+  | { type: 'lifted'; client: string; state: 'blocked' | 'suspicious'; by: string; why: string }
+  | { type: 'offence'; client: string; history: OffenceHistory }
+  | { type: 'notice'; event: string; client: string | null; actor: string | null; detail: string }
+  | { type: 'revoke-token'; token: string };
+
+/** Where effects go. Called synchronously; an implementation that does I/O queues it. */
+export interface EventSink {
+  record(effect: Effect): void;
+}

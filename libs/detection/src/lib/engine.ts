@@ -1,0 +1,274 @@
+import { LRUCache } from 'lru-cache';
+import { DecisionBook } from './book/decision-book';
+import type { Decision, Effect, EventSink, StandingDecision } from './decision';
+import type { DetectionEvent, EventOf, EventType, SignInTicket } from './events';
+import { type EscalationSpec, escalatedSeconds } from './rules/kinds/escalation.rule';
+import type { Judgement, RuleContext } from './rules/rule-kind';
+import { secondsUntil } from './rules/rule-kind';
+import type { CompiledRule, RuleSet } from './rules/rules-document';
+import type { CounterOp, CounterResult, CounterStore } from './store/counter-store';
+import { andThen, type Clock, type MaybePromise } from './time';
+
+export type EngineMode = 'enforce' | 'observe' | 'off';
+
+export interface EngineOptions {
+  rules: RuleSet;
+  store: CounterStore;
+  clock: Clock;
+  sink: EventSink;
+  /** `observe` records every decision without enforcing one; `off` decides nothing (benchmarks). */
+  mode?: EngineMode;
+  /** Rule ids recorded but not enforced, besides those the rules document puts in observe mode. */
+  observeRules?: readonly string[];
+  /** IPv6 clients are keyed per this prefix; the book tells such keys from admin ranges by it. */
+  ipv6Prefix?: number;
+  /** Bound on the memory of token/client pairs already seen (rule answers without a store trip). */
+  maxTrackedClients?: number;
+}
+
+const ALLOW: Decision = Object.freeze({ verdict: 'allow' });
+
+interface Step {
+  rule: CompiledRule;
+  ctx: RuleContext;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The detection engine: one decision per event, made in one place. For every event it
+ *  1. answers from the decision book what already stands (allow list, deny list, blocks);
+ *  2. gathers the counter programs of every rule that watches this event and runs them in the
+ *     store as ONE atomic step;
+ *  3. lets each rule judge its counts, applies the judgements to the book (escalating repeat
+ *     offenders), and reports each change to the sink as an effect;
+ *  4. answers allow, observe, suspicious or blocked, with the reason, the rule, until when
+ *     and Retry-After.
+ * It does no I/O of its own: counts go to the CounterStore, decisions to the EventSink.
+ */
+export class DetectionEngine {
+  readonly book: DecisionBook;
+  private readonly byEvent = new Map<EventType, CompiledRule[]>();
+  private readonly escalation: EscalationSpec | null;
+  private readonly observed: Set<string>;
+  private readonly seenTokens: LRUCache<string, true>;
+
+  constructor(private readonly options: EngineOptions) {
+    this.book = new DecisionBook(options.ipv6Prefix ?? 64);
+    this.observed = new Set(options.observeRules ?? []);
+    for (const rule of options.rules.rules) {
+      if (!rule.enabled) continue;
+      for (const type of rule.kind.events) this.byEvent.set(type, [...(this.byEvent.get(type) ?? []), rule]);
+    }
+    const esc = options.rules.rules.find((r) => r.enabled && r.kind.kind === 'escalation');
+    this.escalation = esc ? (esc.spec as unknown as EscalationSpec) : null;
+    this.seenTokens = new LRUCache({ max: options.maxTrackedClients ?? 100_000 });
+  }
+
+  get mode(): EngineMode {
+    return this.options.mode ?? 'enforce';
+  }
+
+  get rules(): RuleSet {
+    return this.options.rules;
+  }
+
+  /** Whether a rule's decisions are enforced (not only recorded). People's decisions always are. */
+  isEnforced(ruleId: string): boolean {
+    if (ruleId === 'admin' || ruleId === 'denylist') return true;
+    if (this.mode !== 'enforce' || this.observed.has(ruleId)) return false;
+    return this.options.rules.rules.find((r) => r.id === ruleId)?.mode !== 'observe';
+  }
+
+  /** The one decision point. Synchronous when the store is. */
+  decide(event: DetectionEvent): MaybePromise<Decision> {
+    const now = this.options.clock.now();
+    if (event.type === 'admin-block') return this.adminBlock(event, now);
+    if (event.type === 'admin-lift') return this.adminLift(event, now);
+    if (this.mode === 'off') return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
+    if (this.book.isAllowlisted(event.client)) return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
+
+    const standing = this.standingRefusal(event, now);
+    if (standing) return standing;
+    if (event.type === 'token-seen' && this.seenTokens.has(`${event.token}|${event.client}`)) return ALLOW;
+
+    const steps: Step[] = [];
+    const ops: CounterOp[] = [];
+    for (const rule of this.byEvent.get(event.type) ?? []) {
+      const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
+      const program = rule.kind.plan(event, rule.spec, ctx);
+      steps.push({ rule, ctx, offset: ops.length, length: program.length });
+      ops.push(...rebase(program, rule.id, ops.length));
+    }
+    const results = ops.length ? this.options.store.run(ops, now) : [];
+    return andThen(results, (r) => this.conclude(event, steps, r, now));
+  }
+
+  /** Drops decisions past their expiry from the book (the healing job); returns them. */
+  expire(now = this.options.clock.now()): StandingDecision[] {
+    return this.book.expire(now);
+  }
+
+  // ---- inside ---------------------------------------------------------------------------
+
+  /** What already stands against this event, answered from memory. */
+  private standingRefusal(event: DetectionEvent, now: number): Decision | null {
+    if (event.type === 'request') {
+      const block = this.book.blockFor(event.client, 'all', now);
+      if (block?.enforced) return refusal(block, now, 403);
+      const deny = this.book.denyEntry(event.client);
+      if (deny) return { verdict: 'blocked', ruleId: 'denylist', reason: `${deny} is on the denylist`, status: 403, until: now + 3600_000, retryAfter: 3600 };
+    }
+    if (event.type === 'sign-in-attempt') {
+      const buffer = this.book.blockFor(event.client, 'sign-in', now);
+      if (buffer?.enforced) {
+        const wait = secondsUntil(buffer.expiresAt, now);
+        const what = buffer.rule === 'successful-logins' || buffer.reason.includes('successful') ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
+        return { ...refusal(buffer, now, 429), reason: `${what}; try again in ${wait} second${wait === 1 ? '' : 's'}.`, ticket: { holds: {} } };
+      }
+    }
+    return null;
+  }
+
+  private conclude(event: DetectionEvent, steps: Step[], results: readonly CounterResult[], now: number): MaybePromise<Decision> {
+    let decision: Decision = event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : { verdict: 'allow' };
+    const followUp: CounterOp[] = [];
+    const holders: Step[] = [];
+    for (const step of steps) {
+      const j = step.rule.kind.judge(event, step.rule.spec, results.slice(step.offset, step.offset + step.length), step.ctx);
+      if (!j) continue;
+      const enforced = this.isEnforced(step.rule.id);
+      if (j.hold && decision.ticket) {
+        decision.ticket.holds[step.rule.id] = j.hold;
+        holders.push(step);
+      }
+      if (j.followUp) followUp.push(...rebase(j.followUp, step.rule.id, followUp.length));
+      this.apply(event, step.rule.id, j, enforced, now);
+      decision = merge(decision, this.verdictOf(event, step.rule.id, j, enforced, now));
+    }
+    if (event.type === 'request' && decision.verdict === 'allow') {
+      const standing = this.book.suspicion(event.client, now);
+      if (standing) decision = { verdict: 'suspicious', ruleId: standing.rule, reason: standing.reason };
+    }
+    if (event.type === 'token-seen' && decision.verdict !== 'blocked' && !decision.revokeToken) {
+      this.seenTokens.set(`${event.token}|${event.client}`, true);
+    }
+    // A refused attempt gives back what other rules reserved for it.
+    if (event.type === 'sign-in-attempt' && decision.verdict === 'blocked' && decision.ticket) {
+      const ticket: SignInTicket = decision.ticket;
+      const abandoned: EventOf<'sign-in-abandoned'> = { type: 'sign-in-abandoned', client: event.client, account: event.account, ticket };
+      for (const step of holders) followUp.push(...rebase(step.rule.kind.plan(abandoned, step.rule.spec, step.ctx), step.rule.id, followUp.length));
+      decision = { ...decision, ticket: { holds: {} } };
+    }
+    if (!followUp.length) return decision;
+    const done = decision;
+    return andThen(this.options.store.run(followUp, now), () => done);
+  }
+
+  /** Puts a rule's judgement into the book and tells the sink. */
+  private apply(event: DetectionEvent, ruleId: string, j: Judgement, enforced: boolean, now: number): void {
+    const client = 'client' in event ? event.client : '';
+    if (j.block) {
+      let seconds = j.block.seconds;
+      if (j.block.escalate && this.escalation) {
+        const last = this.book.offence(client);
+        seconds = escalatedSeconds(seconds, last, this.escalation, now);
+        const history = { at: now, seconds, count: (last?.count ?? 0) + 1 };
+        this.book.setOffence(client, history);
+        this.emit({ type: 'offence', client, history });
+      }
+      const reason = seconds > j.block.seconds ? `${j.block.reason}; repeat offender, blocked ${seconds} s` : j.block.reason;
+      this.put({ client, state: 'blocked', scope: j.block.scope, rule: ruleId, reason, createdAt: now, expiresAt: now + seconds * 1000, decidedBy: `rule:${ruleId}`, enforced }, now);
+    }
+    if (j.suspect) {
+      const seconds = j.suspect.seconds ?? this.options.rules.suspicion.seconds;
+      this.put({ client, state: 'suspicious', scope: 'all', rule: ruleId, reason: j.suspect.reason, createdAt: now, expiresAt: now + seconds * 1000, decidedBy: `rule:${ruleId}`, enforced }, now);
+    }
+    if (j.notice) this.emit({ type: 'notice', event: j.notice.event, client: client || null, actor: j.notice.actor, detail: j.notice.detail });
+    if (j.revokeToken && enforced && event.type === 'token-seen') this.emit({ type: 'revoke-token', token: event.token });
+  }
+
+  private verdictOf(event: DetectionEvent, ruleId: string, j: Judgement, enforced: boolean, now: number): Decision {
+    const client = 'client' in event ? event.client : '';
+    if (j.refuse || (j.revokeToken && event.type === 'token-seen')) {
+      if (!enforced) return { verdict: 'observe', ruleId, reason: j.refuse?.reason ?? j.block?.reason };
+      // A refusal lasts as long as the block it made or that stands (escalation may have lengthened it).
+      const block = j.block ? this.book.blockFor(client, j.block.scope, now) : null;
+      const until = Math.max(j.refuse?.until ?? now, block?.expiresAt ?? 0);
+      return {
+        verdict: 'blocked',
+        ruleId,
+        reason: j.refuse?.reason ?? j.block?.reason ?? ruleId,
+        until,
+        retryAfter: secondsUntil(until, now),
+        status: j.refuse?.status ?? 403,
+        revokeToken: j.revokeToken,
+        ...(j.refuse?.limit ? { limit: { policy: ruleId, ...j.refuse.limit } } : {}),
+      };
+    }
+    if (j.block && !enforced) return { verdict: 'observe', ruleId, reason: j.block.reason };
+    if (j.suspect) return { verdict: 'suspicious', ruleId, reason: j.suspect.reason };
+    return { verdict: 'allow' };
+  }
+
+  private put(d: StandingDecision, now: number): void {
+    const outcome = this.book.put(d, now);
+    if (outcome === 'new') this.emit({ type: 'decided', decision: d });
+    else if (outcome === 'extended') this.emit({ type: 'extended', decision: d });
+  }
+
+  private adminBlock(e: EventOf<'admin-block'>, now: number): Decision {
+    const d: StandingDecision = {
+      client: e.client,
+      state: 'blocked',
+      scope: 'all',
+      rule: 'admin',
+      reason: e.reason,
+      createdAt: now,
+      expiresAt: now + e.seconds * 1000,
+      decidedBy: e.by,
+      enforced: true,
+    };
+    // A person's block replaces what stood, shorter or longer: it is what they asked for.
+    this.book.remove(e.client, 'blocked', now);
+    this.book.put(d, now);
+    this.emit({ type: 'decided', decision: d });
+    return refusal(d, now, 403);
+  }
+
+  private adminLift(e: EventOf<'admin-lift'>, now: number): MaybePromise<Decision> {
+    const removed = this.book.remove(e.client, e.state, now);
+    if (removed.length === 0) return ALLOW;
+    this.emit({ type: 'lifted', client: e.client, state: e.state, by: e.by, why: e.why ?? 'lifted' });
+    if (e.state !== 'blocked') return { verdict: 'allow', reason: 'lifted' };
+    // Lifting a block forgives the counts that led to it.
+    const ops: CounterOp[] = [];
+    for (const rule of this.options.rules.rules) if (rule.kind.forget) ops.push(...rebase(rule.kind.forget(e.client, rule.spec), rule.id, ops.length));
+    const lifted: Decision = { verdict: 'allow', reason: 'lifted' };
+    return ops.length ? andThen(this.options.store.run(ops, now), () => lifted) : lifted;
+  }
+
+  private emit(effect: Effect): void {
+    this.options.sink.record(effect);
+  }
+}
+
+/** A standing block as the answer to a request. */
+function refusal(d: StandingDecision, now: number, status: 403 | 429): Decision {
+  return { verdict: 'blocked', ruleId: d.rule, reason: d.reason, until: d.expiresAt, retryAfter: secondsUntil(d.expiresAt, now), status };
+}
+
+/** Prefixes a rule's keys with its id and moves its guards to where its program lands. */
+function rebase(program: CounterOp[], ruleId: string, offset: number): CounterOp[] {
+  return program.map((op) => ({ ...op, key: `${ruleId}:${op.key}`, ...(op.if ? { if: { ...op.if, ref: op.if.ref + offset } } : {}) }));
+}
+
+const RANK = { allow: 0, suspicious: 1, observe: 2, blocked: 3 } as const;
+
+/** The stronger of two verdicts; the ticket stays with the attempt. */
+function merge(a: Decision, b: Decision): Decision {
+  if (RANK[b.verdict] > RANK[a.verdict] || (b.verdict === 'blocked' && a.verdict === 'blocked' && (b.until ?? 0) > (a.until ?? 0))) {
+    return { ...b, ticket: a.ticket, revokeToken: a.revokeToken || b.revokeToken };
+  }
+  return a;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { attemptOutcome, DELAYED, holdOf, planAttempt, planFailure, planRelease } from '../attempt-gate';
+import { positiveInt, seconds } from '../params';
+import { defineRuleKind, describeWait, secondsUntil } from '../rule-kind';
+
+/**
+ * Rule 2: failed sign-ins per client. The `threshold`-th failure starts a time buffer of
+ * `bufferSeconds`, and each further failure a longer one (bufferSeconds × failures past the
+ * threshold + 1); while it runs the client's sign-ins get 429 before any password is checked.
+ */
+export const loginBuffer = defineRuleKind({
+  kind: 'login-buffer',
+  summary: 'Failed sign-ins per client buy growing time buffers on the sign-in routes (429).',
+  params: z.strictObject({ threshold: positiveInt(), bufferSeconds: seconds(), memorySeconds: seconds() }),
+  events: ['sign-in-attempt', 'sign-in-failed', 'sign-in-succeeded', 'sign-in-abandoned'],
+  plan(e, spec, ctx) {
+    const memoryMs = spec.memorySeconds * 1000;
+    if (e.type === 'sign-in-attempt') return planAttempt(e.client, spec.threshold, memoryMs);
+    if (e.type !== 'sign-in-failed' && e.type !== 'sign-in-succeeded' && e.type !== 'sign-in-abandoned') return [];
+    const hold = holdOf(e.ticket, ctx.id);
+    if (!hold) return [];
+    if (e.type === 'sign-in-failed') return planFailure(e.client, hold, spec.threshold, bufferMs(spec, hold.position));
+    return planRelease(e.client, hold, memoryMs);
+  },
+  judge(e, spec, r, ctx) {
+    if (e.type === 'sign-in-attempt') {
+      const out = attemptOutcome(r);
+      if ('hold' in out) return { hold: out.hold };
+      const wait = secondsUntil(out.gate.resetAt, ctx.now);
+      const inBuffer = out.gate.count >= DELAYED;
+      return {
+        refuse: {
+          reason: inBuffer
+            ? `Too many failed sign-ins; try again in ${describeWait(wait)}.`
+            : 'Too many sign-in attempts at once from this client; try again in 1 second.',
+          until: inBuffer ? out.gate.resetAt : ctx.now + 1000,
+          status: 429,
+          limit: { limit: spec.threshold, windowSeconds: spec.bufferSeconds },
+        },
+      };
+    }
+    if (e.type !== 'sign-in-failed') return null;
+    const hold = holdOf(e.ticket, ctx.id);
+    if (!hold) return null;
+    const failures = hold.position;
+    if (failures >= spec.threshold && hold.holdsGate) {
+      const secs = bufferMs(spec, failures) / 1000;
+      const reason = `${failures} failed logins`;
+      return { block: { reason, seconds: secs, scope: 'sign-in' }, suspect: { reason, seconds: Math.max(secs, ctx.suspicion.seconds) } };
+    }
+    if (failures >= Math.ceil(spec.threshold * ctx.suspicion.ratio)) return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
+    return null;
+  },
+  forget: (client) => [
+    { op: 'del', key: `n:${client}` },
+    { op: 'del', key: `g:${client}` },
+  ],
+  describe: (s, sus) =>
+    `the ${ordinal(s.threshold)} failed sign-in of a client within ${s.memorySeconds} s starts a ${s.bufferSeconds} s buffer, each further one ${s.bufferSeconds} s longer (429 on sign-in routes); suspicious from the ${ordinal(Math.ceil(s.threshold * sus.ratio))}`,
+});
+
+function bufferMs(spec: { threshold: number; bufferSeconds: number }, failures: number): number {
+  return spec.bufferSeconds * (failures - (spec.threshold - 1)) * 1000;
+}
+
+export function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${s}`;
+}
