@@ -229,8 +229,9 @@ export class DetectionEngine {
       decidedBy: e.by,
       enforced: true,
     };
-    // A person's block replaces what stood, shorter or longer: it is what they asked for.
-    this.book.remove(e.client, 'blocked', now);
+    // A person's block replaces the route block that stood, shorter or longer: it is what they asked for.
+    // A sign-in buffer is another decision and stays.
+    this.book.remove(e.client, 'blocked', now, 'all');
     this.book.put(d, now);
     this.emit({ type: 'decided', decision: d });
     return refusal(d, now, 403);

@@ -84,10 +84,10 @@ export class DecisionBook {
     return existing ? 'extended' : 'new';
   }
 
-  /** Removes the client's decisions of this state (every scope); returns those that stood. */
-  remove(client: string, state: State, now: number): StandingDecision[] {
+  /** Removes the client's decisions of this state (every scope, or only `only`); returns those that stood. */
+  remove(client: string, state: State, now: number, only?: BlockScope): StandingDecision[] {
     const out: StandingDecision[] = [];
-    for (const scope of ['all', 'sign-in'] as const) {
+    for (const scope of only ? [only] : (['all', 'sign-in'] as const)) {
       const k = key(client, state, scope);
       const d = this.exact.get(k);
       if (d) {
@@ -95,7 +95,7 @@ export class DecisionBook {
         if (d.expiresAt > now) out.push(d);
       }
     }
-    if (state === 'blocked') {
+    if (state === 'blocked' && only !== 'sign-in') {
       const hit = this.ranges.filter((r) => r.decision.client === client);
       this.ranges = this.ranges.filter((r) => r.decision.client !== client);
       out.push(...hit.map((r) => r.decision).filter((d) => d.expiresAt > now));

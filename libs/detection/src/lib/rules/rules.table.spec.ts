@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DetectionEngine } from '../engine';
+import type { Effect } from '../decision';
 import type { DetectionEvent, SignInTicket } from '../events';
 import { MemoryCounterStore } from '../store/memory-counter-store';
 import { ManualClock, RecordingSink } from '../../testing';
@@ -20,6 +21,20 @@ interface Expect {
   reasonContains?: string;
   revokeToken?: boolean;
 }
+/** The last `decided` or `extended` effect of a step: the standing decision it carries. */
+interface ExpectDecision {
+  effect?: 'decided' | 'extended';
+  client?: string;
+  state?: 'blocked' | 'suspicious';
+  scope?: 'all' | 'sign-in';
+  rule?: string;
+  enforced?: boolean;
+  /** expiresAt − createdAt, in seconds. */
+  seconds?: number;
+  /** expiresAt, in seconds since the start of the case. */
+  expiresAt?: number;
+  reasonContains?: string;
+}
 interface SignIn {
   client: string;
   account: string;
@@ -33,6 +48,10 @@ interface Step {
   event?: DetectionEvent;
   /** Repeat the event this many times (the expectation applies to the last). */
   repeat?: number;
+  /** How many of the repeated events got each verdict, e.g. { "allow": 209, "suspicious": 91 }. */
+  expectTally?: Record<string, number>;
+  /** Replace the allow and deny lists before the step's event. */
+  lists?: { allow?: string[]; deny?: string[] };
   /** An attempt and its outcome: `expect` is the attempt's decision, `expectOutcome` the outcome's. */
   signIn?: SignIn;
   expectOutcome?: Expect;
@@ -44,6 +63,11 @@ interface Step {
   state?: Record<string, string>;
   /** Effect types emitted by this step, in order (e.g. ["decided", "decided"]). */
   effects?: string[];
+  /**
+   * The standing decision of the step's last `decided`/`extended` effect whose effect, client, state, scope and
+   * rule are those given (one must have been emitted); its other fields are then compared.
+   */
+  decision?: ExpectDecision;
 }
 interface Case {
   description: string;
@@ -73,7 +97,27 @@ describe('rule table tests (testdata/)', () => {
   it.each(cases)('%s', (_name, c) => run(c));
 });
 
+const CASE_KEYS = ['description', 'rules', 'options', 'steps'];
+const STEP_KEYS = ['t', 'note', 'event', 'repeat', 'expectTally', 'lists', 'signIn', 'expectOutcome', 'burst', 'expectBurst', 'expect', 'state', 'effects', 'decision'];
+const EXPECT_KEYS = ['verdict', 'ruleId', 'status', 'retryAfter', 'reasonContains', 'revokeToken'];
+const DECISION_KEYS = ['effect', 'client', 'state', 'scope', 'rule', 'enforced', 'seconds', 'expiresAt', 'reasonContains'];
+
+/** A misspelt key would silently test nothing: every key must be one the runner reads. */
+function checkKeys(c: Case): void {
+  const unknown = (o: object | undefined, keys: string[], where: string) => {
+    for (const k of Object.keys(o ?? {})) if (!keys.includes(k)) throw new Error(`${where}: unknown key "${k}" (known: ${keys.join(', ')})`);
+  };
+  unknown(c, CASE_KEYS, 'case');
+  c.steps.forEach((s, i) => {
+    unknown(s, STEP_KEYS, `step ${i}`);
+    unknown(s.expect, EXPECT_KEYS, `step ${i} expect`);
+    unknown(s.expectOutcome, EXPECT_KEYS, `step ${i} expectOutcome`);
+    unknown(s.decision, DECISION_KEYS, `step ${i} decision`);
+  });
+}
+
 function run(c: Case): void {
+  checkKeys(c);
   const clock = new ManualClock();
   const start = clock.now();
   const sink = new RecordingSink();
@@ -100,10 +144,17 @@ function run(c: Case): void {
       clock.set(at);
     }
     const before = sink.effects.length;
+    if (step.lists) engine.book.setLists(step.lists.allow ?? [], step.lists.deny ?? []);
     if (step.event) {
+      const tally: Record<string, number> = {};
       let d = decide(step.event);
-      for (let k = 1; k < (step.repeat ?? 1); k++) d = decide(step.event);
+      tally[d.verdict] = 1;
+      for (let k = 1; k < (step.repeat ?? 1); k++) {
+        d = decide(step.event);
+        tally[d.verdict] = (tally[d.verdict] ?? 0) + 1;
+      }
       check(where, d, step.expect);
+      if (step.expectTally) expect([where, 'tally', tally]).toEqual([where, 'tally', step.expectTally]);
     }
     if (step.signIn) {
       const s = step.signIn;
@@ -134,7 +185,35 @@ function run(c: Case): void {
       for (const [client, state] of Object.entries(step.state)) expect([where, client, engine.book.state(client, clock.now())]).toEqual([where, client, state]);
     }
     if (step.effects) expect([where, sink.effects.slice(before).map((x) => x.type)]).toEqual([where, step.effects]);
+    if (step.decision) checkDecision(where, sink.effects.slice(before), step.decision, start);
   });
+}
+
+function checkDecision(where: string, effects: Effect[], e: ExpectDecision, start: number): void {
+  // The last decided/extended effect of the step that has the expected effect, client, state, scope and rule.
+  const last = [...effects].reverse().find(
+    (x) =>
+      (x.type === 'decided' || x.type === 'extended') &&
+      (e.effect === undefined || x.type === e.effect) &&
+      (['client', 'state', 'scope', 'rule'] as const).every((k) => e[k] === undefined || x.decision[k] === e[k]),
+  );
+  if (!last || (last.type !== 'decided' && last.type !== 'extended')) throw new Error(`${where}: expected a matching decided or extended effect, got [${effects.map((x) => x.type).join(', ')}]`);
+  const d = last.decision;
+  const got: Record<string, unknown> = {
+    effect: last.type,
+    client: d.client,
+    state: d.state,
+    scope: d.scope,
+    rule: d.rule,
+    enforced: d.enforced,
+    seconds: (d.expiresAt - d.createdAt) / 1000,
+    expiresAt: (d.expiresAt - start) / 1000,
+  };
+  const want: Record<string, unknown> = {};
+  for (const k of Object.keys(e) as (keyof ExpectDecision)[]) if (k !== 'reasonContains') want[k] = e[k];
+  for (const k of Object.keys(got)) if (!(k in want)) delete got[k];
+  expect([where, 'decision', got]).toEqual([where, 'decision', want]);
+  if (e.reasonContains) expect([where, d.reason]).toEqual([where, expect.stringContaining(e.reasonContains)]);
 }
 
 function check(where: string, d: { verdict: string; ruleId?: string; status?: number; retryAfter?: number; reason?: string; revokeToken?: boolean }, e?: Expect): void {
