@@ -88,7 +88,7 @@ describe('rule table tests (testdata/)', () => {
   it('has at least three cases for every rule kind', () => {
     const perDir = new Map<string, number>();
     for (const [name] of cases) perDir.set(name.split('/')[0]!, (perDir.get(name.split('/')[0]!) ?? 0) + 1);
-    for (const kind of ['request-rate', 'probing', 'login-buffer', 'account-backoff', 'success-velocity', 'token-spread', 'refresh-reuse', 'escalation', 'lists']) {
+    for (const kind of ['request-rate', 'probing', 'login-buffer', 'account-backoff', 'success-velocity', 'token-spread', 'refresh-reuse', 'escalation', 'lists', 'admin']) {
       expect([kind, perDir.get(kind) ?? 0]).toEqual([kind, expect.any(Number)]);
       expect(perDir.get(kind) ?? 0).toBeGreaterThanOrEqual(3);
     }
