@@ -1,11 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
-import type { Clock } from './common/clock';
+import type { Clock } from './core/clock';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
-import { DetectionModule, detectionOptionsFromEnv } from './anomaly';
-import { HealingModule } from './self-healing';
+import { DetectionModule, detectionOptionsFromEnv } from './detection';
+import { HealingModule } from './healing';
 import { HealthController } from './health/health.controller';
 
 @Module({})

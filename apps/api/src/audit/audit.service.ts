@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { desc, lt } from 'drizzle-orm';
 import type { SecurityEvent } from '@bouncer/contracts';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { auditLog } from '../db/schema';
 

@@ -2,15 +2,15 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MeResponse, SessionResponse, TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
-import { ProblemException } from '../common/problem.exception';
+import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { AuthRouteThrottle, clientKeyOf } from '../anomaly';
+import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { UsersService } from '../users/users.service';
 import { AuthService, type IssuedSession } from './auth.service';
-import { CurrentUser, type AuthUser } from './decorators/current-user.decorator';
-import { Public } from './decorators/public.decorator';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Public } from '../access/public.decorator';
 import { DEVICE_COOKIE } from './device-cookie.service';
-import { ChangePasswordDto, LoginDto, TokenRequestDto } from './dto/auth.dto';
+import { ChangePasswordDto, LoginDto, TokenRequestDto } from './auth.dto';
 import { Inject } from '@nestjs/common';
 import { SigningKeysService } from './signing-keys.service';
 

@@ -8,12 +8,12 @@ import { AccessTokenService } from './access-token.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
-import { JwtAuthGuard } from './guards/jwt-auth.guard';
-import { RolesGuard } from './guards/roles.guard';
+import { JwtAuthGuard } from '../access/jwt-auth.guard';
+import { RolesGuard } from '../access/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
-import { PasswordService } from './password.service';
+import { PasswordService } from '../users/password.service';
 import { RefreshTokenService } from './refresh-token.service';
-import { RevocationService } from './revocation.service';
+import { RevocationService } from '../access/revocation.service';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenVerifier } from './token-verifier';
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { clientKeyOf, TokenMisuseService } from '../anomaly';
+import { clientKeyOf, TokenMisuseService } from '../detection';
 import type { AccessClaims } from './access-token.service';
-import type { AuthUser } from './decorators/current-user.decorator';
-import { RevocationService } from './revocation.service';
+import type { AuthUser } from '../access/current-user.decorator';
+import { RevocationService } from '../access/revocation.service';
 import { JWT_ALGORITHM, SigningKeysService } from './signing-keys.service';
 import { TokenVerifier } from './token-verifier';
 

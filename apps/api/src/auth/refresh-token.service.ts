@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, lt } from 'drizzle-orm';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, usedRefreshTokens } from '../db/schema';

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { detectionOptionsFromEnv } from '../anomaly/detection-options';
+import { detectionOptionsFromEnv } from './detection-options';
 
 /**
  * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder

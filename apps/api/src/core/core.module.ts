@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock, systemClock } from '../common/clock';
+import { CLOCK, type Clock, systemClock } from './clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
 import { openRedis, REDIS, type RedisHandle } from './redis';

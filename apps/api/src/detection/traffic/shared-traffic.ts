@@ -1,5 +1,5 @@
 import type { SeriesPoint } from '@bouncer/contracts';
-import type { RedisHandle } from '../core/redis';
+import type { RedisHandle } from '../../core/redis';
 import { BUCKET_MS, BUCKETS } from './traffic-monitor';
 
 const TOP_WINDOW_MS = 60_000;

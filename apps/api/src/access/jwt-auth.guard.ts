@@ -1,8 +1,8 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ProblemException } from '../../common/problem.exception';
-import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
+import { ProblemException } from '../http/problem.exception';
+import { IS_PUBLIC_KEY } from './public.decorator';
 
 /** Global: every route needs a valid bearer token unless marked @Public(). */
 @Injectable()

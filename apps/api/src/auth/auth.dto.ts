@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { PASSWORD_MAX_LENGTH } from '../password.service';
+import { PASSWORD_MAX_LENGTH } from '../users/password.service';
 
 /** `POST /token`: OAuth2 password and refresh_token grants, form-encoded or JSON. */
 export class TokenRequestDto {

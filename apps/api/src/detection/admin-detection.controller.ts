@@ -2,13 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@n
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AdminStatsResponse, DashboardDataResponse, DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
-import { CurrentUser, type AuthUser } from '../auth/decorators/current-user.decorator';
-import { Roles } from '../auth/decorators/roles.decorator';
-import { CLOCK, type Clock } from '../common/clock';
-import { ProblemException } from '../common/problem.exception';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Roles } from '../access/roles.decorator';
+import { CLOCK, type Clock } from '../core/clock';
+import { ProblemException } from '../http/problem.exception';
 import { BlockDto, ClientQueryDto, DecisionsQueryDto, EventsQueryDto, ListEntryDto, ListQueryDto } from './admin-detection.dto';
 import { canonicalRange } from './client-identity';
-import { DecisionService, toView } from './decision.service';
+import { DecisionService, toView } from './decisions/decision.service';
 import { DetectionService } from './detection.service';
 
 /** What admins see of detection, and how they act on it. Every action is audited with their name. */

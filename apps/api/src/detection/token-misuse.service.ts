@@ -1,11 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
-import { DecisionService } from './decision.service';
-import { DETECTION_OPTIONS } from './detection.tokens';
-import type { DetectionOptions } from './detection-options';
+import { DecisionService } from './decisions/decision.service';
+import { DETECTION_OPTIONS } from '../config/detection.tokens';
+import type { DetectionOptions } from '../config/detection-options';
 
 interface Usage {
   clients: string[];

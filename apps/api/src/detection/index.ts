@@ -1,11 +1,11 @@
 export { AuthRouteThrottle } from './auth-route-throttle';
 export { clientKeyOf } from './client-key';
 export { CidrList, ClientIdentity } from './client-identity';
-export { COUNTER_STORE, type CounterRecord, type CounterStore, MemoryCounterStore } from './counter-store';
-export { DecisionService } from './decision.service';
+export { COUNTER_STORE, type CounterRecord, type CounterStore, MemoryCounterStore } from './store/counter-store';
+export { DecisionService } from './decisions/decision.service';
 export { DetectionModule } from './detection.module';
-export { DETECTION_OPTIONS } from './detection.tokens';
-export { DEFAULT_DETECTION_OPTIONS, type DetectionOptions, detectionOptionsFromEnv } from './detection-options';
+export { DETECTION_OPTIONS } from '../config/detection.tokens';
+export { DEFAULT_DETECTION_OPTIONS, type DetectionOptions, detectionOptionsFromEnv } from '../config/detection-options';
 export { DetectionService } from './detection.service';
 export { LoginDefenseService } from './login-defense.service';
 export { TokenMisuseService } from './token-misuse.service';

@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
-import { SharedTraffic } from './shared-traffic';
+import { SharedTraffic } from './traffic/shared-traffic';
 import type { DashboardDataResponse } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { describeWait } from '../common/problem.exception';
+import { CLOCK, type Clock } from '../core/clock';
+import { describeWait } from '../http/problem.exception';
 import { ClientIdentity } from './client-identity';
-import { COUNTER_STORE, type CounterRecord, type CounterStore } from './counter-store';
-import { type Decision, DecisionService } from './decision.service';
-import { DETECTION_OPTIONS } from './detection.tokens';
-import type { DetectionOptions } from './detection-options';
-import { ResilientCounterStore } from './resilient-counter-store';
-import { TrafficMonitor } from './traffic-monitor';
+import { COUNTER_STORE, type CounterRecord, type CounterStore } from './store/counter-store';
+import { type Decision, DecisionService } from './decisions/decision.service';
+import { DETECTION_OPTIONS } from '../config/detection.tokens';
+import type { DetectionOptions } from '../config/detection-options';
+import { ResilientCounterStore } from './store/resilient-counter-store';
+import { TrafficMonitor } from './traffic/traffic-monitor';
 import type { HealingRun } from '@bouncer/contracts';
 
 /** Answers the gate gives a request before any route code runs. */

@@ -1,5 +1,5 @@
 import { CidrList, canonicalRange, ClientIdentity } from './client-identity';
-import { detectionOptionsFromEnv } from './detection-options';
+import { detectionOptionsFromEnv } from '../config/detection-options';
 
 describe('ClientIdentity', () => {
   const direct = new ClientIdentity([]);

@@ -1,4 +1,4 @@
-import { counterStoreContract } from '../../test/support/counter-store.contract';
+import { counterStoreContract } from '../../../test/support/counter-store.contract';
 import { MemoryCounterStore } from './counter-store';
 
 describe('MemoryCounterStore', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { counterStoreContract } from '../../test/support/counter-store.contract';
+import { counterStoreContract } from '../../../test/support/counter-store.contract';
 import { RedisCounterStore } from './redis-counter-store';
 
 /** Against the real Redis on this machine (REDIS_URL, default redis://127.0.0.1:6379). */

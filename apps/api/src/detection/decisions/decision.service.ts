@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { and, eq, gt, lte } from 'drizzle-orm';
 import type { ClientState, DecisionView, ListEntry, ListKind, RuleId } from '@bouncer/contracts';
-import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { REDIS, type RedisHandle } from '../core/redis';
-import { DATABASE, type DatabaseHandle } from '../db/database';
-import { blockHistory, decisions, listEntries } from '../db/schema';
-import { CidrList, canonicalRange } from './client-identity';
-import { DETECTION_OPTIONS } from './detection.tokens';
-import type { DetectionOptions } from './detection-options';
+import { AuditService } from '../../audit/audit.service';
+import { CLOCK, type Clock } from '../../core/clock';
+import { REDIS, type RedisHandle } from '../../core/redis';
+import { DATABASE, type DatabaseHandle } from '../../db/database';
+import { blockHistory, decisions, listEntries } from '../../db/schema';
+import { CidrList, canonicalRange } from '../client-identity';
+import { DETECTION_OPTIONS } from '../../config/detection.tokens';
+import type { DetectionOptions } from '../../config/detection-options';
 
 export interface Decision {
   client: string;

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { describeWait, ProblemException } from '../common/problem.exception';
-import { COUNTER_STORE, type CounterStore } from './counter-store';
-import { DecisionService } from './decision.service';
-import { DETECTION_OPTIONS } from './detection.tokens';
-import type { DetectionOptions } from './detection-options';
+import { CLOCK, type Clock } from '../core/clock';
+import { describeWait, ProblemException } from '../http/problem.exception';
+import { COUNTER_STORE, type CounterStore } from './store/counter-store';
+import { DecisionService } from './decisions/decision.service';
+import { DETECTION_OPTIONS } from '../config/detection.tokens';
+import type { DetectionOptions } from '../config/detection-options';
 
 const HOUR_MS = 3600_000;
 /** A reservation whose answer never came (a crashed request) is forgotten after this. */

@@ -1,10 +1,10 @@
 import { applyDecorators, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { CLOCK, type Clock } from '../common/clock';
-import { describeWait, ProblemException } from '../common/problem.exception';
+import { CLOCK, type Clock } from '../core/clock';
+import { describeWait, ProblemException } from '../http/problem.exception';
 import { clientKeyOf } from './client-key';
-import { COUNTER_STORE, type CounterStore } from './counter-store';
+import { COUNTER_STORE, type CounterStore } from './store/counter-store';
 
 /**
  * @nestjs/throttler's storage backed by our bounded CounterStore (its default storage keeps

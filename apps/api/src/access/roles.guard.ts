@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@bouncer/contracts';
-import { ProblemException } from '../../common/problem.exception';
-import type { AuthUser } from '../decorators/current-user.decorator';
-import { ROLES_KEY } from '../decorators/roles.decorator';
+import { ProblemException } from '../http/problem.exception';
+import type { AuthUser } from './current-user.decorator';
+import { ROLES_KEY } from './roles.decorator';
 
 /** Global, after JwtAuthGuard: a route marked @Roles(...) needs one of those roles. */
 @Injectable()

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ManualClock } from '../common/clock';
+import { ManualClock } from '../core/clock';
 import { loadConfig } from '../config/app-config';
 import { CoreModule } from '../core/core.module';
 import { http } from '../../test/support/http';

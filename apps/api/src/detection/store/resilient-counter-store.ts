@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RedisHandle } from '../core/redis';
+import type { RedisHandle } from '../../core/redis';
 import type { CounterRecord, CounterStore } from './counter-store';
 import { MemoryCounterStore } from './counter-store';
 import { RedisCounterStore } from './redis-counter-store';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { and, gt, isNotNull, lt } from 'drizzle-orm';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, revokedTokens, users } from '../db/schema';

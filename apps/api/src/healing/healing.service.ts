@@ -3,9 +3,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { HealingRun } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { RefreshTokenService } from '../auth/refresh-token.service';
-import { RevocationService } from '../auth/revocation.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { DecisionService, DETECTION_OPTIONS, type DetectionOptions, DetectionService } from '../anomaly';
+import { RevocationService } from '../access/revocation.service';
+import { CLOCK, type Clock } from '../core/clock';
+import { DecisionService, DETECTION_OPTIONS, type DetectionOptions, DetectionService } from '../detection';
 
 const JOB = 'self-healing';
 
