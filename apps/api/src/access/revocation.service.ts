@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { and, gt, isNotNull, lt } from 'drizzle-orm';
 import { CLOCK, type Clock } from '../core/clock';
+import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, revokedTokens, users } from '../db/schema';
@@ -23,7 +24,8 @@ type Revocation =
  * few seconds (so nothing is missed while Redis is down).
  */
 @Injectable()
-export class RevocationService implements OnModuleInit, OnModuleDestroy {
+@Prunable({ order: 30 })
+export class RevocationService implements OnModuleInit, OnModuleDestroy, PrunableProvider {
   private readonly logger = new Logger(RevocationService.name);
   /** jti -> expiry (ms). */
   private readonly revokedJtis = new Map<string, number>();
@@ -109,6 +111,10 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
     }
     await this.database.db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date(now)));
     return n;
+  }
+
+  async pruneStale(): Promise<PruneResult> {
+    return { pruned: await this.prune() };
   }
 
   private share(r: Revocation): void {

@@ -1,4 +1,13 @@
+import * as ipaddr from 'ipaddr.js';
 import type { RuleId } from '@bouncer/contracts';
+
+/**
+ * The detection settings live in config/ (not detection/) so that config imports no feature:
+ * loadConfig validates them with the rest, and DetectionModule, healing and audit read them.
+ */
+
+/** DI token for the resolved DetectionOptions (provided by DetectionModule). */
+export const DETECTION_OPTIONS = Symbol('DETECTION_OPTIONS');
 
 /**
  * Every number the detection rules use. Defaults are the original prototype's (60 s window,
@@ -155,7 +164,6 @@ export function resolveOptions(partial: Partial<DetectionOptions> = {}): Detecti
   return o;
 }
 
-import * as ipaddr from 'ipaddr.js';
 function isCidrOrAddress(s: string): boolean {
   return ipaddr.isValid(s) || ipaddr.isValidCIDR(s);
 }

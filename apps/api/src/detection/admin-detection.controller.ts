@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { AdminStatsResponse, DashboardDataResponse, DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
+import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
@@ -23,23 +23,6 @@ export class AdminDetectionController {
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
-
-  @Get('dashboard-data')
-  dashboardData(): Promise<DashboardDataResponse> {
-    return this.detection.dashboardData();
-  }
-
-  /** The original's shape. */
-  @Get('admin/stats')
-  stats(): AdminStatsResponse {
-    const counts = this.decisions.counts(this.clock.now());
-    return {
-      total_ips: this.detection.monitor.trackedClients(),
-      blocked_ips: counts.blocked,
-      system_health: this.detection.isDegraded() ? 'degraded' : 'ok',
-      active_threshold: this.detection.options.rateLimit,
-    };
-  }
 
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {

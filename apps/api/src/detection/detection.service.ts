@@ -1,43 +1,47 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
-import { REDIS, type RedisHandle } from '../core/redis';
-import { DATABASE, type DatabaseHandle } from '../db/database';
-import { SharedTraffic } from './traffic/shared-traffic';
-import type { DashboardDataResponse } from '@bouncer/contracts';
-import { AuditService } from '../audit/audit.service';
+import type { SeriesPoint } from '@bouncer/contracts';
+import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
+import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { describeWait } from '../http/problem.exception';
 import { ClientIdentity } from './client-identity';
-import { COUNTER_STORE, type CounterRecord, type CounterStore } from './store/counter-store';
 import { type Decision, DecisionService } from './decisions/decision.service';
-import { DETECTION_OPTIONS } from '../config/detection.tokens';
-import type { DetectionOptions } from '../config/detection-options';
+import { COUNTER_STORE, type CounterRecord, type CounterStore } from './store/counter-store';
 import { ResilientCounterStore } from './store/resilient-counter-store';
+import { SharedTraffic } from './traffic/shared-traffic';
 import { TrafficMonitor } from './traffic/traffic-monitor';
-import type { HealingRun } from '@bouncer/contracts';
 
 /** Answers the gate gives a request before any route code runs. */
 export type GateVerdict = { client: string; blocked: null } | { client: string; blocked: Decision };
 
 const PROBE_STATUSES = new Set([401, 403, 404]);
 
+export interface TrafficPicture {
+  /** True when the numbers are merged across instances (Redis). */
+  merged: boolean;
+  top: { client: string; requests: number }[];
+  series: { bucket_seconds: number; points: SeriesPoint[] };
+  tracked: number;
+}
+
 /**
  * Watches every request: who sent it, whether it may pass, and what its answer says about
- * the client (rule 1, request rate; rule 6, probing). Also gathers the dashboard's data.
+ * the client (rule 1, request rate; rule 6, probing). The dashboard's data is read from here
+ * by stats/.
  */
 @Injectable()
-export class DetectionService implements OnModuleDestroy {
+@Prunable({ order: 20 })
+export class DetectionService implements OnModuleDestroy, PrunableProvider {
   private readonly logger = new Logger(DetectionService.name);
   readonly identity: ClientIdentity;
   readonly monitor: TrafficMonitor;
-  private lastHealing: HealingRun | null = null;
 
   constructor(
     @Inject(DETECTION_OPTIONS) readonly options: DetectionOptions,
     @Inject(COUNTER_STORE) private readonly store: CounterStore,
     @Inject(CLOCK) private readonly clock: Clock,
     readonly decisions: DecisionService,
-    private readonly audit: AuditService,
-    @Optional() @Inject(DATABASE) private readonly database: DatabaseHandle | null = null,
     @Optional() @Inject(REDIS) redis: RedisHandle | null = null,
   ) {
     this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix);
@@ -159,50 +163,32 @@ export class DetectionService implements OnModuleDestroy {
     return this.store instanceof ResilientCounterStore && this.store.degraded;
   }
 
-  recordHealing(run: HealingRun): void {
-    this.lastHealing = run;
-  }
-
-  lastHealingRun(): HealingRun | null {
-    return this.lastHealing;
-  }
-
   /** Drops idle counters and clients (the healing job). */
   async prune(): Promise<number> {
     const now = this.clock.now();
     return (await this.store.prune(now)) + this.monitor.prune(now);
   }
 
-  /** `GET /dashboard-data`: bounded in size however many clients are tracked. */
-  async dashboardData(): Promise<DashboardDataResponse> {
-    const now = this.clock.now();
-    const decisions = this.decisions.list(now);
-    const blocked = decisions.filter((d) => d.state === 'blocked');
-    const suspicious = decisions.filter((d) => d.state === 'suspicious');
-    // Several instances: traffic merged in Redis and events from the shared audit log.
-    const merged = this.shared ? await this.shared.read(now, 20) : null;
-    const top = merged?.top ?? this.monitor.top(20, now);
-    const series = merged?.series ?? this.monitor.series(now);
-    const events =
-      this.database?.kind === 'postgres' ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
-    const uniq = (xs: string[]) => [...new Set(xs)];
+  async pruneStale(): Promise<PruneResult> {
+    return { pruned: await this.prune() };
+  }
+
+  /** Clients tracked by this instance. */
+  trackedClients(): number {
+    return this.monitor.trackedClients();
+  }
+
+  /**
+   * The traffic picture for the dashboard: the busiest clients, the request series and how many
+   * clients are tracked. With several instances it is merged in Redis; otherwise this instance's.
+   */
+  async traffic(now: number, topN: number): Promise<TrafficPicture> {
+    const merged = this.shared ? await this.shared.read(now, topN) : null;
     return {
-      total_ips: merged ? Math.max(merged.tracked, this.monitor.trackedClients()) : this.monitor.trackedClients(),
-      blocked_ips: uniq(blocked.map((d) => d.client)).slice(0, 500),
-      // A client in a login time buffer is listed as both blocked and suspicious (the original's rule).
-      suspicious_ips: uniq([...suspicious.map((d) => d.client), ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client)]).slice(0, 500),
-      request_counts: Object.fromEntries(top.map((t) => [t.client, t.requests])),
-      brute_force_ips: blocked.filter((d) => d.rule === 'failed-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
-      successful_block_ips: blocked.filter((d) => d.rule === 'successful-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
-      generated_at: new Date(now).toISOString(),
-      mode: this.options.mode === 'observe' ? 'observe' : 'enforce',
-      degraded: this.isDegraded(),
-      requests_per_minute: series.points.slice(-6).reduce((sum, p) => sum + p.requests, 0),
-      series,
-      top_clients: top.map((t) => ({ client: t.client, requests: t.requests, state: this.decisions.state(t.client, now) })),
-      decisions: decisions.slice(0, 200),
-      events,
-      healing: this.lastHealing,
+      merged: merged !== null,
+      top: merged?.top ?? this.monitor.top(topN, now),
+      series: merged?.series ?? this.monitor.series(now),
+      tracked: merged ? Math.max(merged.tracked, this.monitor.trackedClients()) : this.monitor.trackedClients(),
     };
   }
 }

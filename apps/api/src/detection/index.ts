@@ -1,11 +1,8 @@
+/** What other features use of detection (auth's sign-in and token checks, stats and health reads). */
 export { AuthRouteThrottle } from './auth-route-throttle';
 export { clientKeyOf } from './client-key';
-export { CidrList, ClientIdentity } from './client-identity';
-export { COUNTER_STORE, type CounterRecord, type CounterStore, MemoryCounterStore } from './store/counter-store';
 export { DecisionService } from './decisions/decision.service';
 export { DetectionModule } from './detection.module';
-export { DETECTION_OPTIONS } from '../config/detection.tokens';
-export { DEFAULT_DETECTION_OPTIONS, type DetectionOptions, detectionOptionsFromEnv } from '../config/detection-options';
 export { DetectionService } from './detection.service';
 export { LoginDefenseService } from './login-defense.service';
 export { TokenMisuseService } from './token-misuse.service';

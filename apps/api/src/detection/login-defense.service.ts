@@ -4,8 +4,7 @@ import { CLOCK, type Clock } from '../core/clock';
 import { describeWait, ProblemException } from '../http/problem.exception';
 import { COUNTER_STORE, type CounterStore } from './store/counter-store';
 import { DecisionService } from './decisions/decision.service';
-import { DETECTION_OPTIONS } from '../config/detection.tokens';
-import type { DetectionOptions } from '../config/detection-options';
+import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 
 const HOUR_MS = 3600_000;
 /** A reservation whose answer never came (a crashed request) is forgotten after this. */

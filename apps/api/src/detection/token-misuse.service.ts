@@ -4,8 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DecisionService } from './decisions/decision.service';
-import { DETECTION_OPTIONS } from '../config/detection.tokens';
-import type { DetectionOptions } from '../config/detection-options';
+import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 
 interface Usage {
   clients: string[];

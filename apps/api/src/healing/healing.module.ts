@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
+import { DiscoveryModule } from '@nestjs/core';
 import { HealingService } from './healing.service';
 
-/** The scheduled self-healing job (needs ScheduleModule.forRoot() in the app). */
+/**
+ * The scheduled self-healing job (needs ScheduleModule.forRoot() in the app). It imports no
+ * feature: each feature marks its own pruning with `@Prunable()` (core/prunable.ts).
+ */
 @Module({
-  imports: [AuthModule],
+  imports: [DiscoveryModule],
   providers: [HealingService],
   exports: [HealingService],
 })

@@ -1,36 +1,34 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { HealingRun } from '@bouncer/contracts';
-import { AuditService } from '../audit/audit.service';
-import { RefreshTokenService } from '../auth/refresh-token.service';
-import { RevocationService } from '../access/revocation.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
-import { DecisionService, DETECTION_OPTIONS, type DetectionOptions, DetectionService } from '../detection';
+import { Prunable, type PrunableProvider } from '../core/prunable';
 
 const JOB = 'self-healing';
 
 /**
- * Every few seconds (HEALING_INTERVAL): lift expired decisions, drop stale counters and
- * expired revocations, trim the audit log past its retention, and record what it did.
+ * Every few seconds (HEALING_INTERVAL): asks every `@Prunable()` provider to clean its stale
+ * state (lift expired decisions, drop stale counters and expired revocations and tokens, trim
+ * the audit log past its retention), and remembers what the last pass did.
  */
 @Injectable()
 export class HealingService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HealingService.name);
   private running = false;
+  private last: HealingRun | null = null;
+  private prunables?: PrunableProvider[];
 
   constructor(
-    @Inject(DETECTION_OPTIONS) private readonly options: DetectionOptions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
-    private readonly detection: DetectionService,
-    private readonly decisions: DecisionService,
-    private readonly audit: AuditService,
-    private readonly revocation: RevocationService,
-    private readonly refreshTokens: RefreshTokenService,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.runOnce(), this.options.healingIntervalSeconds * 1000);
+    const timer = setInterval(() => void this.runOnce(), this.config.detection.healingIntervalSeconds * 1000);
     timer.unref();
     this.scheduler.addInterval(JOB, timer);
   }
@@ -46,19 +44,23 @@ export class HealingService implements OnApplicationBootstrap, OnModuleDestroy {
     const started = this.clock.now();
     const t0 = performance.now();
     try {
-      const lifted = await this.decisions.liftExpired(started);
-      const pruned = (await this.detection.prune()) + (await this.revocation.prune()) + (await this.refreshTokens.prune());
-      const cutoff = new Date(started - this.options.auditRetentionDays * 86_400_000);
-      const trimmed = await this.audit.trimOlderThan(cutoff);
-      const run: HealingRun = {
+      let lifted = 0;
+      let pruned = 0;
+      let trimmed = 0;
+      for (const p of this.registered()) {
+        const r = await p.pruneStale(started);
+        lifted += r.lifted ?? 0;
+        pruned += r.pruned ?? 0;
+        trimmed += r.trimmed ?? 0;
+      }
+      this.last = {
         at: new Date(started).toISOString(),
         duration_ms: Math.round(performance.now() - t0),
         lifted,
         pruned_counters: pruned,
         trimmed_audit: trimmed,
       };
-      this.detection.recordHealing(run);
-      return run;
+      return this.last;
     } catch (err) {
       this.logger.error(`healing run failed: ${(err as Error).message}`);
       return null;
@@ -68,6 +70,17 @@ export class HealingService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   lastRun(): HealingRun | null {
-    return this.detection.lastHealingRun();
+    return this.last;
+  }
+
+  /** Every `@Prunable()` provider in the app, in their declared order (found once). */
+  private registered(): PrunableProvider[] {
+    this.prunables ??= this.discovery
+      .getProviders({ metadataKey: Prunable.KEY })
+      .filter((w) => w.instance)
+      .map((w) => ({ p: w.instance as PrunableProvider, order: this.discovery.getMetadataByDecorator(Prunable, w)?.order ?? 50 }))
+      .sort((a, b) => a.order - b.order)
+      .map((x) => x.p);
+    return this.prunables;
   }
 }

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { Public } from '../access/public.decorator';
 import { DetectionService } from '../detection';
-import { HealingService } from '../healing';
+import { HealingService } from '../healing/healing.service';
 
 @ApiTags('health')
 @Public()

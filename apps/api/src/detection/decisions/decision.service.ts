@@ -4,12 +4,12 @@ import { and, eq, gt, lte } from 'drizzle-orm';
 import type { ClientState, DecisionView, ListEntry, ListKind, RuleId } from '@bouncer/contracts';
 import { AuditService } from '../../audit/audit.service';
 import { CLOCK, type Clock } from '../../core/clock';
+import { Prunable, type PrunableProvider, type PruneResult } from '../../core/prunable';
 import { REDIS, type RedisHandle } from '../../core/redis';
 import { DATABASE, type DatabaseHandle } from '../../db/database';
 import { blockHistory, decisions, listEntries } from '../../db/schema';
 import { CidrList, canonicalRange } from '../client-identity';
-import { DETECTION_OPTIONS } from '../../config/detection.tokens';
-import type { DetectionOptions } from '../../config/detection-options';
+import { DETECTION_OPTIONS, type DetectionOptions } from '../../config/detection-options';
 
 export interface Decision {
   client: string;
@@ -48,7 +48,8 @@ export interface BlockInput {
  * every decision and lift goes into the audit log.
  */
 @Injectable()
-export class DecisionService implements OnModuleInit {
+@Prunable({ order: 10 })
+export class DecisionService implements OnModuleInit, PrunableProvider {
   private readonly logger = new Logger(DecisionService.name);
   private readonly blocked = new Map<string, Decision>();
   private readonly suspicious = new Map<string, Decision>();
@@ -302,6 +303,11 @@ export class DecisionService implements OnModuleInit {
       await this.audit.record({ type: 'decision.lifted', client: r.client, actor: 'healing', detail: `${r.state} (${r.rule}) expired and was lifted` });
     }
     return lifted;
+  }
+
+  /** The healing job: expired decisions are lifted first in every pass. */
+  async pruneStale(now: number): Promise<PruneResult> {
+    return { lifted: await this.liftExpired(now) };
   }
 
   /** Standing decisions, newest first. */
