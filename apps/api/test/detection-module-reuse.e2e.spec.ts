@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ManualClock } from '../core/clock';
-import { loadConfig } from '../config/app-config';
-import { CoreModule } from '../core/core.module';
-import { http } from '../../test/support/http';
-import { DetectionModule } from './detection.module';
+import { AuditModule } from '../src/audit/audit.module';
+import { loadConfig } from '../src/config/app-config';
+import { ManualClock } from '../src/core/clock';
+import { CoreModule } from '../src/core/core.module';
+import { DetectionModule } from '../src/detection';
+import { http } from './support/http';
 
 @Controller()
 class HelloController {
@@ -22,6 +23,7 @@ class HelloController {
 @Module({
   imports: [
     CoreModule.forRoot(loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bouncer-reuse-')), LOG_LEVEL: 'silent' }), new ManualClock(Date.now())),
+    AuditModule,
     DetectionModule.forRootAsync({ useFactory: async () => ({ rateLimit: 3, banSeconds: 42 }) }),
   ],
   controllers: [HelloController],

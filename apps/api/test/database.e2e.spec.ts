@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { openDatabase } from './database';
-import { users } from './schema';
-import { createTestDatabaseUrl } from '../../test/support/postgres';
+import { openDatabase } from '../src/db/database';
+import { users } from '../src/db/schema';
+import { createTestDatabaseUrl } from './support/postgres';
 
 describe('openDatabase', () => {
   it('keeps embedded data across a reopen of the data folder', async () => {
@@ -21,19 +21,6 @@ describe('openDatabase', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
-
-  it('migrates PostgreSQL once even when instances start together', async () => {
-    const { url, drop } = await createTestDatabaseUrl();
-    try {
-      const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '/nonexistent' })));
-      await handles[0].db.insert(users).values({ username: 'shared', passwordHash: 'x', role: 'user' });
-      const rows = await handles[2].db.select().from(users);
-      expect(rows.map((r) => r.username)).toEqual(['shared']);
-      await Promise.all(handles.map((h) => h.close()));
-    } finally {
-      await drop();
-    }
-  });
 });
 
 describe('openDatabase when PostgreSQL is not there yet', () => {
@@ -48,5 +35,21 @@ describe('openDatabase when PostgreSQL is not there yet', () => {
     expect(state).toBe('waiting');
     stop.abort();
     await expect(pending).rejects.toThrow();
+  });
+});
+
+/** Against the PostgreSQL server on this machine (TEST_POSTGRES_URL). */
+describe('openDatabase on PostgreSQL', () => {
+  it('migrates PostgreSQL once even when instances start together', async () => {
+    const { url, drop } = await createTestDatabaseUrl();
+    try {
+      const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '/nonexistent' })));
+      await handles[0].db.insert(users).values({ username: 'shared', passwordHash: 'x', role: 'user' });
+      const rows = await handles[2].db.select().from(users);
+      expect(rows.map((r) => r.username)).toEqual(['shared']);
+      await Promise.all(handles.map((h) => h.close()));
+    } finally {
+      await drop();
+    }
   });
 });
