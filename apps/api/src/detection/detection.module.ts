@@ -1,15 +1,17 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Provider, RequestMethod } from '@nestjs/common';
-import { getOptionsToken, getStorageToken, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { AdminDetectionController } from './admin-detection.controller';
-import { AUTH_THROTTLER, BoundedThrottlerStorage, ClientThrottlerGuard } from './auth-route-throttle';
-import { ClientGateMiddleware } from './client-gate.middleware';
-import { REDIS, type RedisHandle } from '../core/redis';
-import { COUNTER_STORE, MemoryCounterStore } from './store/counter-store';
-import { ResilientCounterStore } from './store/resilient-counter-store';
-import { DecisionService } from './decisions/decision.service';
+import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { DETECTION_OPTIONS, type DetectionOptions, resolveOptions } from '../config/detection-options';
+import { CLOCK, type Clock } from '../core/clock';
+import { REDIS, type RedisHandle } from '../core/redis';
+import { AdminDetectionController } from './admin-detection.controller';
+import { ClientGateMiddleware } from './client-gate.middleware';
+import { DecisionService } from './decisions/decision.service';
 import { DetectionService } from './detection.service';
 import { LoginDefenseService } from './login-defense.service';
+import { COUNTER_STORE, type CounterStore, MemoryCounterStore } from './store/counter-store';
+import { ResilientCounterStore } from './store/resilient-counter-store';
+import { AUTH_THROTTLER, ClientThrottlerGuard } from './throttle/client-throttler.guard';
+import { CounterThrottlerStorage } from './throttle/counter-throttler.storage';
 import { TokenMisuseService } from './token-misuse.service';
 
 export interface DetectionModuleAsyncOptions {
@@ -23,7 +25,6 @@ const services: Provider[] = [
   DetectionService,
   LoginDefenseService,
   TokenMisuseService,
-  BoundedThrottlerStorage,
   ClientThrottlerGuard,
   // Memory by default; with a shared Redis, counts live there (falling back to memory while it is down).
   {
@@ -39,7 +40,7 @@ const services: Provider[] = [
 /**
  * Anomaly detection for any NestJS API on Fastify or Express: the client gate (middleware on
  * every route), the sign-in and token rules, decisions, and the admin API. Needs CLOCK,
- * DATABASE and AuditService from the host (the app's CoreModule).
+ * DATABASE (CoreModule) and AuditService (AuditModule) from the host.
  */
 @Module({})
 export class DetectionModule implements NestModule {
@@ -64,23 +65,26 @@ export class DetectionModule implements NestModule {
     return {
       module: DetectionModule,
       global: true,
-      imports,
+      imports: [
+        ...imports,
+        // The auth-route limiter, through throttler's public API: its options, and its storage
+        // on our bounded CounterStore (DETECTION_OPTIONS and COUNTER_STORE come from this
+        // module, which is global).
+        ThrottlerModule.forRootAsync({
+          inject: [DETECTION_OPTIONS, COUNTER_STORE, CLOCK],
+          useFactory: (o: DetectionOptions, store: CounterStore, clock: Clock): ThrottlerModuleOptions => ({
+            throttlers: [{ name: AUTH_THROTTLER, ttl: 60_000, limit: o.authRouteLimit }],
+            setHeaders: false,
+            storage: new CounterThrottlerStorage(store, clock),
+          }),
+        }),
+      ],
       controllers: [AdminDetectionController],
       providers: [
         ...optionProviders,
         ...services,
-        // What @nestjs/throttler's guard injects: its options, and our bounded storage.
-        {
-          provide: getOptionsToken(),
-          inject: [DETECTION_OPTIONS],
-          useFactory: (o: DetectionOptions): ThrottlerModuleOptions => ({
-            throttlers: [{ name: AUTH_THROTTLER, ttl: 60_000, limit: o.authRouteLimit }],
-            setHeaders: false,
-          }),
-        },
-        { provide: getStorageToken(), useExisting: BoundedThrottlerStorage },
       ],
-      exports: [DETECTION_OPTIONS, COUNTER_STORE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard, getOptionsToken(), getStorageToken()],
+      exports: [DETECTION_OPTIONS, COUNTER_STORE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard],
     };
   }
 

@@ -1,5 +1,5 @@
 /** What other features use of detection (auth's sign-in and token checks, stats and health reads). */
-export { AuthRouteThrottle } from './auth-route-throttle';
+export { AuthRouteThrottle } from './throttle/client-throttler.guard';
 export { clientKeyOf } from './client-key';
 export { DecisionService } from './decisions/decision.service';
 export { DetectionModule } from './detection.module';
