@@ -5,7 +5,9 @@ import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { AdminDetectionController } from './admin-detection.controller';
 import { ClientGateMiddleware } from './client-gate.middleware';
+import { DecisionRepository } from './decisions/decision.repository';
 import { DecisionService } from './decisions/decision.service';
+import { DecisionSync } from './decisions/decision-sync';
 import { DetectionService } from './detection.service';
 import { LoginDefenseService } from './login-defense.service';
 import { COUNTER_STORE, type CounterStore, MemoryCounterStore } from './store/counter-store';
@@ -21,7 +23,9 @@ export interface DetectionModuleAsyncOptions {
 }
 
 const services: Provider[] = [
+  DecisionRepository,
   DecisionService,
+  DecisionSync,
   DetectionService,
   LoginDefenseService,
   TokenMisuseService,
