@@ -9,10 +9,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { AppModule } from './app.module';
-import type { Clock } from './common/clock';
-import { createLogger, PinoNestLogger } from './common/pino-logger';
-import { securityHeaders } from './common/security-headers';
-import { ProblemFilter } from './common/problem.filter';
+import type { Clock } from './core/clock';
+import { createLogger, PinoNestLogger } from './http/pino-logger';
+import { securityHeaders } from './http/security-headers';
+import { ProblemFilter } from './http/problem.filter';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
 

@@ -1,13 +1,32 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AccessModule } from './access/access.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import type { Clock } from './common/clock';
 import type { AppConfig } from './config/app-config';
+import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
-import { DetectionModule, detectionOptionsFromEnv } from './anomaly';
-import { HealingModule } from './self-healing';
-import { HealthController } from './health/health.controller';
+import { DetectionModule } from './detection';
+import { HealingModule } from './healing/healing.module';
+import { HealthModule } from './health/health.module';
+import { StatsModule } from './stats/stats.module';
+import { UsersModule } from './users/users.module';
 
+/*
+ * Folders and the direction of their imports (no arrow may run back; checked by the folder
+ * cycle command in the README):
+ *
+ *   features (auth, users, detection, healing, stats, health)
+ *     -> access, audit, core, http, config, db, @bouncer/contracts
+ *   feature -> feature, only:
+ *     auth   -> users, detection
+ *     stats  -> detection, healing
+ *     health -> detection, healing      (reads their status)
+ *     healing -> none: features mark their pruning with @Prunable() (core/prunable.ts)
+ *   access -> core, http, db, config    (never a feature)
+ *   audit  -> core, config, db
+ *   core   -> config, db;  http -> nothing;  db -> nothing;  config -> nothing
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
@@ -15,13 +34,17 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, clock),
+        AuditModule,
         // Before AuthModule: its middleware must see (and refuse) requests first.
-        DetectionModule.forRoot(detectionOptionsFromEnv(config.env)),
+        DetectionModule.forRoot(config.detection),
+        AccessModule,
         AuthModule,
         HealingModule,
+        HealthModule,
         ScheduleModule.forRoot(),
+        StatsModule,
+        UsersModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

@@ -1,5 +1,5 @@
-import { PasswordService } from '../src/auth/password.service';
-import { HealingService } from '../src/self-healing';
+import { PasswordService } from '../src/users/password.service';
+import { HealingService } from '../src/healing/healing.service';
 import { cookiesFrom, http, type HttpOptions } from './support/http';
 import { startServer, strongPassword, type TestServer } from './support/app';
 

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { desc, lt } from 'drizzle-orm';
 import type { SecurityEvent } from '@bouncer/contracts';
-import { CLOCK, type Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { CLOCK, type Clock } from '../core/clock';
+import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { auditLog } from '../db/schema';
 
@@ -17,16 +19,19 @@ const RECENT_LIMIT = 200;
 
 /**
  * The audit log: every decision, lift and admin action, written to SQL, plus a small
- * in-memory ring of the latest events for the dashboard feed.
+ * in-memory ring of the latest events for the dashboard feed. The healing job trims entries
+ * older than AUDIT_RETENTION_DAYS (last in a pass, after the lifts it records).
  */
 @Injectable()
-export class AuditService {
+@Prunable({ order: 90 })
+export class AuditService implements PrunableProvider {
   private readonly logger = new Logger(AuditService.name);
   private readonly recentEvents: SecurityEvent[] = [];
 
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Records an event; resolves once it is stored. Never rejects: a failed write is logged. */
@@ -70,5 +75,9 @@ export class AuditService {
   async trimOlderThan(cutoff: Date): Promise<number> {
     const deleted = await this.database.db.delete(auditLog).where(lt(auditLog.at, cutoff)).returning({ id: auditLog.id });
     return deleted.length;
+  }
+
+  async pruneStale(now: number): Promise<PruneResult> {
+    return { trimmed: await this.trimOlderThan(new Date(now - this.config.detection.auditRetentionDays * 86_400_000)) };
   }
 }

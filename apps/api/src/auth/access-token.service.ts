@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Role } from '@bouncer/contracts';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JWT_ALGORITHM, SigningKeysService } from './signing-keys.service';
 

@@ -1,40 +1,28 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { UsersController } from '../users/users.controller';
-import { UsersService } from '../users/users.service';
+import { AccessModule } from '../access/access.module';
+import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
-import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DeviceCookieService } from './device-cookie.service';
-import { JwtAuthGuard } from './guards/jwt-auth.guard';
-import { RolesGuard } from './guards/roles.guard';
+import { JwksController } from './jwks.controller';
 import { JwtStrategy } from './jwt.strategy';
-import { PasswordService } from './password.service';
+import { MeController } from './me.controller';
 import { RefreshTokenService } from './refresh-token.service';
-import { RevocationService } from './revocation.service';
+import { SessionController } from './session.controller';
 import { SigningKeysService } from './signing-keys.service';
+import { TokenController } from './token.controller';
 import { TokenVerifier } from './token-verifier';
 
-/** People, passwords and tokens. Registers the global guards: authentication, then roles. */
+/**
+ * Signing in and tokens: the token, session, me and JWKS endpoints, access and refresh tokens,
+ * and the JWT strategy the global JwtAuthGuard (access/) runs. Uses users/ for accounts and
+ * detection/ for the sign-in and token rules.
+ */
 @Module({
-  imports: [PassportModule, JwtModule.register({})],
-  controllers: [AuthController, UsersController],
-  providers: [
-    AccessTokenService,
-    AuthService,
-    DeviceCookieService,
-    JwtStrategy,
-    PasswordService,
-    RefreshTokenService,
-    RevocationService,
-    SigningKeysService,
-    TokenVerifier,
-    UsersService,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-  ],
-  exports: [UsersService, RevocationService, RefreshTokenService],
+  imports: [AccessModule, JwtModule.register({}), PassportModule, UsersModule],
+  controllers: [TokenController, SessionController, MeController, JwksController],
+  providers: [AccessTokenService, AuthService, DeviceCookieService, JwtStrategy, RefreshTokenService, SigningKeysService, TokenVerifier],
 })
 export class AuthModule {}

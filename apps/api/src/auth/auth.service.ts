@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { ProblemException } from '../common/problem.exception';
-import { LoginDefenseService, TokenMisuseService } from '../anomaly';
+import { CLOCK, type Clock } from '../core/clock';
+import { ProblemException } from '../http/problem.exception';
+import { LoginDefenseService, TokenMisuseService } from '../detection';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
-import type { AuthUser } from './decorators/current-user.decorator';
+import type { AuthUser } from '../access/current-user.decorator';
 import { DeviceCookieService } from './device-cookie.service';
-import { PasswordService } from './password.service';
+import { PasswordService } from '../users/password.service';
 import { RefreshTokenService } from './refresh-token.service';
-import { RevocationService } from './revocation.service';
-import { normalizeUsername } from './username';
+import { RevocationService } from '../access/revocation.service';
+import { normalizeUsername } from '../users/username';
 
 export interface IssuedSession {
   username: string;

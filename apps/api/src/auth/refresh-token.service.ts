@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, lt } from 'drizzle-orm';
-import { CLOCK, type Clock } from '../common/clock';
+import { CLOCK, type Clock } from '../core/clock';
+import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, usedRefreshTokens } from '../db/schema';
@@ -20,7 +21,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
  * Families expire REFRESH_TOKEN_TTL after their last use.
  */
 @Injectable()
-export class RefreshTokenService {
+@Prunable({ order: 40 })
+export class RefreshTokenService implements PrunableProvider {
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -90,6 +92,10 @@ export class RefreshTokenService {
       .where(eq(refreshFamilies.id, familyId))
       .returning({ expiresAt: refreshFamilies.expiresAt });
     return rows[0]?.expiresAt.getTime() ?? null;
+  }
+
+  async pruneStale(): Promise<PruneResult> {
+    return { pruned: await this.prune() };
   }
 
   /** Deletes families and retired tokens past their expiry. */

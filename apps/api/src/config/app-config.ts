@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { detectionOptionsFromEnv } from '../anomaly/detection-options';
+import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
 
 /**
  * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder
@@ -85,6 +85,8 @@ export interface AppConfig {
   staticDir?: string;
   logLevel: string;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** The detection settings (thresholds, lists, healing period, audit retention), defaults filled in. */
+  detection: DetectionOptions;
   /** Everything else from the environment, for modules that validate their own settings. */
   env: Record<string, string | undefined>;
 }
@@ -122,9 +124,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid HOST: plain HTTP on ${e.HOST} is refused; set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_INSECURE_HTTP=true behind a TLS-terminating proxy`,
     );
   }
+  let detection: DetectionOptions;
   try {
-    // The detection module validates its own settings; a bad one stops start-up here too.
-    detectionOptionsFromEnv(cleaned);
+    // The detection settings have their own reader (one message per variable); a bad one stops start-up here too.
+    detection = resolveOptions(detectionOptionsFromEnv(cleaned));
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -150,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staticDir: e.STATIC_DIR ? abs(e.STATIC_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 },
+    detection,
     env: cleaned,
   };
 }

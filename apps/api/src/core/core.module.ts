@@ -1,13 +1,12 @@
 import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock, systemClock } from '../common/clock';
+import { CLOCK, type Clock, systemClock } from './clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
 import { openRedis, REDIS, type RedisHandle } from './redis';
 
 /**
- * What every module may inject: the configuration, the clock, the database, the audit log,
- * and the shared Redis (null when REDIS_URL is unset).
+ * What every module may inject: the configuration, the clock, the database and the shared
+ * Redis (null when REDIS_URL is unset). The audit log is AuditModule's.
  */
 @Global()
 @Module({})
@@ -33,9 +32,8 @@ export class CoreModule implements OnApplicationShutdown {
             }),
         },
         { provide: REDIS, useFactory: () => openRedis(config.env, config.redisUrl) },
-        AuditService,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, REDIS, AuditService],
+      exports: [APP_CONFIG, CLOCK, DATABASE, REDIS],
     };
   }
 

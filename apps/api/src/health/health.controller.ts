@@ -2,9 +2,9 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
-import { Public } from '../auth/decorators/public.decorator';
-import { DetectionService } from '../anomaly';
-import { HealingService } from '../self-healing';
+import { Public } from '../access/public.decorator';
+import { DetectionService } from '../detection';
+import { HealingService } from '../healing/healing.service';
 
 @ApiTags('health')
 @Public()

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { UserSummary } from '@bouncer/contracts';
-import { CurrentUser, type AuthUser } from '../auth/decorators/current-user.decorator';
-import { Roles } from '../auth/decorators/roles.decorator';
-import { ProblemException } from '../common/problem.exception';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Roles } from '../access/roles.decorator';
+import { ProblemException } from '../http/problem.exception';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 

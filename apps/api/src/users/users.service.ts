@@ -3,14 +3,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { Role, SignInRecord, UserSummary } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
-import { CLOCK, type Clock } from '../common/clock';
-import { ProblemException } from '../common/problem.exception';
+import { CLOCK, type Clock } from '../core/clock';
+import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, signIns, users } from '../db/schema';
-import { PasswordService } from '../auth/password.service';
-import { RevocationService } from '../auth/revocation.service';
-import { normalizeUsername, USERNAME_PATTERN } from '../auth/username';
+import { PasswordService } from './password.service';
+import { RevocationService } from '../access/revocation.service';
+import { normalizeUsername, USERNAME_PATTERN } from './username';
 
 export type UserRow = typeof users.$inferSelect;
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from '../../src/core/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { http, type HttpOptions } from './http';
 

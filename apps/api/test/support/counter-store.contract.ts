@@ -1,4 +1,4 @@
-import type { CounterStore } from '../../src/anomaly/counter-store';
+import type { CounterStore } from '../../src/detection/store/counter-store';
 
 /**
  * One behaviour suite for every CounterStore: the memory store runs it now, a shared store

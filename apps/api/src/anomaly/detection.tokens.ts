@@ -1,2 +1,0 @@
-/** DI token for the resolved DetectionOptions. */
-export const DETECTION_OPTIONS = Symbol('DETECTION_OPTIONS');

@@ -1,0 +1,31 @@
+import type { FastifyReply } from 'fastify';
+import type { AppConfig } from '../config/app-config';
+import type { IssuedSession } from './auth.service';
+import { DEVICE_COOKIE } from './device-cookie.service';
+
+/** The browser session's refresh token: an httpOnly cookie sent only to /session. */
+export const REFRESH_COOKIE = 'bn_refresh';
+const SESSION_PATH = '/session';
+
+/** Sets the refresh cookie and the device cookie (which vouches for this browser at the next sign-in). */
+export function setSessionCookies(reply: FastifyReply, session: IssuedSession, deviceCookie: string, config: AppConfig): void {
+  const secure = Boolean(config.tls);
+  reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    path: SESSION_PATH,
+    maxAge: config.refreshTokenTtlSeconds,
+  });
+  reply.setCookie(DEVICE_COOKIE, deviceCookie, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    path: SESSION_PATH,
+    maxAge: 365 * 24 * 3600,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(REFRESH_COOKIE, { path: SESSION_PATH });
+}

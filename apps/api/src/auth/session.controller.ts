@@ -1,0 +1,70 @@
+import { Body, Controller, Delete, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionResponse } from '@bouncer/contracts';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Public } from '../access/public.decorator';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { AuthRouteThrottle, clientKeyOf } from '../detection';
+import { ProblemException } from '../http/problem.exception';
+import { LoginDto } from './auth.dto';
+import { AuthService, type IssuedSession } from './auth.service';
+import { DEVICE_COOKIE } from './device-cookie.service';
+import { clearSessionCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
+
+/** Browser sessions: the refresh token lives in an httpOnly cookie, never within script reach. */
+@ApiTags('auth')
+@Controller('session')
+export class SessionController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Browser sign-in. */
+  @Public()
+  @AuthRouteThrottle()
+  @Post()
+  @HttpCode(200)
+  async session(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
+    const session = await this.auth.login({
+      username: body.username,
+      password: body.password,
+      client: clientKeyOf(req),
+      userAgent: req.headers['user-agent'] ?? null,
+      deviceCookie: req.cookies?.[DEVICE_COOKIE],
+    });
+    setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config);
+    return toSessionResponse(session);
+  }
+
+  @Public()
+  @AuthRouteThrottle()
+  @Post('refresh')
+  @HttpCode(200)
+  async refreshSession(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
+    const token = req.cookies?.[REFRESH_COOKIE];
+    if (!token) throw new ProblemException(401, 'Unauthorized', 'No session cookie.');
+    try {
+      const session = await this.auth.refresh(token, clientKeyOf(req));
+      setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config);
+      return toSessionResponse(session);
+    } catch (err) {
+      clearSessionCookie(reply);
+      throw err;
+    }
+  }
+
+  /** Browser sign-out: revokes this access token and its session, clears the cookie. */
+  @ApiBearerAuth()
+  @Delete()
+  @HttpCode(204)
+  async endSession(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.auth.logout(user, clientKeyOf(req));
+    clearSessionCookie(reply);
+  }
+}
+
+function toSessionResponse(s: IssuedSession): SessionResponse {
+  return { access_token: s.accessToken, token_type: 'bearer', expires_in: s.expiresIn, username: s.username, role: s.role };
+}

@@ -1,0 +1,59 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Public } from '../access/public.decorator';
+import { AuthRouteThrottle, clientKeyOf } from '../detection';
+import { ProblemException } from '../http/problem.exception';
+import { TokenRequestDto } from './auth.dto';
+import { AuthService, type IssuedSession } from './auth.service';
+
+/** API clients: the OAuth2 token endpoint and bearer-token checks. */
+@ApiTags('auth')
+@Controller()
+export class TokenController {
+  constructor(private readonly auth: AuthService) {}
+
+  /** OAuth2 token endpoint (the original's): password grant, or refresh_token grant that rotates. */
+  @Public()
+  @AuthRouteThrottle()
+  @Post('token')
+  @HttpCode(200)
+  async token(@Body() body: TokenRequestDto, @Req() req: FastifyRequest): Promise<TokenResponse> {
+    const grant = body.grant_type ?? 'password';
+    let session: IssuedSession;
+    if (grant === 'refresh_token') {
+      if (!body.refresh_token) throw missingField('refresh_token');
+      session = await this.auth.refresh(body.refresh_token, clientKeyOf(req));
+    } else {
+      if (!body.username) throw missingField('username');
+      if (!body.password) throw missingField('password');
+      session = await this.auth.login({
+        username: body.username,
+        password: body.password,
+        client: clientKeyOf(req),
+        userAgent: req.headers['user-agent'] ?? null,
+      });
+    }
+    return { access_token: session.accessToken, token_type: 'bearer', expires_in: session.expiresIn, refresh_token: session.refreshToken };
+  }
+
+  @ApiBearerAuth()
+  @Get('validate-token')
+  validate(@CurrentUser() user: AuthUser): ValidateTokenResponse {
+    return { valid: true, username: user.username, role: user.role };
+  }
+
+  /** Revokes this access token (by jti, until it expires) and its refresh family. */
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {
+    await this.auth.logout(user, clientKeyOf(req));
+  }
+}
+
+function missingField(field: string): ProblemException {
+  return new ProblemException(400, 'Bad Request', `${field} is required.`, { errors: [{ field, message: 'is required' }] });
+}

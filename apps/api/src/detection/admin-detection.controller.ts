@@ -1,0 +1,92 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
+import { AuditService } from '../audit/audit.service';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Roles } from '../access/roles.decorator';
+import { CLOCK, type Clock } from '../core/clock';
+import { ProblemException } from '../http/problem.exception';
+import { BlockDto, ClientQueryDto, DecisionsQueryDto, EventsQueryDto, ListEntryDto, ListQueryDto } from './admin-detection.dto';
+import { canonicalRange } from './client-identity';
+import { DecisionService, toView } from './decisions/decision.service';
+import { DetectionService } from './detection.service';
+
+/** What admins see of detection, and how they act on it. Every action is audited with their name. */
+@ApiTags('detection')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller()
+export class AdminDetectionController {
+  constructor(
+    private readonly detection: DetectionService,
+    private readonly decisions: DecisionService,
+    private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('admin/decisions')
+  list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
+    const all = this.decisions.list(this.clock.now(), q.state);
+    const page = q.page ?? 1;
+    const size = q.page_size ?? 50;
+    return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size };
+  }
+
+  @Post('admin/blocks')
+  async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser): Promise<DecisionView> {
+    const client = this.clientKey(body.client, 'client');
+    const d = await this.decisions.block({ client, rule: 'admin', reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
+    return toView(d, this.clock.now());
+  }
+
+  @Delete('admin/blocks')
+  @HttpCode(204)
+  async unblock(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
+    const client = this.clientKey(q.client, 'client');
+    if (!(await this.decisions.lift(client, 'blocked', `admin:${admin.username}`, 'unblocked'))) {
+      throw new ProblemException(404, 'Not Found', `${client} is not blocked.`);
+    }
+  }
+
+  @Delete('admin/suspicions')
+  @HttpCode(204)
+  async clearSuspicion(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
+    const client = this.clientKey(q.client, 'client');
+    if (!(await this.decisions.lift(client, 'suspicious', `admin:${admin.username}`, 'cleared'))) {
+      throw new ProblemException(404, 'Not Found', `${client} is not suspicious.`);
+    }
+  }
+
+  @Get('admin/lists')
+  lists(): ListEntry[] {
+    return this.decisions.lists();
+  }
+
+  @Post('admin/lists')
+  addToList(@Body() body: ListEntryDto, @CurrentUser() admin: AuthUser): Promise<ListEntry> {
+    this.clientKey(body.cidr, 'cidr');
+    return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`);
+  }
+
+  @Delete('admin/lists')
+  @HttpCode(204)
+  async removeFromList(@Query() q: ListQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
+    if (!(await this.decisions.removeListEntry(q.kind, q.cidr, `admin:${admin.username}`))) {
+      throw new ProblemException(404, 'Not Found', `${q.cidr} is not on the ${q.kind}list.`);
+    }
+  }
+
+  @Get('admin/events')
+  events(@Query() q: EventsQueryDto): Promise<SecurityEvent[]> {
+    return this.audit.list(q.limit ?? 100);
+  }
+
+  /** An address becomes its client key (IPv6 -> its /64); a CIDR stays a range. */
+  private clientKey(raw: string, field: string): string {
+    const canonical = canonicalRange(raw);
+    if (!canonical) {
+      throw new ProblemException(400, 'Bad Request', `${raw} is not an IP address or CIDR.`, { errors: [{ field, message: 'must be an IP address or CIDR' }] });
+    }
+    return canonical.includes('/') ? canonical : this.detection.identity.key(canonical);
+  }
+}

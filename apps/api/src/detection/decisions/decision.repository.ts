@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, gt, lte } from 'drizzle-orm';
+import type { ListEntry, ListKind, RuleId } from '@bouncer/contracts';
+import { DATABASE, type DatabaseHandle } from '../../db/database';
+import { blockHistory, decisions, listEntries } from '../../db/schema';
+import type { BlockHistory, Decision, DecisionState } from './decision';
+
+/** The decisions' SQL (Drizzle): standing decisions, block history and list entries, so they survive a restart. */
+@Injectable()
+export class DecisionRepository {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  async liveDecisions(now: number): Promise<Decision[]> {
+    const rows = await this.db.select().from(decisions).where(gt(decisions.expiresAt, new Date(now)));
+    return rows.map((row) => ({
+      client: row.client,
+      state: row.state,
+      rule: row.rule as RuleId,
+      reason: row.reason,
+      createdAt: row.createdAt.getTime(),
+      expiresAt: row.expiresAt.getTime(),
+      decidedBy: row.decidedBy,
+      enforced: row.enforced,
+    }));
+  }
+
+  async blockHistory(): Promise<(BlockHistory & { client: string })[]> {
+    const rows = await this.db.select().from(blockHistory);
+    return rows.map((h) => ({ client: h.client, at: h.lastBlockedAt.getTime(), seconds: h.lastDurationSeconds, count: h.count }));
+  }
+
+  async listEntries(): Promise<ListEntry[]> {
+    const rows = await this.db.select().from(listEntries);
+    return rows.map((r) => ({ kind: r.kind, cidr: r.cidr, note: r.note, created_at: r.createdAt.toISOString(), created_by: r.createdBy }));
+  }
+
+  async saveDecision(d: Decision): Promise<void> {
+    const row = {
+      client: d.client,
+      state: d.state,
+      rule: d.rule,
+      reason: d.reason,
+      createdAt: new Date(d.createdAt),
+      expiresAt: new Date(d.expiresAt),
+      decidedBy: d.decidedBy,
+      enforced: d.enforced,
+    };
+    await this.db.insert(decisions).values(row).onConflictDoUpdate({ target: [decisions.client, decisions.state], set: row });
+  }
+
+  /** Upserts a client's last block; `count` is the new total. */
+  async saveBlockHistory(client: string, at: number, seconds: number, count: number): Promise<void> {
+    await this.db
+      .insert(blockHistory)
+      .values({ client, lastBlockedAt: new Date(at), lastDurationSeconds: seconds, count: 1 })
+      .onConflictDoUpdate({ target: blockHistory.client, set: { lastBlockedAt: new Date(at), lastDurationSeconds: seconds, count } });
+  }
+
+  async deleteDecision(client: string, state: DecisionState): Promise<void> {
+    await this.db.delete(decisions).where(and(eq(decisions.client, client), eq(decisions.state, state)));
+  }
+
+  /** Deletes every decision past its expiry; returns the rows this call removed. */
+  async deleteExpired(now: number): Promise<{ client: string; state: string; rule: string }[]> {
+    return this.db
+      .delete(decisions)
+      .where(lte(decisions.expiresAt, new Date(now)))
+      .returning({ client: decisions.client, state: decisions.state, rule: decisions.rule });
+  }
+
+  async saveListEntry(kind: ListKind, cidr: string, note: string, at: number, by: string): Promise<void> {
+    await this.db
+      .insert(listEntries)
+      .values({ kind, cidr, note, createdAt: new Date(at), createdBy: by })
+      .onConflictDoUpdate({ target: [listEntries.kind, listEntries.cidr], set: { note } });
+  }
+
+  async deleteListEntry(kind: ListKind, cidr: string): Promise<void> {
+    await this.db.delete(listEntries).where(and(eq(listEntries.kind, kind), eq(listEntries.cidr, cidr)));
+  }
+}

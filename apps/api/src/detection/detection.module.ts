@@ -1,0 +1,98 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Provider, RequestMethod } from '@nestjs/common';
+import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { DETECTION_OPTIONS, type DetectionOptions, resolveOptions } from '../config/detection-options';
+import { CLOCK, type Clock } from '../core/clock';
+import { REDIS, type RedisHandle } from '../core/redis';
+import { AdminDetectionController } from './admin-detection.controller';
+import { ClientGateMiddleware } from './client-gate.middleware';
+import { DecisionRepository } from './decisions/decision.repository';
+import { DecisionService } from './decisions/decision.service';
+import { DecisionSync } from './decisions/decision-sync';
+import { DetectionService } from './detection.service';
+import { LoginDefenseService } from './login-defense.service';
+import { COUNTER_STORE, type CounterStore, MemoryCounterStore } from './store/counter-store';
+import { ResilientCounterStore } from './store/resilient-counter-store';
+import { AUTH_THROTTLER, ClientThrottlerGuard } from './throttle/client-throttler.guard';
+import { CounterThrottlerStorage } from './throttle/counter-throttler.storage';
+import { TokenMisuseService } from './token-misuse.service';
+
+export interface DetectionModuleAsyncOptions {
+  imports?: DynamicModule['imports'];
+  inject?: unknown[];
+  useFactory: (...args: never[]) => Partial<DetectionOptions> | Promise<Partial<DetectionOptions>>;
+}
+
+const services: Provider[] = [
+  DecisionRepository,
+  DecisionService,
+  DecisionSync,
+  DetectionService,
+  LoginDefenseService,
+  TokenMisuseService,
+  ClientThrottlerGuard,
+  // Memory by default; with a shared Redis, counts live there (falling back to memory while it is down).
+  {
+    provide: COUNTER_STORE,
+    inject: [DETECTION_OPTIONS, { token: REDIS, optional: true }],
+    useFactory: (o: DetectionOptions, redis?: RedisHandle | null) => {
+      const local = new MemoryCounterStore(o.maxTrackedClients * 4);
+      return redis ? new ResilientCounterStore(redis, local) : local;
+    },
+  },
+];
+
+/**
+ * Anomaly detection for any NestJS API on Fastify or Express: the client gate (middleware on
+ * every route), the sign-in and token rules, decisions, and the admin API. Needs CLOCK,
+ * DATABASE (CoreModule) and AuditService (AuditModule) from the host.
+ */
+@Module({})
+export class DetectionModule implements NestModule {
+  static forRoot(options: Partial<DetectionOptions> = {}): DynamicModule {
+    return DetectionModule.build([{ provide: DETECTION_OPTIONS, useValue: resolveOptions(options) }], []);
+  }
+
+  static forRootAsync(opts: DetectionModuleAsyncOptions): DynamicModule {
+    return DetectionModule.build(
+      [
+        {
+          provide: DETECTION_OPTIONS,
+          inject: (opts.inject ?? []) as never[],
+          useFactory: async (...args: never[]) => resolveOptions(await opts.useFactory(...args)),
+        },
+      ],
+      opts.imports ?? [],
+    );
+  }
+
+  private static build(optionProviders: Provider[], imports: NonNullable<DynamicModule['imports']>): DynamicModule {
+    return {
+      module: DetectionModule,
+      global: true,
+      imports: [
+        ...imports,
+        // The auth-route limiter, through throttler's public API: its options, and its storage
+        // on our bounded CounterStore (DETECTION_OPTIONS and COUNTER_STORE come from this
+        // module, which is global).
+        ThrottlerModule.forRootAsync({
+          inject: [DETECTION_OPTIONS, COUNTER_STORE, CLOCK],
+          useFactory: (o: DetectionOptions, store: CounterStore, clock: Clock): ThrottlerModuleOptions => ({
+            throttlers: [{ name: AUTH_THROTTLER, ttl: 60_000, limit: o.authRouteLimit }],
+            setHeaders: false,
+            storage: new CounterThrottlerStorage(store, clock),
+          }),
+        }),
+      ],
+      controllers: [AdminDetectionController],
+      providers: [
+        ...optionProviders,
+        ...services,
+      ],
+      exports: [DETECTION_OPTIONS, COUNTER_STORE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ClientGateMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

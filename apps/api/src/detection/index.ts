@@ -1,0 +1,8 @@
+/** What other features use of detection (auth's sign-in and token checks, stats and health reads). */
+export { AuthRouteThrottle } from './throttle/client-throttler.guard';
+export { clientKeyOf } from './client-key';
+export { DecisionService } from './decisions/decision.service';
+export { DetectionModule } from './detection.module';
+export { DetectionService } from './detection.service';
+export { LoginDefenseService } from './login-defense.service';
+export { TokenMisuseService } from './token-misuse.service';

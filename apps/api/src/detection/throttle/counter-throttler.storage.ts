@@ -1,0 +1,25 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { Clock } from '../../core/clock';
+import type { CounterStore } from '../store/counter-store';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * @nestjs/throttler's storage backed by our bounded CounterStore (its default storage keeps
+ * a timer per hit and never shrinks). Fixed windows; blockDuration is not used. Given to
+ * throttler as its public `storage` option (DetectionModule).
+ */
+export class CounterThrottlerStorage implements ThrottlerStorage {
+  constructor(
+    private readonly store: CounterStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async increment(key: string, ttl: number, limit: number, _blockDuration: number, name: string): Promise<ThrottlerStorageRecord> {
+    const now = this.clock.now();
+    const r = await this.store.hit(`throttle:${name}:${key}`, ttl, now);
+    const timeToExpire = Math.max(1, Math.ceil((r.resetAt - now) / 1000));
+    const isBlocked = r.count > limit;
+    return { totalHits: r.count, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+}

@@ -1,2 +1,0 @@
-export { HealingModule } from './healing.module';
-export { HealingService } from './healing.service';

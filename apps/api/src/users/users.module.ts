@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { PasswordService } from './password.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+/** People: accounts, passwords, roles and sign-in history, and the admin API over them. Never imports auth. */
+@Module({
+  imports: [AccessModule],
+  controllers: [UsersController],
+  providers: [PasswordService, UsersService],
+  exports: [PasswordService, UsersService],
+})
+export class UsersModule {}

@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { openDatabase } from '../src/db/database';
+import { users } from '../src/db/schema';
+import { createTestDatabaseUrl } from './support/postgres';
+
+describe('openDatabase', () => {
+  it('keeps embedded data across a reopen of the data folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bouncer-db-'));
+    try {
+      const first = await openDatabase({ dataDir: dir });
+      await first.db.insert(users).values({ username: 'kept', passwordHash: 'x', role: 'user' });
+      await first.close();
+      const second = await openDatabase({ dataDir: dir });
+      const rows = await second.db.select().from(users).where(eq(users.username, 'kept'));
+      expect(rows).toHaveLength(1);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('openDatabase when PostgreSQL is not there yet', () => {
+  it('waits and retries instead of failing start-up', async () => {
+    const waits: number[] = [];
+    const stop = new AbortController();
+    const pending = openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '/nonexistent', onWait: (n) => waits.push(n), signal: stop.signal });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    // Still waiting, not rejected.
+    const state = await Promise.race([pending.then(() => 'opened', () => 'failed'), Promise.resolve('waiting')]);
+    expect(state).toBe('waiting');
+    stop.abort();
+    await expect(pending).rejects.toThrow();
+  });
+});
+
+/** Against the PostgreSQL server on this machine (TEST_POSTGRES_URL). */
+describe('openDatabase on PostgreSQL', () => {
+  it('migrates PostgreSQL once even when instances start together', async () => {
+    const { url, drop } = await createTestDatabaseUrl();
+    try {
+      const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '/nonexistent' })));
+      await handles[0].db.insert(users).values({ username: 'shared', passwordHash: 'x', role: 'user' });
+      const rows = await handles[2].db.select().from(users);
+      expect(rows.map((r) => r.username)).toEqual(['shared']);
+      await Promise.all(handles.map((h) => h.close()));
+    } finally {
+      await drop();
+    }
+  });
+});
