@@ -122,7 +122,9 @@ function compileRule(id: string, entry: RuleEntry, source: string): CompiledRule
   for (const [k, v] of Object.entries(entry)) if (!COMMON.has(k)) params[k] = v;
   const parsed = (kind.params as z.ZodType<Record<string, unknown>>).safeParse(params);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${at}: ${describeIssue(issue, params)}`);
+    // What the operator wrote wrong comes first; missing settings only once nothing written is wrong.
+    const written = parsed.error.issues.filter((i) => i.code === 'unrecognized_keys' || (i.path[0] !== undefined && params[String(i.path[0])] !== undefined));
+    const lines = (written.length ? written : parsed.error.issues).map((issue) => `${at}: ${describeIssue(issue, params)}`);
     throw new RulesError(lines.join('\n'));
   }
   return { id, kind, spec: parsed.data, enabled: entry.enabled ?? true, mode: entry.mode ?? 'enforce' };
