@@ -24,7 +24,7 @@ class HelloController {
   imports: [
     CoreModule.forRoot(loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bouncer-reuse-')), LOG_LEVEL: 'silent' }), new ManualClock(Date.now())),
     AuditModule,
-    DetectionModule.forRootAsync({ useFactory: async () => ({ rateLimit: 3, banSeconds: 42 }) }),
+    DetectionModule.forRootAsync({ useFactory: async () => ({ rules: { version: 1, rules: { 'request-rate': { threshold: 3, blockSeconds: 42 } } } }) }),
   ],
   controllers: [HelloController],
 })

@@ -1,3 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectionOptionsFromEnv, resolveOptions } from '../src/config/detection-options';
+import { DETECTION_ENGINE } from '../src/detection/engine.provider';
 import { PasswordService } from '../src/users/password.service';
 import { HealingService } from '../src/healing/healing.service';
 import { cookiesFrom, http, type HttpOptions } from './support/http';
@@ -73,16 +78,19 @@ describe('anomaly detection over HTTP', () => {
       }
     });
 
-    it('is reset by a successful login once the buffer ends', async () => {
+    it('keeps counting after a successful login: a success does not wipe earlier failures', async () => {
+      // The original reset a client's failures on any good password, so an attacker with an
+      // account of their own could reset the buffer at will (security review L6).
       server.clock.advance(120_000);
       await heal();
       expect((await login('alice', userPassword, from)).status).toBe(200);
-      expect((await login('alice', 'wrong-password-x', from)).status).toBe(401);
-      expect((await login('alice', 'wrong-password-x', from)).status).toBe(401);
+      expect((await login('alice', 'wrong-password-x', from)).status).toBe(401); // the 7th failure: checked,
+      expect((await login('alice', 'wrong-password-x', from)).status).toBe(429); // and it starts a 180 s buffer
     });
 
     it('counts simultaneous attempts exactly: 10 at once, 5 checked', async () => {
-      const burst = await Promise.all(Array.from({ length: 10 }, () => login('alice', 'wrong-password-x', '127.0.2.3')));
+      // An account nobody guessed at yet, so only the per-client rule is in play.
+      const burst = await Promise.all(Array.from({ length: 10 }, () => login('carol', 'wrong-password-x', '127.0.2.3')));
       const statuses = burst.map((r) => r.status).sort();
       expect(statuses.filter((s) => s === 401)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(5);
@@ -284,6 +292,57 @@ describe('anomaly detection over HTTP', () => {
     expect(Object.keys(data.request_counts).length).toBeLessThanOrEqual(20);
     expect(data.mode).toBe('enforce');
     expect(data.requests_per_minute).toBeGreaterThan(0);
+  });
+});
+
+describe('one atomic decision per sign-in attempt', () => {
+  let server: TestServer;
+  afterAll(() => server?.close(true));
+
+  it('gives 160 simultaneous guesses at one account from 40 addresses no more checks than 160 sent one by one', async () => {
+    server = await startServer({ AUTH_ROUTE_LIMIT: '1000', ALLOWLIST: '127.0.0.1/32' });
+    const password = strongPassword();
+    const admin = await server.adminToken();
+    expect((await http(server.url, '/admin/users', { token: admin, body: { username: 'target', password, role: 'user' } })).status).toBe(201);
+    // 40 clients x 4 guesses, all at once; the very last one is the right password (security review H3).
+    const burst = await Promise.all(
+      Array.from({ length: 160 }, (_, k) =>
+        http(server.url, '/token', { form: { username: 'target', password: k === 159 ? password : `wrong-${k}-zz` }, from: `127.0.50.${(k % 40) + 1}` }),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    // Sent one by one, the 10 free guesses are checked and the 11th waits for the delay.
+    expect(statuses.filter((s) => s === 401 || s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(150);
+    expect(statuses[159]).toBe(429);
+    expect(burst.find((r) => r.status === 429)?.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('rules as data', () => {
+  it('answers the rules in force at GET /admin/rules, in the format RULES_FILE takes, and a RULES_FILE changes a threshold', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bouncer-rules-'));
+    const file = join(dir, 'rules.yaml');
+    await writeFile(file, 'version: 1\nrules:\n  failed-logins:\n    threshold: 2\n');
+    const server = await startServer({ RULES_FILE: file, ALLOWLIST: '127.0.0.1/32' });
+    try {
+      const rules = await http(server.url, '/admin/rules', { token: await server.adminToken() });
+      expect(rules.status).toBe(200);
+      expect(rules.json.rules['failed-logins']).toMatchObject({ kind: 'login-buffer', enabled: true, mode: 'enforce', threshold: 2, bufferSeconds: 60 });
+      expect(rules.json.rules['request-rate']).toMatchObject({ kind: 'request-rate', threshold: 300 });
+      // The second failure now starts the buffer.
+      const from = '127.0.51.1';
+      for (let i = 0; i < 2; i++) expect((await http(server.url, '/token', { form: { username: 'nobody', password: 'wrong-password-x' }, from })).status).toBe(401);
+      expect((await http(server.url, '/token', { form: { username: 'nobody', password: 'wrong-password-x' }, from })).status).toBe(429);
+      // What GET /admin/rules answered, saved as a RULES_FILE, gives the same rules.
+      await writeFile(file, JSON.stringify(rules.json));
+      expect(resolveOptions(detectionOptionsFromEnv({ RULES_FILE: file })).rules).toEqual(server.app.get(DETECTION_ENGINE).rules);
+      // Only admins may read them.
+      expect((await http(server.url, '/admin/rules', { from: '127.0.51.2' })).status).toBe(401);
+    } finally {
+      await server.close(true);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

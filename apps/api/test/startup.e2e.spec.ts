@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,5 +59,16 @@ describe('start-up', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses to start on a bad RULES_FILE, naming the file, the rule and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bouncer-bad-rules-'));
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(file, 'version: 1\nrules:\n  login-buffer:\n    kind: login-buffer\n    threshold: -3\n');
+    const main = join(__dirname, '../../../dist/apps/api/main.js');
+    const run = spawnSync(process.execPath, [main], { env: { ...process.env, RULES_FILE: file, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('bouncer: rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -55,16 +55,22 @@ export class AuthService {
       this.devices.vouchesFor(attempt.deviceCookie, username) ||
       (user ? await this.users.hasSignedInFrom(user.id, attempt.client) : false);
     // Every refusal happens here, before any password hashing.
-    await this.defense.check(attempt.client, username, { trustedDevice });
+    const ticket = await this.defense.check(attempt.client, username, { trustedDevice });
 
     // verify() runs against a dummy hash for unknown users: same time, same answer.
-    const passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password);
+    let passwordOk: boolean;
+    try {
+      passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password);
+    } catch (err) {
+      await this.defense.abandon(attempt.client, username, ticket);
+      throw err;
+    }
     if (!user || !passwordOk || user.disabled) {
-      await this.defense.recordFailure(attempt.client, username);
+      await this.defense.recordFailure(attempt.client, username, ticket);
       await this.audit.record({ type: 'login.failed', client: attempt.client, actor: username, detail: `failed sign-in as ${username}` });
       throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, { headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' } });
     }
-    await this.defense.recordSuccess(attempt.client, username);
+    await this.defense.recordSuccess(attempt.client, username, ticket);
 
     if (this.passwords.needsRehash(user.passwordHash)) {
       await this.users.updateHash(user.id, await this.passwords.hash(attempt.password));

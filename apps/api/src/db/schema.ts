@@ -89,6 +89,8 @@ export const decisions = pgTable(
   {
     client: text('client').notNull(),
     state: text('state', { enum: ['blocked', 'suspicious'] }).notNull(),
+    /** `all` routes, or `sign-in` only (a time buffer): a client may hold one of each. */
+    scope: text('scope', { enum: ['all', 'sign-in'] }).notNull().default('all'),
     rule: text('rule').notNull(),
     reason: text('reason').notNull(),
     createdAt: ts('created_at').notNull(),
@@ -96,7 +98,7 @@ export const decisions = pgTable(
     decidedBy: text('decided_by').notNull(),
     enforced: boolean('enforced').notNull().default(true),
   },
-  (t) => [primaryKey({ columns: [t.client, t.state] })],
+  (t) => [primaryKey({ columns: [t.client, t.state, t.scope] })],
 );
 
 /** Past blocks per client, so a repeat offender is blocked for longer. */

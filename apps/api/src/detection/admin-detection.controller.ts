@@ -7,7 +7,8 @@ import { Roles } from '../access/roles.decorator';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
 import { BlockDto, ClientQueryDto, DecisionsQueryDto, EventsQueryDto, ListEntryDto, ListQueryDto } from './admin-detection.dto';
-import { canonicalRange } from './client-identity';
+import { canonicalRange, type DetectionEngine, type RulesDocument, rulesDocumentOf } from '@bouncer/detection';
+import { DETECTION_ENGINE } from './engine.provider';
 import { DecisionService, toView } from './decisions/decision.service';
 import { DetectionService } from './detection.service';
 
@@ -22,7 +23,14 @@ export class AdminDetectionController {
     private readonly decisions: DecisionService,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
   ) {}
+
+  /** The rules in force, in the format RULES_FILE takes: save it, edit it, start from it. */
+  @Get('admin/rules')
+  rules(): RulesDocument {
+    return rulesDocumentOf(this.engine.rules);
+  }
 
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
@@ -35,7 +43,7 @@ export class AdminDetectionController {
   @Post('admin/blocks')
   async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser): Promise<DecisionView> {
     const client = this.clientKey(body.client, 'client');
-    const d = await this.decisions.block({ client, rule: 'admin', reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
+    const d = await this.decisions.block({ client, reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
     return toView(d, this.clock.now());
   }
 

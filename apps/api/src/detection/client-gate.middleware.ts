@@ -1,7 +1,8 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLIENT_KEY } from './client-key';
-import { DetectionService } from './detection.service';
+import { DetectionService, type GateVerdict } from './detection.service';
+import { blockedBody } from './refusal';
 
 /**
  * The first thing every request meets. On Fastify it runs in the onRequest hook, before the
@@ -17,9 +18,19 @@ export class ClientGateMiddleware implements NestMiddleware {
       return next();
     }
     const verdict = this.detection.admit(req.socket.remoteAddress, req.headers);
+    if (verdict instanceof Promise) {
+      // A shared store answers later; a store that fails lets the request through (fail open, logged).
+      verdict.then(
+        (v) => this.pass(v, req, res, next),
+        () => next(),
+      );
+    } else this.pass(verdict, req, res, next);
+  }
+
+  private pass(verdict: GateVerdict, req: IncomingMessage & { [CLIENT_KEY]?: string }, res: ServerResponse, next: () => void): void {
     req[CLIENT_KEY] = verdict.client;
     if (verdict.blocked) {
-      const { body, retryAfter } = this.detection.blockedProblem(verdict.blocked);
+      const { body, retryAfter } = blockedBody(verdict.blocked);
       res.writeHead(403, {
         'content-type': 'application/problem+json',
         'retry-after': String(retryAfter),

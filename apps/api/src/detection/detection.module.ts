@@ -1,8 +1,7 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Provider, RequestMethod } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { DETECTION_OPTIONS, type DetectionOptions, resolveOptions } from '../config/detection-options';
+import { DETECTION_OPTIONS, type DetectionOptions, type DetectionOptionsInput, resolveOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
-import { REDIS, type RedisHandle } from '../core/redis';
 import { AdminDetectionController } from './admin-detection.controller';
 import { ClientGateMiddleware } from './client-gate.middleware';
 import { DecisionRepository } from './decisions/decision.repository';
@@ -10,8 +9,9 @@ import { DecisionService } from './decisions/decision.service';
 import { DecisionSync } from './decisions/decision-sync';
 import { DetectionService } from './detection.service';
 import { LoginDefenseService } from './login-defense.service';
-import { COUNTER_STORE, type CounterStore, MemoryCounterStore } from './store/counter-store';
-import { ResilientCounterStore } from './store/resilient-counter-store';
+import type { CounterStore } from '@bouncer/detection';
+import { DecisionRecorder } from './decisions/decision-recorder';
+import { COUNTER_STORE, DETECTION_ENGINE, engineProviders } from './engine.provider';
 import { AUTH_THROTTLER, ClientThrottlerGuard } from './throttle/client-throttler.guard';
 import { CounterThrottlerStorage } from './throttle/counter-throttler.storage';
 import { TokenMisuseService } from './token-misuse.service';
@@ -19,7 +19,7 @@ import { TokenMisuseService } from './token-misuse.service';
 export interface DetectionModuleAsyncOptions {
   imports?: DynamicModule['imports'];
   inject?: unknown[];
-  useFactory: (...args: never[]) => Partial<DetectionOptions> | Promise<Partial<DetectionOptions>>;
+  useFactory: (...args: never[]) => DetectionOptionsInput | Promise<DetectionOptionsInput>;
 }
 
 const services: Provider[] = [
@@ -30,15 +30,8 @@ const services: Provider[] = [
   LoginDefenseService,
   TokenMisuseService,
   ClientThrottlerGuard,
-  // Memory by default; with a shared Redis, counts live there (falling back to memory while it is down).
-  {
-    provide: COUNTER_STORE,
-    inject: [DETECTION_OPTIONS, { token: REDIS, optional: true }],
-    useFactory: (o: DetectionOptions, redis?: RedisHandle | null) => {
-      const local = new MemoryCounterStore(o.maxTrackedClients * 4);
-      return redis ? new ResilientCounterStore(redis, local) : local;
-    },
-  },
+  DecisionRecorder,
+  ...engineProviders,
 ];
 
 /**
@@ -48,7 +41,7 @@ const services: Provider[] = [
  */
 @Module({})
 export class DetectionModule implements NestModule {
-  static forRoot(options: Partial<DetectionOptions> = {}): DynamicModule {
+  static forRoot(options: DetectionOptionsInput = {}): DynamicModule {
     return DetectionModule.build([{ provide: DETECTION_OPTIONS, useValue: resolveOptions(options) }], []);
   }
 
@@ -88,7 +81,7 @@ export class DetectionModule implements NestModule {
         ...optionProviders,
         ...services,
       ],
-      exports: [DETECTION_OPTIONS, COUNTER_STORE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard],
+      exports: [DETECTION_OPTIONS, COUNTER_STORE, DETECTION_ENGINE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard],
     };
   }
 

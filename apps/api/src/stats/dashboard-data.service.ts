@@ -58,7 +58,13 @@ export class DashboardDataService {
       total_ips: this.detection.trackedClients(),
       blocked_ips: counts.blocked,
       system_health: this.detection.isDegraded() ? 'degraded' : 'ok',
-      active_threshold: this.options.rateLimit,
+      active_threshold: requestRateThreshold(this.options),
     };
   }
+}
+
+/** The request-rate rule's threshold (the original's `active_threshold`); 0 when no such rule is on. */
+function requestRateThreshold(o: DetectionOptions): number {
+  const t = o.rules.rules.find((r) => r.enabled && r.kind.kind === 'request-rate')?.spec['threshold'];
+  return typeof t === 'number' ? t : 0;
 }

@@ -91,6 +91,17 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
 
+  it('gives 160 simultaneous guesses at one account, spread over the instances, no more checks than 160 one by one', async () => {
+    const burst = await Promise.all(
+      Array.from({ length: 160 }, (_, k) =>
+        direct(k % 3, '/token', { form: { username: 'cluster-target', password: `wrong-${k}-zz` }, from: `127.0.66.${(k % 40) + 1}` }),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(150);
+  }, 60_000);
+
   it('enforces a block made on one instance on the others within 1 s', async () => {
     const made = await direct(0, '/admin/blocks', { token: adminToken, body: { client: '127.0.61.1', duration_seconds: 600, reason: 'cluster test' } });
     expect(made.status).toBe(201);

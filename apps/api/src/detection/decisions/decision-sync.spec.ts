@@ -7,6 +7,7 @@ import { DecisionSync, parseMessage, type SyncEvent } from './decision-sync';
 const decision: Decision = {
   client: '10.0.0.1',
   state: 'blocked',
+  scope: 'all',
   rule: 'request-rate',
   reason: 'too many',
   createdAt: 1,

@@ -79,7 +79,9 @@ export function parseMessage(raw: string): SyncMessage | null {
       typeof d['createdAt'] === 'number' &&
       typeof d['expiresAt'] === 'number' &&
       typeof d['decidedBy'] === 'string' &&
-      typeof d['enforced'] === 'boolean';
+      typeof d['enforced'] === 'boolean' &&
+      (d['scope'] === undefined || d['scope'] === 'all' || d['scope'] === 'sign-in');
+    if (ok && d['scope'] === undefined) d['scope'] = 'all';
     return ok ? (o as SyncMessage) : null;
   }
   return null;

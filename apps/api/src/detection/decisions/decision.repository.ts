@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, gt, lte } from 'drizzle-orm';
-import type { ListEntry, ListKind, RuleId } from '@bouncer/contracts';
+import type { ListEntry, ListKind } from '@bouncer/contracts';
 import { DATABASE, type DatabaseHandle } from '../../db/database';
 import { blockHistory, decisions, listEntries } from '../../db/schema';
-import type { BlockHistory, Decision, DecisionState } from './decision';
+import type { OffenceHistory } from '@bouncer/detection';
+import type { Decision, DecisionState } from './decision';
 
 /** The decisions' SQL (Drizzle): standing decisions, block history and list entries, so they survive a restart. */
 @Injectable()
@@ -19,7 +20,8 @@ export class DecisionRepository {
     return rows.map((row) => ({
       client: row.client,
       state: row.state,
-      rule: row.rule as RuleId,
+      scope: row.scope,
+      rule: row.rule,
       reason: row.reason,
       createdAt: row.createdAt.getTime(),
       expiresAt: row.expiresAt.getTime(),
@@ -28,7 +30,7 @@ export class DecisionRepository {
     }));
   }
 
-  async blockHistory(): Promise<(BlockHistory & { client: string })[]> {
+  async blockHistory(): Promise<(OffenceHistory & { client: string })[]> {
     const rows = await this.db.select().from(blockHistory);
     return rows.map((h) => ({ client: h.client, at: h.lastBlockedAt.getTime(), seconds: h.lastDurationSeconds, count: h.count }));
   }
@@ -42,6 +44,7 @@ export class DecisionRepository {
     const row = {
       client: d.client,
       state: d.state,
+      scope: d.scope,
       rule: d.rule,
       reason: d.reason,
       createdAt: new Date(d.createdAt),
@@ -49,7 +52,7 @@ export class DecisionRepository {
       decidedBy: d.decidedBy,
       enforced: d.enforced,
     };
-    await this.db.insert(decisions).values(row).onConflictDoUpdate({ target: [decisions.client, decisions.state], set: row });
+    await this.db.insert(decisions).values(row).onConflictDoUpdate({ target: [decisions.client, decisions.state, decisions.scope], set: row });
   }
 
   /** Upserts a client's last block; `count` is the new total. */

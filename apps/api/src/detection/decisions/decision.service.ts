@@ -1,47 +1,42 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { ClientState, DecisionView, ListEntry, ListKind, RuleId } from '@bouncer/contracts';
+import type { ClientState, DecisionView, ListEntry, ListKind } from '@bouncer/contracts';
+import { canonicalRange, type Decision as EngineDecision, DetectionEngine } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
 import { DETECTION_OPTIONS, type DetectionOptions } from '../../config/detection-options';
 import { CLOCK, type Clock } from '../../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../../core/prunable';
-import { canonicalRange, CidrList } from '../client-identity';
+import { DETECTION_ENGINE } from '../engine.provider';
 import { AccessLists } from './access-lists';
-import { type BlockInput, type Decision, type DecisionState } from './decision';
-import { DecisionBook } from './decision-book';
+import { type Decision, type DecisionState, toView } from './decision';
+import { DecisionRecorder } from './decision-recorder';
 import { DecisionRepository } from './decision.repository';
 import { DecisionSync, type SyncEvent } from './decision-sync';
 
-export { type BlockInput, type Decision, LOGIN_SCOPED_RULES, toView } from './decision';
+export { type Decision, toView } from './decision';
 
 /**
- * The standing decisions (blocked, suspicious) and the allow and deny lists, behind one
- * façade. Every check on the request path is answered from memory (DecisionBook,
- * AccessLists); SQL keeps the same facts across restarts (DecisionRepository), other
- * instances hear of each change (DecisionSync), and every decision and lift goes into the
- * audit log.
- *
- * Over 250 lines on purpose: block() and suspect() (escalation of repeat offenders included)
- * are kept exactly as they were until the rules move into libs/detection; everything else
- * here only delegates.
+ * The admin façade over the engine's decision book: what stands (answered from memory), what a
+ * person blocks or lifts (through the engine, so it is recorded like every decision), the
+ * allow and deny lists (stored, shared, audited), and the pieces that keep the book true across
+ * restarts (load from SQL) and instances (pub/sub, and a reload when Redis comes back).
  */
 @Injectable()
 @Prunable({ order: 10 })
 export class DecisionService implements OnModuleInit, PrunableProvider {
   private readonly logger = new Logger(DecisionService.name);
-  private readonly book: DecisionBook;
   private readonly accessLists: AccessLists;
-  /** Called when a block is lifted (login defense forgets the client's counts). */
-  private readonly liftListeners: ((client: string) => void)[] = [];
 
   constructor(
-    @Inject(DETECTION_OPTIONS) private readonly options: DetectionOptions,
+    @Inject(DETECTION_OPTIONS) options: DetectionOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
+    private readonly recorder: DecisionRecorder,
     private readonly repository: DecisionRepository,
     private readonly sync: DecisionSync,
     private readonly audit: AuditService,
   ) {
-    this.book = new DecisionBook(options.ipv6Prefix);
     this.accessLists = new AccessLists(options.allowlist, options.denylist);
+    this.applyLists();
   }
 
   async onModuleInit(): Promise<void> {
@@ -57,146 +52,73 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
    * while the others could not hear), and pick up the others' from the shared database.
    */
   async resync(): Promise<void> {
-    await this.loadFromDatabase().catch((e) => this.logger.warn(`reload failed: ${e.message}`));
-    const now = this.clock.now();
-    for (const d of this.book.all()) if (d.expiresAt > now) this.sync.publish({ op: 'set', decision: d });
+    await this.loadFromDatabase().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`));
+    for (const d of this.engine.book.list(this.clock.now())) this.sync.publish({ op: 'set', decision: d });
   }
 
   private async loadFromDatabase(): Promise<void> {
-    for (const d of await this.repository.liveDecisions(this.clock.now())) this.book.remember(d);
-    for (const h of await this.repository.blockHistory()) this.book.recordBlock(h.client, { at: h.at, seconds: h.seconds, count: h.count });
+    const now = this.clock.now();
+    for (const d of await this.repository.liveDecisions(now)) this.engine.book.put(d, now);
+    for (const h of await this.repository.blockHistory()) this.engine.book.setOffence(h.client, { at: h.at, seconds: h.seconds, count: h.count });
     await this.loadLists();
   }
 
   private async loadLists(): Promise<void> {
     this.accessLists.replace(await this.repository.listEntries());
+    this.applyLists();
+  }
+
+  private applyLists(): void {
+    const { allow, deny } = this.accessLists.ranges();
+    this.engine.book.setLists(allow, deny);
   }
 
   /** Another instance decided something: apply it here (it already stored and audited it). */
   private applyRemote(e: SyncEvent): void {
-    if (e.op === 'set') this.book.remember(e.decision);
-    else if (e.op === 'lift') this.forget(e.client, e.state);
+    const now = this.clock.now();
+    if (e.op === 'set') this.engine.book.put(e.decision, now);
+    else if (e.op === 'lift') this.engine.book.remove(e.client, e.state, now);
     else void this.loadLists();
   }
 
-  private forget(client: string, state: DecisionState): boolean {
-    const found = this.book.forget(client, state);
-    if (state === 'blocked' && found) for (const l of this.liftListeners) l(client);
-    return found;
-  }
-
-  onLift(listener: (client: string) => void): void {
-    this.liftListeners.push(listener);
-  }
-
-  // ---- the request path: memory only ------------------------------------------------------
+  // ---- reads: memory only ------------------------------------------------------------------
 
   isAllowlisted(client: string): boolean {
-    return this.accessLists.isAllowlisted(client);
-  }
-
-  /** The enforced block that applies to every route for this client, if any. */
-  enforcedBlock(client: string, now: number): Decision | null {
-    return this.book.enforcedClientBlock(client, now) ?? this.accessLists.denyDecision(client, now) ?? this.book.enforcedRangeBlock(client, now);
-  }
-
-  /** The enforced login-only block (time buffer) for this client, if any. */
-  loginBlock(client: string, now: number): Decision | null {
-    return this.book.loginBlock(client, now);
+    return this.engine.book.isAllowlisted(client);
   }
 
   state(client: string, now: number): ClientState {
-    if (this.book.isBlocked(client, now)) return 'blocked';
-    if (this.enforcedBlock(client, now)) return 'blocked';
-    return this.book.suspicion(client, now) ? 'suspicious' : 'normal';
+    return this.engine.book.state(client, now);
   }
 
-  suspicion(client: string, now: number): Decision | null {
-    return this.book.suspicion(client, now);
+  /** Standing decisions, newest first. */
+  list(now: number, state?: DecisionState): DecisionView[] {
+    return this.engine.book.list(now, state).map((d) => toView(d, now));
   }
 
-  // ---- making and lifting decisions --------------------------------------------------------
-
-  isEnforced(rule: RuleId): boolean {
-    return rule === 'admin' || (this.options.mode === 'enforce' && !this.options.observeRules.includes(rule));
+  counts(now: number): { blocked: number; suspicious: number } {
+    const all = this.engine.book.list(now);
+    const blocked = all.filter((d) => d.state === 'blocked').length;
+    return { blocked, suspicious: all.length - blocked };
   }
 
-  /** Blocks a client (an address, an IPv6 prefix key, or a CIDR). The block applies at once. */
-  async block(input: BlockInput): Promise<Decision> {
+  // ---- a person's decisions ------------------------------------------------------------------
+
+  /** Blocks a client (an address, an IPv6 prefix key, or a CIDR) on every route, at once. */
+  async block(input: { client: string; reason: string; seconds: number; by: string }): Promise<Decision> {
+    await this.engine.decide({ type: 'admin-block', client: input.client, seconds: input.seconds, reason: input.reason, by: input.by });
+    await this.recorder.flush();
     const now = this.clock.now();
-    let seconds = input.seconds;
-    if (input.escalate) {
-      const h = this.book.lastBlock(input.client);
-      if (h && now - h.at < this.options.repeatWindowSeconds * 1000) {
-        seconds = Math.min(Math.max(seconds, h.seconds * 2), this.options.maxBanSeconds);
-      }
-    }
-    const escalated = seconds > input.seconds;
-    const decision: Decision = {
-      client: input.client,
-      state: 'blocked',
-      rule: input.rule,
-      reason: escalated ? `${input.reason}; repeat offender, blocked ${seconds} s` : input.reason,
-      createdAt: now,
-      expiresAt: now + seconds * 1000,
-      decidedBy: input.by ?? `rule:${input.rule}`,
-      enforced: this.isEnforced(input.rule),
-    };
-    this.book.remember(decision);
-    this.sync.publish({ op: 'set', decision });
-    if (input.escalate) {
-      const count = (this.book.lastBlock(input.client)?.count ?? 0) + 1;
-      this.book.recordBlock(input.client, { at: now, seconds, count });
-      await this.repository
-        .saveBlockHistory(input.client, now, seconds, count)
-        .catch((e) => this.logger.error(`block history write failed: ${e.message}`));
-    }
-    await this.persist(decision);
-    await this.audit.record({
-      type: decision.enforced ? 'decision.blocked' : 'decision.blocked.observed',
-      client: decision.client,
-      actor: decision.decidedBy,
-      detail: `${decision.reason} (${decision.rule}, ${seconds} s${decision.enforced ? '' : ', observe only'})`,
-    });
-    return decision;
-  }
-
-  /** Marks a client suspicious. Repeating the same suspicion only extends it, quietly. */
-  async suspect(input: { client: string; rule: RuleId; reason: string; seconds?: number; by?: string }): Promise<Decision> {
-    const now = this.clock.now();
-    const existing = this.book.standingSuspicion(input.client);
-    const expiresAt = now + (input.seconds ?? this.options.suspicionSeconds) * 1000;
-    if (existing && existing.expiresAt > now && existing.rule === input.rule) {
-      existing.expiresAt = Math.max(existing.expiresAt, expiresAt);
-      existing.reason = input.reason;
-      this.sync.publish({ op: 'set', decision: existing });
-      await this.persist(existing);
-      return existing;
-    }
-    const decision: Decision = {
-      client: input.client,
-      state: 'suspicious',
-      rule: input.rule,
-      reason: input.reason,
-      createdAt: now,
-      expiresAt,
-      decidedBy: input.by ?? `rule:${input.rule}`,
-      enforced: this.isEnforced(input.rule),
-    };
-    this.book.remember(decision);
-    this.sync.publish({ op: 'set', decision });
-    await this.persist(decision);
-    await this.audit.record({ type: 'decision.suspicious', client: input.client, actor: decision.decidedBy, detail: `${input.reason} (${input.rule})` });
-    return decision;
+    const d = this.engine.book.blockFor(input.client, 'all', now) ?? this.engine.book.list(now, 'blocked').find((x) => x.client === input.client);
+    if (!d) throw new Error(`block of ${input.client} did not stand`);
+    return d;
   }
 
   /** Lifts a standing decision; false if there was none. */
   async lift(client: string, state: DecisionState, by: string, why = 'lifted'): Promise<boolean> {
-    if (!this.forget(client, state)) return false;
-    this.sync.publish({ op: 'lift', client, state });
-    await this.repository.deleteDecision(client, state).catch((e) => this.logger.error(`decision delete failed: ${e.message}`));
-    await this.audit.record({ type: `decision.${state === 'blocked' ? 'unblocked' : 'cleared'}`, client, actor: by, detail: `${state} decision ${why} by ${by}` });
-    return true;
+    const d: EngineDecision = await this.engine.decide({ type: 'admin-lift', client, state, by, why });
+    await this.recorder.flush();
+    return d.reason === 'lifted';
   }
 
   /**
@@ -205,7 +127,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
    * shared audit log gets each lift once.
    */
   async liftExpired(now: number): Promise<number> {
-    const lifted = this.book.forgetExpired(now);
+    const lifted = this.engine.expire(now).length;
     const rows = await this.repository.deleteExpired(now).catch(() => [] as { client: string; state: string; rule: string }[]);
     for (const r of rows) {
       await this.audit.record({ type: 'decision.lifted', client: r.client, actor: 'healing', detail: `${r.state} (${r.rule}) expired and was lifted` });
@@ -218,17 +140,6 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     return { lifted: await this.liftExpired(now) };
   }
 
-  /** Standing decisions, newest first. */
-  list(now: number, state?: DecisionState): DecisionView[] {
-    return this.book.list(now, state);
-  }
-
-  counts(now: number): { blocked: number; suspicious: number } {
-    const all = this.list(now);
-    const blocked = all.filter((d) => d.state === 'blocked').length;
-    return { blocked, suspicious: all.length - blocked };
-  }
-
   // ---- allow and deny lists ----------------------------------------------------------------
 
   lists(): ListEntry[] {
@@ -239,13 +150,13 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     const canonical = canonicalRange(cidr) as string;
     const entry: ListEntry = { kind, cidr: canonical, note, created_at: new Date(this.clock.now()).toISOString(), created_by: by };
     this.accessLists.put(entry);
+    this.applyLists();
     await this.repository.saveListEntry(kind, canonical, note, this.clock.now(), by);
     this.sync.publish({ op: 'lists' });
     await this.audit.record({ type: `list.${kind}.added`, client: canonical, actor: by, detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}` });
     if (kind === 'allow') {
       // Allowlisting forgives: standing blocks inside the range end now.
-      const list = new CidrList([canonical]);
-      for (const client of this.book.blockedClients()) if (list.match(client)) await this.lift(client, 'blocked', by, 'allowlisted');
+      for (const client of this.engine.book.blockedWithin(canonical, this.clock.now())) await this.lift(client, 'blocked', by, 'allowlisted');
     }
     return entry;
   }
@@ -253,13 +164,10 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
   async removeListEntry(kind: ListKind, cidr: string, by: string): Promise<boolean> {
     const canonical = canonicalRange(cidr) ?? cidr;
     if (!this.accessLists.remove(kind, canonical)) return false;
+    this.applyLists();
     await this.repository.deleteListEntry(kind, canonical);
     this.sync.publish({ op: 'lists' });
     await this.audit.record({ type: `list.${kind}.removed`, client: canonical, actor: by, detail: `${canonical} removed from the ${kind}list` });
     return true;
-  }
-
-  private async persist(d: Decision): Promise<void> {
-    await this.repository.saveDecision(d).catch((e) => this.logger.error(`decision write failed: ${e.message}`));
   }
 }

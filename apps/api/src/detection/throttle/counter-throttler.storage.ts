@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Clock } from '../../core/clock';
-import type { CounterStore } from '../store/counter-store';
+import type { CounterStore } from '@bouncer/detection';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -17,7 +17,8 @@ export class CounterThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, _blockDuration: number, name: string): Promise<ThrottlerStorageRecord> {
     const now = this.clock.now();
-    const r = await this.store.hit(`throttle:${name}:${key}`, ttl, now);
+    const [r] = await this.store.run([{ op: 'add', key: `throttle:${name}:${key}`, windowMs: ttl }], now);
+    if (!r) throw new Error('the counter store answered no result');
     const timeToExpire = Math.max(1, Math.ceil((r.resetAt - now) / 1000));
     const isBlocked = r.count > limit;
     return { totalHits: r.count, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };

@@ -1,5 +1,4 @@
 import { CidrList, canonicalRange, ClientIdentity } from './client-identity';
-import { detectionOptionsFromEnv } from '../config/detection-options';
 
 describe('ClientIdentity', () => {
   const direct = new ClientIdentity([]);
@@ -41,25 +40,5 @@ describe('CidrList and canonicalRange', () => {
     expect(canonicalRange('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(canonicalRange('999.0.0.1')).toBeNull();
     expect(canonicalRange('10.0.0.0/33')).toBeNull();
-  });
-});
-
-describe('detectionOptionsFromEnv', () => {
-  it('reads numbers and lists', () => {
-    expect(detectionOptionsFromEnv({ RATE_LIMIT: '100', SHIELD_MODE: 'observe', ALLOWLIST: '10.0.0.0/8, 192.0.2.1' })).toEqual({
-      rateLimit: 100,
-      mode: 'observe',
-      allowlist: ['10.0.0.0/8', '192.0.2.1'],
-    });
-  });
-  it.each([
-    [{ RATE_LIMIT: '0' }, /^Invalid RATE_LIMIT/],
-    [{ RATE_LIMIT: 'lots' }, /^Invalid RATE_LIMIT/],
-    [{ SHIELD_MODE: 'loud' }, /^Invalid SHIELD_MODE/],
-    [{ TRUSTED_PROXIES: '10.0.0.0/8,proxy.local' }, /^Invalid TRUSTED_PROXIES/],
-    [{ OBSERVE_RULES: 'request-rate,nope' }, /^Invalid OBSERVE_RULES/],
-    [{ IPV6_PREFIX: '200' }, /^Invalid IPV6_PREFIX/],
-  ])('stops on %j naming the variable', (env, message) => {
-    expect(() => detectionOptionsFromEnv(env)).toThrow(message);
   });
 });

@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Effect, EventSink } from '@bouncer/detection';
+import { AuditService } from '../../audit/audit.service';
+import { DecisionRepository } from './decision.repository';
+import { DecisionSync } from './decision-sync';
+
+/**
+ * The engine's event sink: what the engine decided is stored (so it survives a restart), told
+ * to the other instances, and audited. The engine calls `record` synchronously; the I/O runs
+ * in the background and `flush()` lets a caller wait for it, so an answer is sent only after
+ * the decision it reports is stored.
+ */
+@Injectable()
+export class DecisionRecorder implements EventSink {
+  private readonly logger = new Logger(DecisionRecorder.name);
+  private pending: Promise<void>[] = [];
+
+  constructor(
+    private readonly repository: DecisionRepository,
+    private readonly sync: DecisionSync,
+    private readonly audit: AuditService,
+  ) {}
+
+  record(effect: Effect): void {
+    this.pending.push(this.write(effect).catch((e: Error) => this.logger.error(`recording ${effect.type} failed: ${e.message}`)));
+  }
+
+  /** Waits for everything recorded so far. */
+  async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      await Promise.all(batch);
+    }
+  }
+
+  get busy(): boolean {
+    return this.pending.length > 0;
+  }
+
+  private async write(effect: Effect): Promise<void> {
+    switch (effect.type) {
+      case 'decided': {
+        const d = effect.decision;
+        this.sync.publish({ op: 'set', decision: d });
+        await this.repository.saveDecision(d);
+        const seconds = Math.round((d.expiresAt - d.createdAt) / 1000);
+        if (d.state === 'suspicious') {
+          await this.audit.record({ type: 'decision.suspicious', client: d.client, actor: d.decidedBy, detail: `${d.reason} (${d.rule})` });
+        } else {
+          await this.audit.record({
+            type: d.enforced ? 'decision.blocked' : 'decision.blocked.observed',
+            client: d.client,
+            actor: d.decidedBy,
+            detail: `${d.reason} (${d.rule}, ${seconds} s${d.scope === 'sign-in' ? ', sign-in routes' : ''}${d.enforced ? '' : ', observe only'})`,
+          });
+        }
+        return;
+      }
+      case 'extended':
+        // Lengthened, not new: stored and shared quietly.
+        this.sync.publish({ op: 'set', decision: effect.decision });
+        await this.repository.saveDecision(effect.decision);
+        return;
+      case 'lifted':
+        this.sync.publish({ op: 'lift', client: effect.client, state: effect.state });
+        await this.repository.deleteDecision(effect.client, effect.state);
+        await this.audit.record({
+          type: `decision.${effect.state === 'blocked' ? 'unblocked' : 'cleared'}`,
+          client: effect.client,
+          actor: effect.by,
+          detail: `${effect.state} decision ${effect.why} by ${effect.by}`,
+        });
+        return;
+      case 'offence':
+        await this.repository.saveBlockHistory(effect.client, effect.history.at, effect.history.seconds, effect.history.count);
+        return;
+      case 'notice':
+        await this.audit.record({ type: effect.event, client: effect.client, actor: effect.actor, detail: effect.detail });
+        return;
+      case 'revoke-token':
+        // The caller that presented the token revokes it (auth owns revocation).
+        return;
+    }
+  }
+}

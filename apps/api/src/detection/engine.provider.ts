@@ -1,0 +1,45 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { type CounterStore, DetectionEngine, MemoryCounterStore } from '@bouncer/detection';
+import { FallbackCounterStore, RedisCounterStore } from '@bouncer/store-redis';
+import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
+import { CLOCK, type Clock } from '../core/clock';
+import { REDIS, type RedisHandle } from '../core/redis';
+import { DecisionRecorder } from './decisions/decision-recorder';
+
+/** DI tokens: the engine, and the store it counts in (shared with @nestjs/throttler's storage). */
+export const DETECTION_ENGINE = Symbol('DetectionEngine');
+export const COUNTER_STORE = Symbol('CounterStore');
+
+export const engineProviders: Provider[] = [
+  // Memory by default; with Redis, counts are shared by every instance and fall back to memory while it is down.
+  {
+    provide: COUNTER_STORE,
+    inject: [DETECTION_OPTIONS, CLOCK, { token: REDIS, optional: true }],
+    useFactory: (o: DetectionOptions, clock: Clock, redis?: RedisHandle | null): CounterStore => {
+      const local = new MemoryCounterStore(o.maxTrackedClients * 4);
+      if (!redis) return local;
+      const logger = new Logger('CounterStore');
+      return new FallbackCounterStore(new RedisCounterStore(redis.client, { prefix: 'bn:' }), {
+        health: redis,
+        local,
+        clock: () => clock.now(),
+        onError: (e) => logger.warn(`shared store: ${(e as Error).message}`),
+      });
+    },
+  },
+  {
+    provide: DETECTION_ENGINE,
+    inject: [DETECTION_OPTIONS, CLOCK, COUNTER_STORE, DecisionRecorder],
+    useFactory: (o: DetectionOptions, clock: Clock, store: CounterStore, sink: DecisionRecorder) =>
+      new DetectionEngine({
+        rules: o.rules,
+        store,
+        clock,
+        sink,
+        mode: o.mode,
+        observeRules: o.observeRules,
+        ipv6Prefix: o.ipv6Prefix,
+        maxTrackedClients: o.maxTrackedClients,
+      }),
+  },
+];
