@@ -2,8 +2,8 @@ import { createSign, generateKeyPairSync, createHmac, createPrivateKey } from 'n
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabaseUrl } from './support/postgres';
-import { cookiesFrom, http } from './support/http';
-import { startServer, strongPassword, type TestServer } from './support/app';
+import { cookiesFrom, http, strongPassword } from '@bouncer/testing';
+import { startServer, type TestServer } from './support/app';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 

@@ -1,6 +1,5 @@
 import { createServer, type Server, Socket } from 'node:net';
-import { freePort } from './support/cluster';
-import { http } from './support/http';
+import { freePort, http } from '@bouncer/testing';
 import { createTestDatabaseUrl } from './support/postgres';
 import { startServer, type TestServer } from './support/app';
 

@@ -6,10 +6,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuditModule } from '../src/audit/audit.module';
 import { loadConfig } from '../src/config/app-config';
-import { ManualClock } from '../src/core/clock';
 import { CoreModule } from '../src/core/core.module';
 import { DetectionModule } from '../src/detection';
-import { http } from './support/http';
+import { http, ManualClock } from '@bouncer/testing';
 
 @Controller()
 class HelloController {

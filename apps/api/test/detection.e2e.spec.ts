@@ -5,8 +5,8 @@ import { detectionOptionsFromEnv, resolveOptions } from '../src/config/detection
 import { DETECTION_ENGINE } from '../src/detection/engine.provider';
 import { PasswordService } from '../src/users/password.service';
 import { HealingService } from '../src/healing/healing.service';
-import { cookiesFrom, http, type HttpOptions } from './support/http';
-import { startServer, strongPassword, type TestServer } from './support/app';
+import { cookiesFrom, http, type HttpOptions, strongPassword } from '@bouncer/testing';
+import { startServer, type TestServer } from './support/app';
 
 /**
  * Every rule end to end: real HTTP from distinct loopback addresses (each 127.x.y.z is its own

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './support/cluster';
-import { cookiesFrom, http } from './support/http';
+import { cookiesFrom, freePort, http } from '@bouncer/testing';
 
 /** The built server at its chattiest log level: no password, token or cookie reaches the log. */
 describe('logs', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/app-config';
-import { http } from './support/http';
+import { http } from '@bouncer/testing';
 
 describe('start-up', () => {
   it('creates the first admin with a generated password, printed once, and never again', async () => {

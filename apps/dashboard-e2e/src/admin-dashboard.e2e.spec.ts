@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
-import { startApi, strongPassword, type RunningApi } from './support/api-process';
+import { eventually, http, sleep, strongPassword } from '@bouncer/testing';
+import { startApi, type RunningApi } from './support/api-process';
 import { launchBrowser, paintedPixels, screenshot, signIn, type RunningBrowser } from './support/browser';
-import { call, eventually, passwordGrant, postJson, sleep } from './support/http';
 
 /**
  * One API process: the admin works in the browser (from 127.0.0.1) while the test
@@ -9,6 +9,9 @@ import { call, eventually, passwordGrant, postJson, sleep } from './support/http
  */
 describe('admin dashboard (real API + Chromium)', () => {
   let api: RunningApi;
+  /** `POST /token` with the OAuth2 password grant, form-encoded (the original's client flow). */
+  const passwordGrant = (username: string, password: string, from: string) =>
+    http(api.baseUrl, '/token', { form: { grant_type: 'password', username, password }, from });
   let browser: RunningBrowser;
   let page: Page;
   let trafficOn = false;
@@ -37,7 +40,7 @@ describe('admin dashboard (real API + Chromium)', () => {
       while (trafficOn) {
         const addr = `127.0.0.${10 + (i % 6)}`;
         const path = i % 3 === 0 ? '/validate-token' : '/health';
-        await call(api.baseUrl, path, { localAddress: addr }).catch(() => undefined);
+        await http(api.baseUrl, path, { from: addr }).catch(() => undefined);
         i++;
         await sleep(60);
       }
@@ -75,7 +78,7 @@ describe('admin dashboard (real API + Chromium)', () => {
   it('shows a client that failed six logins as blocked, with a countdown', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      statuses.push((await passwordGrant(api.baseUrl, 'nobody', 'wrong-password', ATTACKER)).status);
+      statuses.push((await passwordGrant('nobody', 'wrong-password', ATTACKER)).status);
     }
     // Failures (401), then the time buffer (429) or the block (403).
     expect(statuses[0]).toBe(401);
@@ -107,7 +110,7 @@ describe('admin dashboard (real API + Chromium)', () => {
     // Still gone after the next polls (the server really lifted it).
     await sleep(4_500);
     expect(await row.count()).toBe(0);
-    const health = await call(api.baseUrl, '/health', { localAddress: ATTACKER });
+    const health = await http(api.baseUrl, '/health', { from: ATTACKER });
     expect(health.status).toBe(200);
     await screenshot(page, 'admin-after-unblock');
   });
@@ -117,16 +120,15 @@ describe('admin dashboard (real API + Chromium)', () => {
     await traffic;
 
     // The admin creates the user through the API, from its own address.
-    const grant = await passwordGrant(api.baseUrl, api.adminUsername, api.adminPassword, '127.0.0.3');
+    const grant = await passwordGrant(api.adminUsername, api.adminPassword, '127.0.0.3');
     expect(grant.status).toBe(200);
-    const adminToken = grant.json<{ access_token: string }>().access_token;
+    const adminToken = (grant.json as { access_token: string }).access_token;
     const userPassword = strongPassword();
-    const created = await postJson(
-      api.baseUrl,
-      '/admin/users',
-      { username: 'bob', password: userPassword, role: 'user' },
-      { localAddress: '127.0.0.3', headers: { authorization: `Bearer ${adminToken}` } },
-    );
+    const created = await http(api.baseUrl, '/admin/users', {
+      body: { username: 'bob', password: userPassword, role: 'user' },
+      from: '127.0.0.3',
+      token: adminToken,
+    });
     expect({ status: created.status, body: created.status < 300 ? '' : created.text }).toEqual({ status: created.status < 300 ? created.status : 201, body: '' });
 
     // Sign the admin out from the header, then sign in as the user.

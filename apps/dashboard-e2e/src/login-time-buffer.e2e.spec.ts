@@ -1,6 +1,6 @@
 import { startApi, type RunningApi } from './support/api-process';
 import { launchBrowser, screenshot, type RunningBrowser } from './support/browser';
-import { sleep } from './support/http';
+import { sleep } from '@bouncer/testing';
 
 /**
  * A dedicated API process: the browser (127.0.0.1) fails logins until Bouncer answers

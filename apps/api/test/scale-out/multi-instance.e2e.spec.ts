@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Cluster, freePort } from '../support/cluster';
-import { http, type HttpOptions } from '../support/http';
+import { freePort, http, type HttpOptions } from '@bouncer/testing';
+import { Cluster } from '../support/cluster';
 import { createTestDatabaseUrl } from '../support/postgres';
 
 /**

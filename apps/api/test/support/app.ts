@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
-import { ManualClock } from '../../src/core/clock';
+import { http, type HttpOptions, ManualClock, strongPassword } from '@bouncer/testing';
 import { loadConfig } from '../../src/config/app-config';
-import { http, type HttpOptions } from './http';
 
 export interface TestServer {
   app: NestFastifyApplication;
@@ -18,10 +16,6 @@ export interface TestServer {
   close(wipe?: boolean): Promise<void>;
   /** An admin access token, signed in from 127.0.0.1. */
   adminToken(): Promise<string>;
-}
-
-export function strongPassword(): string {
-  return `Pw-${randomBytes(12).toString('base64url')}`;
 }
 
 /**

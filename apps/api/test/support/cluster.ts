@@ -1,38 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { http } from './http';
+import { type ApiProcess, eventually, freePort, http, startApiProcess, strongPassword } from '@bouncer/testing';
 
 const root = resolve(__dirname, '../../../..');
-const mainJs = join(root, 'dist/apps/api/main.js');
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 export interface Instance {
   port: number;
   url: string;
-  process: ChildProcess;
+  api: ApiProcess;
   log: string[];
 }
 
@@ -42,7 +20,7 @@ export interface Instance {
  */
 export class Cluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'bouncer-cluster-'));
-  readonly adminPassword = `Adm-${randomBytes(12).toString('base64url')}`;
+  readonly adminPassword = strongPassword();
   readonly instances: Instance[] = [];
   nginxPort = 0;
   private nginx?: ChildProcess;
@@ -58,13 +36,11 @@ export class Cluster {
   }
 
   async startInstance(index: number, port?: number): Promise<Instance> {
-    const p = port ?? (await freePort());
     const log: string[] = [];
-    const child = spawn(process.execPath, [mainJs], {
+    const api = await startApiProcess({
+      port,
       env: {
         ...process.env,
-        PORT: String(p),
-        HOST: '127.0.0.1',
         DATA_DIR: join(this.dir, `instance-${index}`),
         ADMIN_USERNAME: 'admin',
         ADMIN_PASSWORD: this.adminPassword,
@@ -73,22 +49,18 @@ export class Cluster {
         LOG_LEVEL: 'warn',
         ...this.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      onOutput: (chunk) => log.push(chunk),
+      timeoutMs: 30_000,
+    }).catch((err: Error) => {
+      throw new Error(`instance ${index}: ${err.message}: ${log.join('')}`);
     });
-    child.stdout?.on('data', (d) => log.push(String(d)));
-    child.stderr?.on('data', (d) => log.push(String(d)));
-    const inst = { port: p, url: `http://127.0.0.1:${p}`, process: child, log };
+    const inst = { port: api.port, url: api.url, api, log };
     this.instances[index] = inst;
-    await waitFor(async () => (await http(inst.url, '/health')).status === 200, `instance ${index}: ${log.join('')}`);
     return inst;
   }
 
   async stopInstance(index: number): Promise<void> {
-    const inst = this.instances[index];
-    if (!inst || inst.process.exitCode !== null) return;
-    const exited = new Promise((r) => inst.process.once('exit', r));
-    inst.process.kill('SIGTERM');
-    await exited;
+    await this.instances[index]?.api.stop();
   }
 
   async startNginx(): Promise<void> {
@@ -104,7 +76,7 @@ export class Cluster {
     const file = join(tmp, 'nginx.conf');
     writeFileSync(file, conf);
     this.nginx = spawn('nginx', ['-c', file, '-g', 'daemon off;'], { stdio: 'inherit' });
-    await waitFor(async () => (await http(this.url, '/health')).status === 200, 'nginx');
+    await eventually(async () => (await http(this.url, '/health')).status === 200, 'nginx', 30_000, 100);
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The parsed JSON body (undefined when the body is not JSON); loosely typed for test assertions. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
 }
