@@ -95,7 +95,7 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     let claims: Record<string, unknown>;
     beforeAll(async () => {
       good = (await login('alice', userPassword)).json.access_token;
-      claims = JSON.parse(Buffer.from(good.split('.')[1], 'base64url').toString());
+      claims = JSON.parse(Buffer.from(good.split('.')[1] ?? '', 'base64url').toString());
     });
     const expect401 = async (token: string) => {
       const res = await req('/validate-token', { token });

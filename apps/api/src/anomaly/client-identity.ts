@@ -16,9 +16,8 @@ export class CidrList {
     if (this.ranges.length === 0) return null;
     const a = parseAddress(address);
     if (!a) return null;
-    for (let i = 0; i < this.ranges.length; i++) {
-      const [net, bits] = this.ranges[i];
-      if (a.kind() === net.kind() && a.match(net as never, bits)) return this.entries[i];
+    for (const [i, [net, bits]] of this.ranges.entries()) {
+      if (a.kind() === net.kind() && a.match(net as never, bits)) return this.entries[i] ?? null;
     }
     return null;
   }
@@ -78,8 +77,8 @@ export class ClientIdentity {
     const direct = peer ?? 'unknown';
     if (this.proxies.size === 0 || !this.proxies.match(direct)) return this.key(direct);
     const chain = forwardedChain(headers);
-    for (let i = chain.length - 1; i >= 0; i--) {
-      if (!this.proxies.match(chain[i])) return this.key(chain[i]);
+    for (const hop of [...chain].reverse()) {
+      if (!this.proxies.match(hop)) return this.key(hop);
     }
     return this.key(chain[0] ?? direct);
   }
@@ -118,7 +117,7 @@ function forwardedChain(headers: Record<string, string | string[] | undefined>):
     for (const element of ([] as string[]).concat(fwd).join(',').split(',')) {
       const m = /for=("?)([^;,"]+)\1/i.exec(element);
       if (m) {
-        const a = cleanAddress(m[2]);
+        const a = cleanAddress(m[2] ?? '');
         if (a) out.push(a);
       }
     }

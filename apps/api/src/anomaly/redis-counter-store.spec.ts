@@ -17,7 +17,7 @@ describe('RedisCounterStore', () => {
     try {
       const stores = conns.map((c) => new RedisCounterStore(c, prefix));
       const now = Date.now();
-      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => stores[i % 3].hit('burst', 60_000, now)));
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => stores[i % 3]!.hit('burst', 60_000, now)));
       const counts = results.map((r) => r.count).sort((a, b) => a - b);
       expect(counts).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     } finally {
