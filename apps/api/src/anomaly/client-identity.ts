@@ -17,7 +17,7 @@ export class CidrList {
     const a = parseAddress(address);
     if (!a) return null;
     for (const [i, [net, bits]] of this.ranges.entries()) {
-      if (a.kind() === net.kind() && a.match(net as never, bits)) return this.entries[i] ?? null;
+      if (a.kind() === net.kind() && a.match(net, bits)) return this.entries[i] ?? null;
     }
     return null;
   }
@@ -42,7 +42,7 @@ export function canonicalRange(s: string): string | null {
     const [net, bits] = parseRange(s.trim());
     const full = net.kind() === 'ipv4' ? 32 : 128;
     if (bits === full) return net.toString();
-    const network = net.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${net}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${net}/${bits}`);
+    const network = net.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${net.toString()}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${net.toString()}/${bits}`);
     return `${network.toString()}/${bits}`;
   } catch {
     return null;

@@ -89,7 +89,7 @@ export class DecisionService implements OnModuleInit {
    * while the others could not hear), and pick up the others' from the shared database.
    */
   async resync(): Promise<void> {
-    await this.loadFromDatabase().catch((e) => this.logger.warn(`reload failed: ${e.message}`));
+    await this.loadFromDatabase().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`));
     const now = this.clock.now();
     const all = [...this.blocked.values(), ...this.suspicious.values(), ...this.rangeBlocks.map((r) => r.decision)];
     for (const d of all) if (d.expiresAt > now) this.publish({ from: this.instanceId, op: 'set', decision: d });
@@ -227,7 +227,7 @@ export class DecisionService implements OnModuleInit {
         .insert(blockHistory)
         .values({ client: input.client, lastBlockedAt: new Date(now), lastDurationSeconds: seconds, count: 1 })
         .onConflictDoUpdate({ target: blockHistory.client, set: { lastBlockedAt: new Date(now), lastDurationSeconds: seconds, count: (prev?.count ?? 0) + 1 } })
-        .catch((e) => this.logger.error(`block history write failed: ${e.message}`));
+        .catch((e: Error) => this.logger.error(`block history write failed: ${e.message}`));
     }
     await this.persist(decision);
     await this.audit.record({
@@ -275,7 +275,7 @@ export class DecisionService implements OnModuleInit {
     await this.database.db
       .delete(decisions)
       .where(and(eq(decisions.client, client), eq(decisions.state, state)))
-      .catch((e) => this.logger.error(`decision delete failed: ${e.message}`));
+      .catch((e: Error) => this.logger.error(`decision delete failed: ${e.message}`));
     await this.audit.record({ type: `decision.${state === 'blocked' ? 'unblocked' : 'cleared'}`, client, actor: by, detail: `${state} decision ${why} by ${by}` });
     return true;
   }
@@ -288,7 +288,10 @@ export class DecisionService implements OnModuleInit {
   async liftExpired(now: number): Promise<number> {
     let lifted = 0;
     for (const map of [this.blocked, this.suspicious]) {
-      for (const d of [...map.values()]) if (d.expiresAt <= now) (map.delete(d.client), lifted++);
+      for (const d of [...map.values()]) if (d.expiresAt <= now) {
+        map.delete(d.client);
+        lifted++;
+      }
     }
     const before = this.rangeBlocks.length;
     this.rangeBlocks = this.rangeBlocks.filter((r) => r.decision.expiresAt > now);
@@ -395,7 +398,7 @@ export class DecisionService implements OnModuleInit {
       .insert(decisions)
       .values(row)
       .onConflictDoUpdate({ target: [decisions.client, decisions.state], set: row })
-      .catch((e) => this.logger.error(`decision write failed: ${e.message}`));
+      .catch((e: Error) => this.logger.error(`decision write failed: ${e.message}`));
   }
 }
 

@@ -73,7 +73,7 @@ export class DetectionService implements OnModuleDestroy {
       const r = this.store.hit(`rate:${client}`, windowMs, now);
       if (r instanceof Promise) {
         // A shared store answers later: its decision applies from the next request on.
-        r.then((rec) => this.checkRate(client, rec), (e) => this.countingFailed(e));
+        r.then((rec) => this.checkRate(client, rec), (e: Error) => this.countingFailed(e));
       } else if (this.checkRate(client, r)) {
         // This very request crossed the limit: refuse it already.
         const block = this.decisions.enforcedBlock(client, now);
@@ -93,7 +93,7 @@ export class DetectionService implements OnModuleDestroy {
     this.shared?.response(status, now);
     if (!PROBE_STATUSES.has(status) || this.decisions.isAllowlisted(client)) return;
     const r = this.store.hit(`probe:${client}`, this.options.probeWindowSeconds * 1000, now);
-    if (r instanceof Promise) r.then((rec) => this.checkProbe(client, rec), (e) => this.countingFailed(e));
+    if (r instanceof Promise) r.then((rec) => this.checkProbe(client, rec), (e: Error) => this.countingFailed(e));
     else this.checkProbe(client, r);
   }
 

@@ -110,7 +110,7 @@ export class LoginDefenseService {
   }
 
   /** Counts a good password; throws 429 when this client has signed in too often this minute. */
-  async recordSuccess(client: string, username: string): Promise<void> {
+  async recordSuccess(client: string, _username: string): Promise<void> {
     const now = this.clock.now();
     await this.release(client);
     const window = this.options.successWindowSeconds;

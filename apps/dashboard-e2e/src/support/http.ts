@@ -90,5 +90,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     }
     await sleep(250);
   }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`Timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
 }

@@ -27,7 +27,7 @@ describe('Home', () => {
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(Home);
-    el = fixture.nativeElement;
+    el = fixture.nativeElement as HTMLElement;
     fixture.detectChanges();
     http.expectOne(ApiPaths.me).flush(me);
     fixture.detectChanges();
