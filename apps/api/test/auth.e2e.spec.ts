@@ -1,4 +1,4 @@
-import { createSign, generateKeyPairSync, createHmac, createPrivateKey } from 'node:crypto';
+import { createSign, generateKeyPairSync, createHmac, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabaseUrl } from './support/postgres';
@@ -95,7 +95,7 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     let claims: Record<string, unknown>;
     beforeAll(async () => {
       good = (await login('alice', userPassword)).json.access_token;
-      claims = JSON.parse(Buffer.from(good.split('.')[1], 'base64url').toString());
+      claims = JSON.parse(Buffer.from(good.split('.')[1] ?? '', 'base64url').toString());
     });
     const expect401 = async (token: string) => {
       const res = await req('/validate-token', { token });
@@ -114,7 +114,7 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
       const jwks = (await req('/.well-known/jwks.json')).json;
       const pub = readFileSync(join(server.dataDir, 'keys', 'jwt-es256.pem'));
       const publicPem = createPrivateKey(pub).export({ type: 'pkcs8', format: 'pem' });
-      const spki = require('node:crypto').createPublicKey(publicPem).export({ type: 'spki', format: 'pem' });
+      const spki = createPublicKey(publicPem).export({ type: 'spki', format: 'pem' });
       expect(jwks.keys[0].kty).toBe('EC');
       await expect401(forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, role: 'admin' }, (i) => createHmac('sha256', spki).update(i).digest('base64url')));
     });

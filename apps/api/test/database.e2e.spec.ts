@@ -44,8 +44,8 @@ describe('openDatabase on PostgreSQL', () => {
     const { url, drop } = await createTestDatabaseUrl();
     try {
       const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: '/nonexistent' })));
-      await handles[0].db.insert(users).values({ username: 'shared', passwordHash: 'x', role: 'user' });
-      const rows = await handles[2].db.select().from(users);
+      await handles[0]!.db.insert(users).values({ username: 'shared', passwordHash: 'x', role: 'user' });
+      const rows = await handles[2]!.db.select().from(users);
       expect(rows.map((r) => r.username)).toEqual(['shared']);
       await Promise.all(handles.map((h) => h.close()));
     } finally {

@@ -17,7 +17,7 @@ describe('start-up', () => {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
       expect(lines).toHaveLength(1);
-      const password = /generated password: (\S+)/.exec(lines[0])?.[1] as string;
+      const password = /generated password: (\S+)/.exec(lines[0] ?? '')?.[1] as string;
       expect(password.length).toBeGreaterThanOrEqual(20);
       expect(lines[0]).toMatch(/change it/);
       expect((await http(url, '/token', { form: { username: 'admin', password } })).status).toBe(200);

@@ -9,9 +9,15 @@ setupZonelessTestEnv({
 // jsdom has no ResizeObserver; Chart.js (responsive charts) needs one.
 if (!('ResizeObserver' in globalThis)) {
   class ResizeObserverStub {
-    observe(): void {}
-    unobserve(): void {}
-    disconnect(): void {}
+    observe(): void {
+      // jsdom lays nothing out: there is never a size change to report.
+    }
+    unobserve(): void {
+      // Nothing observed, nothing to stop.
+    }
+    disconnect(): void {
+      // Nothing observed, nothing to stop.
+    }
   }
   Object.defineProperty(globalThis, 'ResizeObserver', { value: ResizeObserverStub, writable: true });
 }

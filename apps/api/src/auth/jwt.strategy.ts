@@ -64,7 +64,7 @@ export class JwtStrategy extends PassportStrategy(BearerTokenStrategy, 'jwt') {
 
   async validate(req: unknown, claims: AccessClaims): Promise<AuthUser | false> {
     if (this.revocation.isRevoked(claims)) return false;
-    const client = clientKeyOf(req as never);
+    const client = clientKeyOf(req);
     if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp)) === 'revoke') {
       await this.revocation.revokeToken(claims.jti, claims.exp * 1000);
       return false;

@@ -52,7 +52,7 @@ export class RefreshTokenService implements PrunableProvider {
   }
 
   async rotate(token: string): Promise<RotateResult> {
-    const familyId = token.split('.')[0];
+    const familyId = token.split('.')[0] ?? '';
     if (!/^[0-9a-f-]{36}$/.test(familyId)) return { kind: 'invalid' };
     const [family] = await this.db.select().from(refreshFamilies).where(eq(refreshFamilies.id, familyId)).limit(1);
     if (!family) return { kind: 'invalid' };

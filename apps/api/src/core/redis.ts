@@ -33,7 +33,7 @@ const commandOptions: RedisOptions = {
 function parseNodes(csv: string): { host: string; port: number }[] {
   return csv.split(',').map((hp) => {
     const [host, port] = hp.trim().split(':');
-    return { host, port: Number(port) };
+    return { host: host ?? '', port: Number(port) };
   });
 }
 

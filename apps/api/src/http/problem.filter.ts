@@ -63,7 +63,7 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
     const problem: ProblemDetails = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail: messages.join('; '), instance };
     if (status === 400 && Array.isArray((body as { message?: unknown }).message)) {
       // class-validator messages start with the property name.
-      problem.errors = messages.map((m) => ({ field: m.split(' ')[0], message: m }));
+      problem.errors = messages.map((m) => ({ field: m.split(' ')[0] ?? '', message: m }));
       problem.detail = 'The request body is invalid.';
     }
     return { problem, headers };
@@ -113,7 +113,7 @@ export class ProblemFilter implements ExceptionFilter {
 
   private isAppNavigation(req: FastifyRequest): boolean {
     if (!this.indexFile || req.method !== 'GET') return false;
-    const path = req.url.split('?')[0];
+    const path = req.url.split('?')[0] ?? '';
     const accept = req.headers.accept ?? '';
     return accept.includes('text/html') && !path.includes('.') && !path.startsWith('/admin/') && !path.startsWith('/docs');
   }

@@ -43,9 +43,9 @@ export function securityHeaders(tls: boolean): SecurityHeaders {
   const full = capture(common);
   const api: Record<string, string> = {
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    'x-content-type-options': full['x-content-type-options'],
+    'x-content-type-options': full['x-content-type-options'] ?? 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': full['referrer-policy'],
+    'referrer-policy': full['referrer-policy'] ?? 'no-referrer',
     'cross-origin-resource-policy': 'same-origin',
     'cache-control': 'no-store',
   };

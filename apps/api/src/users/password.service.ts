@@ -8,7 +8,7 @@ export const PASSWORD_MAX_LENGTH = 256;
 
 /** zxcvbn-ts's list of the ~49,000 most common passwords, looked up case-insensitively. */
 const commonPasswords = new Set(
-  (dictionary['passwords-common'] as unknown as string[]).map((p) => p.toLowerCase()),
+  dictionary['passwords-common'].map((p) => p.toLowerCase()),
 );
 
 /**

@@ -64,7 +64,7 @@ export class UsersService {
     }
     this.revocation.setNotBefore(username, 0);
     await this.audit.record({ type: 'user.created', actor, detail: `created ${role} ${username}` });
-    return toSummary(inserted[0]);
+    return toSummary(inserted[0]!);
   }
 
   async update(rawUsername: string, change: { role?: Role; disabled?: boolean }, actor: string): Promise<UserSummary> {
@@ -78,6 +78,7 @@ export class UsersService {
       .set({ role: change.role ?? user.role, disabled: change.disabled ?? user.disabled, tokensValidAfter: now })
       .where(eq(users.id, user.id))
       .returning();
+    if (!row) throw new ProblemException(404, 'Not Found', `No user named ${user.username}.`);
     // Tokens carry the role: end them so the next refresh picks up the change.
     this.revocation.setNotBefore(row.username, now.getTime());
     if (change.disabled) await this.revokeSessions(user.id, 'user disabled');

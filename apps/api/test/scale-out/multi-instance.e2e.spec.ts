@@ -50,7 +50,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
   let dropDb: () => Promise<void>;
   let adminToken: string;
   const viaNginx = (path: string, opts?: HttpOptions) => http(cluster.url, path, opts);
-  const direct = (i: number, path: string, opts?: HttpOptions) => http(cluster.instances[i].url, path, opts);
+  const direct = (i: number, path: string, opts?: HttpOptions) => http(cluster.instances[i]!.url, path, opts);
 
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
@@ -161,7 +161,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
 
   it('keeps blocks, users and the audit log when an instance restarts', async () => {
     await cluster.stopInstance(2);
-    await cluster.startInstance(2, cluster.instances[2].port);
+    await cluster.startInstance(2, cluster.instances[2]!.port);
     expect((await direct(2, '/health', { from: '127.0.61.1' })).status).toBe(403);
     expect((await direct(2, '/validate-token', { token: adminToken })).status).toBe(200);
     const events = await direct(2, '/admin/events?limit=200', { token: adminToken });

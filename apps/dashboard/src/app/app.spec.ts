@@ -17,7 +17,7 @@ describe('App shell', () => {
   it('shows no user menu when signed out', async () => {
     const fixture = TestBed.createComponent(App);
     await fixture.whenStable();
-    expect(fixture.nativeElement.querySelector('[data-testid="header-user"]')).toBeNull();
+    expect((fixture.nativeElement as HTMLElement).querySelector('[data-testid="header-user"]')).toBeNull();
   });
 
   it('shows the username and a working Sign out button when signed in', async () => {

@@ -95,7 +95,7 @@ export class SharedTraffic {
       });
       const flat = (results[BUCKETS]?.[1] ?? []) as string[];
       const topClients: { client: string; requests: number }[] = [];
-      for (let i = 0; i < flat.length; i += 2) topClients.push({ client: flat[i], requests: Number(flat[i + 1]) });
+      for (let i = 0; i < flat.length; i += 2) topClients.push({ client: flat[i] ?? '', requests: Number(flat[i + 1]) });
       return { series: { bucket_seconds: BUCKET_MS / 1000, points }, top: topClients, tracked: Number(results[BUCKETS + 1]?.[1] ?? 0) };
     } catch {
       return null;

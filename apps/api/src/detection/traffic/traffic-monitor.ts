@@ -37,7 +37,7 @@ export class TrafficMonitor {
 
   private bucket(now: number): Bucket {
     const start = now - (now % BUCKET_MS);
-    const b = this.ring[Math.floor(start / BUCKET_MS) % BUCKETS];
+    const b = this.ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
     if (b.start !== start) {
       b.start = start;
       b.requests = b.clientErrors = b.unauthorized = b.blocks = 0;
@@ -95,7 +95,7 @@ export class TrafficMonitor {
       if (out.length > n * 4) {
         out.sort((x, y) => y.requests - x.requests);
         out.length = n;
-        floor = out[n - 1].requests;
+        floor = out[n - 1]!.requests;
       }
     }
     return out.sort((x, y) => y.requests - x.requests).slice(0, n);
@@ -106,7 +106,7 @@ export class TrafficMonitor {
     const points: SeriesPoint[] = [];
     for (let i = BUCKETS - 1; i >= 0; i--) {
       const start = current - i * BUCKET_MS;
-      const b = this.ring[Math.floor(start / BUCKET_MS) % BUCKETS];
+      const b = this.ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
       const live = b.start === start;
       points.push({
         t: new Date(start).toISOString(),

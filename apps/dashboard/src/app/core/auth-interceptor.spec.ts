@@ -81,7 +81,7 @@ describe('authInterceptor', () => {
 
   it('goes to /login when the refresh fails', () => {
     let error: unknown;
-    api.me().subscribe({ error: (e) => (error = e) });
+    api.me().subscribe({ error: (e: unknown) => (error = e) });
     http.expectOne(ApiPaths.me).flush(null, { status: 401, statusText: 'Unauthorized' });
     http.expectOne(ApiPaths.sessionRefresh).flush(null, { status: 401, statusText: 'Unauthorized' });
     expect(error).toBeTruthy();

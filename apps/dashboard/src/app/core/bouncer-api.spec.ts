@@ -43,7 +43,7 @@ describe('BouncerApi', () => {
     api.dashboardData().subscribe((d) => (total = d.total_ips));
     const req = http.expectOne({ method: 'GET', url: '/dashboard-data' });
     expect(req.request.context.get(SESSION_CALL)).toBe(false);
-    req.flush({ total_ips: 7 } as DashboardDataResponse);
+    req.flush({ total_ips: 7 } satisfies Partial<DashboardDataResponse>);
     expect(total).toBe(7);
   });
 
@@ -69,7 +69,7 @@ describe('BouncerApi', () => {
     api.listUsers().subscribe();
     http.expectOne({ method: 'GET', url: '/admin/users' }).flush([]);
     api.createUser({ username: 'bo', password: 'long-password-1', role: 'user' }).subscribe();
-    expect(http.expectOne({ method: 'POST', url: '/admin/users' }).request.body.role).toBe('user');
+    expect((http.expectOne({ method: 'POST', url: '/admin/users' }).request.body as { role: string }).role).toBe('user');
     api.updateUser('a b', { disabled: true }).subscribe();
     const patch = http.expectOne({ method: 'PATCH', url: '/admin/users/a%20b' });
     expect(patch.request.body).toEqual({ disabled: true });

@@ -27,7 +27,7 @@ describe('Home', () => {
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(Home);
-    el = fixture.nativeElement;
+    el = fixture.nativeElement as HTMLElement;
     fixture.detectChanges();
     http.expectOne(ApiPaths.me).flush(me);
     fixture.detectChanges();
@@ -39,10 +39,10 @@ describe('Home', () => {
     expect(el.querySelector('bn-mascot svg[role="img"]')).not.toBeNull();
     const rows = el.querySelectorAll('[data-testid="sign-ins"] tbody tr');
     expect(rows.length).toBe(2);
-    expect(rows[0].textContent).toContain('198.51.100.7');
-    expect(rows[0].textContent).toContain('<script>alert(1)</script>');
+    expect(rows[0]?.textContent).toContain('198.51.100.7');
+    expect(rows[0]?.textContent).toContain('<script>alert(1)</script>');
     expect(el.querySelector('[data-testid="sign-ins"] script')).toBeNull();
-    expect(rows[1].textContent).toContain('Unknown device');
+    expect(rows[1]?.textContent).toContain('Unknown device');
   });
 
   it('shows 400 field errors from problem+json beside the fields', () => {
@@ -53,7 +53,7 @@ describe('Home', () => {
     };
     set('#pw-current', 'old-password');
     set('#pw-new', 'short');
-    el.querySelectorAll('form')[0].dispatchEvent(new Event('submit'));
+    el.querySelector('form')!.dispatchEvent(new Event('submit'));
     const req = http.expectOne(ApiPaths.mePassword);
     expect(req.request.body).toEqual({ current_password: 'old-password', new_password: 'short' });
     req.flush(

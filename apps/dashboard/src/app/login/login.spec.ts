@@ -20,7 +20,7 @@ describe('Login', () => {
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(Login);
-    el = fixture.nativeElement;
+    el = fixture.nativeElement as HTMLElement;
     fixture.detectChanges();
   });
 

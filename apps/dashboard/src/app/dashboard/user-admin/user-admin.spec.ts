@@ -27,7 +27,7 @@ describe('UserAdmin', () => {
     TestBed.inject(AuthStore).login('admin', 'x').subscribe();
     http.expectOne(ApiPaths.session).flush({ access_token: 't', token_type: 'bearer', expires_in: 900, username: 'admin', role: 'admin' });
     fixture = TestBed.createComponent(UserAdmin);
-    el = fixture.nativeElement;
+    el = fixture.nativeElement as HTMLElement;
     fixture.detectChanges();
     http.expectOne(ApiPaths.adminUsers).flush(users);
     fixture.detectChanges();

@@ -1,6 +1,6 @@
 import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormBuilder, FormControl, ReactiveFormsModule, Validators } from '@angular/forms';
 import { ROLES, type Role, type UpdateUserRequest, type UserSummary } from '@bouncer/contracts';
 import type { Observable } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
@@ -31,7 +31,7 @@ export class UserAdmin {
   protected readonly createForm = inject(FormBuilder).nonNullable.group({
     username: ['', Validators.required],
     password: ['', Validators.required],
-    role: ['user' as Role],
+    role: new FormControl<Role>('user', { nonNullable: true }),
   });
 
   constructor() {
