@@ -95,7 +95,7 @@ const TEST_FILES = [
   ...rootsTagged('type:testing').map((r) => `${r}/**`),
 ];
 // Tool configuration files that no tsconfig includes; they are linted without type information.
-const UNTYPED_FILES = [...JS, '**/jest.config.ts', '**/jest.config.cts', '**/*.config.ts'];
+const UNTYPED_FILES = [...JS, '**/jest.config.ts', '**/jest.config.cts', '**/jest.*.config.cts', '**/*.config.ts', 'tools/**/*.ts'];
 
 const boundaries = (testOnly) => ['error', { allow: [], enforceBuildableLibDependency: true, depConstraints: depConstraints({ testOnly }) }];
 

@@ -36,7 +36,7 @@ class BearerTokenStrategy extends PassportBaseStrategy {
 
   override authenticate(req: Parameters<PassportBaseStrategy['authenticate']>[0]): void {
     const token = this.tokenFrom(req);
-    if (!token) return this.fail(new Error('No auth token') as Failure);
+    if (!token) return this.fail(new Error('No auth token'));
     let claims: AccessClaims;
     try {
       claims = this.verifier.verify(token);
@@ -45,7 +45,7 @@ class BearerTokenStrategy extends PassportBaseStrategy {
     }
     this.verifyClaims(req, claims, (err, user, info) => {
       if (err) this.error(err);
-      else if (!user) this.fail(info as Failure);
+      else if (!user) this.fail(info);
       else this.success(user, info);
     });
   }

@@ -5,7 +5,7 @@
 import { RecordingSink } from '../testing';
 import type { Decision } from './decision';
 import { DetectionEngine, type EngineOptions } from './engine';
-import type { DetectionEvent, SignInTicket } from './events';
+import type { DetectionEvent } from './events';
 import { compileRules } from './rules/rules-document';
 import type { CounterOp, CounterResult, CounterStore } from './store/counter-store';
 import { MemoryCounterStore } from './store/memory-counter-store';
@@ -85,7 +85,7 @@ async function play(async: boolean) {
     decisions.push(d);
     if (s.outcome && s.event.type === 'sign-in-attempt' && d.verdict !== 'blocked') {
       const { client, account } = s.event;
-      decisions.push(await t.engine.decide({ type: `sign-in-${s.outcome}`, client, account, ticket: d.ticket as SignInTicket } as DetectionEvent));
+      decisions.push(await t.engine.decide({ type: `sign-in-${s.outcome}`, client, account, ticket: d.ticket } as DetectionEvent));
     }
   }
   return { decisions, effects: t.sink.effects, book: t.engine.book.list(t.clock.now()) };
@@ -111,7 +111,7 @@ describe('DetectionEngine with a store that answers with promises', () => {
 
   it('refuses every request in flight past the threshold, and decides the block once', async () => {
     const t = setup({ store: new AsyncStore() });
-    const all = await Promise.all(Array.from({ length: 310 }, () => t.engine.decide(req(A))));
+    const all = await Promise.all(Array.from({ length: 310 }, () => Promise.resolve(t.engine.decide(req(A)))));
     expect(all.filter((d) => d.verdict === 'blocked').length).toBe(10);
     expect(all.filter((d) => d.verdict === 'blocked').every((d) => d.status === 403 && d.ruleId === 'request-rate')).toBe(true);
     expect(t.types()).toEqual(['decided', 'offence', 'decided']);
@@ -129,13 +129,13 @@ describe('DetectionEngine with a store that answers with promises', () => {
     );
     const checked = attempts.filter((a) => a.d.verdict !== 'blocked');
     expect(checked.length).toBe(10);
-    await Promise.all(checked.map((a) => t.engine.decide({ type: 'sign-in-failed', client: a.client, account: 'target', ticket: a.d.ticket! })));
+    await Promise.all(checked.map((a) => Promise.resolve(t.engine.decide({ type: 'sign-in-failed', client: a.client, account: 'target', ticket: a.d.ticket! }))));
     expect(t.store instanceof AsyncStore && t.store.inner.run([{ op: 'get', key: 'account-failed-logins:n:target' }], t.clock.now())[0]!.count).toBe(10);
   });
 
   it('checks exactly 5 of 12 simultaneous attempts from one client', async () => {
     const t = setup({ store: new AsyncStore() });
-    const all = await Promise.all(Array.from({ length: 12 }, () => t.engine.decide({ type: 'sign-in-attempt', client: A, account: 'alice' })));
+    const all = await Promise.all(Array.from({ length: 12 }, () => Promise.resolve(t.engine.decide({ type: 'sign-in-attempt', client: A, account: 'alice' }))));
     expect(all.filter((d) => d.verdict !== 'blocked').length).toBe(5);
     expect(all.filter((d) => d.verdict === 'blocked').every((d) => d.status === 429 && d.ruleId === 'failed-logins')).toBe(true);
   });

@@ -79,7 +79,7 @@ describe.each([
     await add();
     const inFlight = Array.from({ length: 200 }, () => store.run([ADD], clock.now()));
     await server.kill('SIGKILL');
-    const results = await Promise.all(inFlight);
+    const results = await Promise.all(inFlight.map((r) => Promise.resolve(r)));
     expect(results.every((r) => r[0]!.ran)).toBe(true);
     expect(store.degraded).toBe(true);
     const back = recovered();

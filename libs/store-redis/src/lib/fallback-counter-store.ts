@@ -70,7 +70,10 @@ export class FallbackCounterStore implements CounterStore {
   ) {
     this.local = options.local ?? new MemoryCounterStore();
     this.clock = options.clock ?? Date.now;
-    options.health?.onChange((up) => (up ? this.tryRecover() : this.goDown()));
+    options.health?.onChange((up) => {
+      if (up) void this.tryRecover();
+      else this.goDown();
+    });
   }
 
   get degraded(): boolean {

@@ -39,7 +39,7 @@ export class DecisionSync {
       }
       if (m.from === this.instanceId) return;
       const { from: _from, ...event } = m;
-      onEvent(event as SyncEvent);
+      onEvent(event);
     });
     await redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
     redis.onChange((up) => {

@@ -106,7 +106,11 @@ export class DecisionBook {
   /** Drops every decision past its expiry; returns them. */
   expire(now: number): StandingDecision[] {
     const gone: StandingDecision[] = [];
-    for (const [k, d] of this.exact) if (d.expiresAt <= now) (this.exact.delete(k), gone.push(d));
+    for (const [k, d] of this.exact) {
+      if (d.expiresAt > now) continue;
+      this.exact.delete(k);
+      gone.push(d);
+    }
     const keep = this.ranges.filter((r) => r.decision.expiresAt > now);
     gone.push(...this.ranges.filter((r) => r.decision.expiresAt <= now).map((r) => r.decision));
     this.ranges = keep;
@@ -138,7 +142,11 @@ export class DecisionBook {
   /** Forgets offences older than `before` (the healing job). */
   pruneOffences(before: number): number {
     let n = 0;
-    for (const [c, h] of this.offences) if (h.at < before) (this.offences.delete(c), n++);
+    for (const [c, h] of this.offences) {
+      if (h.at >= before) continue;
+      this.offences.delete(c);
+      n++;
+    }
     return n;
   }
 

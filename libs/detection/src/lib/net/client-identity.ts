@@ -18,7 +18,7 @@ export class CidrList {
     if (!a) return null;
     for (let i = 0; i < this.ranges.length; i++) {
       const [net, bits] = this.ranges[i]!;
-      if (a.kind() === net.kind() && a.match(net as never, bits)) return this.entries[i]!;
+      if (a.kind() === net.kind() && a.match(net, bits)) return this.entries[i]!;
     }
     return null;
   }
@@ -43,7 +43,7 @@ export function canonicalRange(s: string): string | null {
     const [net, bits] = parseRange(s.trim());
     const full = net.kind() === 'ipv4' ? 32 : 128;
     if (bits === full) return net.toString();
-    const network = net.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${net}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${net}/${bits}`);
+    const network = net.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${net.toString()}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${net.toString()}/${bits}`);
     return `${network.toString()}/${bits}`;
   } catch {
     return null;

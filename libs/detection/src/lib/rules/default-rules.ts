@@ -1,4 +1,4 @@
-import type { RulesDocument } from './rules-document';
+import type { RulesDocument } from './rules-document.types';
 
 /**
  * The rules in force when no RULES_FILE is given: the original prototype's numbers (60 s

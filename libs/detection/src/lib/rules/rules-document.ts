@@ -3,37 +3,9 @@ import type { z } from 'zod';
 import { DEFAULT_RULES } from './default-rules';
 import { RULE_KINDS } from './registry';
 import type { RuleKind } from './rule-kind';
+import type { RuleEntry, RulesDocument } from './rules-document.types';
 
-/**
- * The rules document: which rules are on, in which mode, with which numbers. The built-in
- * defaults are one (default-rules.ts); `RULES_FILE` (YAML or JSON) extends or replaces them;
- * `GET /admin/rules` answers the rules in force in this very format.
- *
- * ```yaml
- * version: 1
- * extends: defaults        # or `none`: only the rules listed here
- * suspicion: { ratio: 0.7, seconds: 600 }
- * rules:
- *   failed-logins: { threshold: 3 }           # changes one number of a built-in rule
- *   probing: { enabled: false }               # turns a rule off
- *   api-scan: { kind: probing, threshold: 50, windowSeconds: 60, blockSeconds: 600, escalate: true, statuses: [404] }
- * ```
- */
-export interface RulesDocument {
-  version: 1;
-  extends?: 'defaults' | 'none';
-  suspicion?: { ratio?: number; seconds?: number };
-  rules: Record<string, RuleEntry>;
-}
-
-export interface RuleEntry {
-  /** The rule kind; may be left out when the id is a built-in rule or itself a kind's name. */
-  kind?: string;
-  enabled?: boolean;
-  /** `observe`: decisions are recorded and shown, not enforced. */
-  mode?: 'enforce' | 'observe';
-  [param: string]: unknown;
-}
+export type { RuleEntry, RulesDocument } from './rules-document.types';
 
 /** One rule ready to run. */
 export interface CompiledRule {
@@ -120,7 +92,7 @@ function compileRule(id: string, entry: RuleEntry, source: string): CompiledRule
   if (entry.mode !== undefined && entry.mode !== 'enforce' && entry.mode !== 'observe') throw new RulesError(`${at}: mode must be enforce or observe, got ${show(entry.mode)}`);
   const params: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entry)) if (!COMMON.has(k)) params[k] = v;
-  const parsed = (kind.params as z.ZodType<Record<string, unknown>>).safeParse(params);
+  const parsed = kind.params.safeParse(params);
   if (!parsed.success) {
     // What the operator wrote wrong comes first; missing settings only once nothing written is wrong.
     const written = parsed.error.issues.filter((i) => i.code === 'unrecognized_keys' || (i.path[0] !== undefined && params[String(i.path[0])] !== undefined));
@@ -134,7 +106,7 @@ function describeIssue(issue: z.core.$ZodIssue, params: Record<string, unknown>)
   if (issue.code === 'unrecognized_keys') return `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   const field = issue.path.map(String).join('.');
   let value: unknown = params;
-  for (const p of issue.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined;
+  for (const p of issue.path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p] : undefined;
   return `${field} ${issue.message}, got ${value === undefined ? 'nothing' : show(value)}`;
 }
 

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DetectionEngine } from '../engine';
 import type { Effect } from '../decision';
-import type { DetectionEvent, SignInTicket } from '../events';
+import type { DetectionEvent } from '../events';
 import { MemoryCounterStore } from '../store/memory-counter-store';
 import { ManualClock, RecordingSink } from '../../testing';
 import { compileRules } from './rules-document';
@@ -161,7 +161,7 @@ function run(c: Case): void {
       const attempt = decide({ type: 'sign-in-attempt', client: s.client, account: s.account, trustedDevice: s.trustedDevice });
       check(`${where} attempt`, attempt, step.expect);
       if (attempt.verdict !== 'blocked') {
-        const outcome = decide({ type: `sign-in-${s.outcome}`, client: s.client, account: s.account, ticket: attempt.ticket as SignInTicket } as DetectionEvent);
+        const outcome = decide({ type: `sign-in-${s.outcome}`, client: s.client, account: s.account, ticket: attempt.ticket } as DetectionEvent);
         check(`${where} outcome`, outcome, step.expectOutcome);
       }
     }
@@ -172,7 +172,7 @@ function run(c: Case): void {
         return { client, d: decide({ type: 'sign-in-attempt', client, account: b.account }) };
       });
       const checked = attempts.filter((a) => a.d.verdict !== 'blocked');
-      for (const a of checked) decide({ type: `sign-in-${b.outcome}`, client: a.client, account: b.account, ticket: a.d.ticket as SignInTicket } as DetectionEvent);
+      for (const a of checked) decide({ type: `sign-in-${b.outcome}`, client: a.client, account: b.account, ticket: a.d.ticket } as DetectionEvent);
       const e = step.expectBurst ?? {};
       if (e.checked !== undefined) expect([where, 'checked', checked.length]).toEqual([where, 'checked', e.checked]);
       if (e.refused !== undefined) expect([where, 'refused', b.count - checked.length]).toEqual([where, 'refused', e.refused]);
