@@ -8,6 +8,7 @@
 #   file cycles         madge --circular over apps/api/src, apps/dashboard/src and libs/
 #   folder cycles       tools/lint/folder-cycles.mjs: no cycle between the top-level folders of apps/api/src
 #   boundaries          tools/lint/check-boundaries.sh: a planted @nestjs/common import in libs/detection fails
+#   types               tsc --noEmit on every project's tsconfigs (jest transpiles without type-checking)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export NX_DAEMON=false NX_NO_CLOUD=true
@@ -29,6 +30,15 @@ step "eslint (workspace)" npx eslint --max-warnings=0 tools eslint.config.mjs je
 step "file cycles (madge)" npx madge --circular --extensions ts --ts-config tsconfig.base.json apps/api/src apps/dashboard/src libs
 step "folder cycles (apps/api/src)" node tools/lint/folder-cycles.mjs apps/api/src
 step "boundaries (planted import)" tools/lint/check-boundaries.sh
+typecheck() {
+  local rc=0 config
+  for config in apps/*/tsconfig.app.json apps/*/tsconfig.spec.json apps/*/tsconfig.e2e.json libs/*/tsconfig.lib.json libs/*/tsconfig.spec.json; do
+    [ -f "$config" ] || continue
+    npx tsc -p "$config" --noEmit || { echo "type errors in $config"; rc=1; }
+  done
+  return $rc
+}
+step "types (tsc --noEmit)" typecheck
 
 echo "== lint summary"
 printf '  %s\n' "${results[@]}"
