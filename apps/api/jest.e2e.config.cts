@@ -12,5 +12,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'],
-  testTimeout: 30_000
+  // Each suite starts whole servers (PGlite start-up alone took up to ~50 s on this shared
+  // 2-core machine under load); generous, so only a real hang fails on time.
+  testTimeout: 120_000
 };
