@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { and, gt, isNotNull, lt } from 'drizzle-orm';
 import { CLOCK, type Clock } from '../core/clock';
@@ -10,10 +11,22 @@ const CHANNEL = 'bouncer:revocations';
 /** With a shared database, instances re-read revocations this often even without Redis. */
 const RELOAD_INTERVAL_MS = 5_000;
 
-type Revocation =
-  | { kind: 'jti'; id: string; exp: number }
-  | { kind: 'session'; id: string; exp: number }
-  | { kind: 'user'; id: string; at: number };
+const RevocationMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('jti'), id: z.string(), exp: z.number() }),
+  z.object({ kind: z.literal('session'), id: z.string(), exp: z.number() }),
+  z.object({ kind: z.literal('user'), id: z.string(), at: z.number() }),
+]);
+type Revocation = z.infer<typeof RevocationMessage>;
+
+/** The revocation a peer published, or null when the message is not one. */
+export function parseRevocation(raw: string): Revocation | null {
+  try {
+    const parsed = RevocationMessage.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * What makes an otherwise valid access token dead before its expiry: its own id revoked
@@ -45,7 +58,11 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     await this.reload();
     if (this.redis) {
       this.redis.subscriber.on('message', (channel: string, message: string) => {
-        if (channel === CHANNEL) this.apply(JSON.parse(message) as Revocation);
+        if (channel !== CHANNEL) return;
+        const revocation = parseRevocation(message);
+        // A malformed message (another deployment, a hand-typed PUBLISH) is logged and ignored, never fatal.
+        if (revocation) this.apply(revocation);
+        else this.logger.warn(`ignored a malformed message on ${CHANNEL}: ${message.slice(0, 200)}`);
       });
       await this.redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
     }
