@@ -22,6 +22,9 @@ export const engineProviders: Provider[] = [
       return new FallbackCounterStore(new RedisCounterStore(redis.client, { prefix: 'bn:' }), {
         health: redis,
         local,
+        // ioredis gives up on a command after 1 s (core/redis.ts); this is only the backstop. Shorter
+        // would time out healthy commands whenever a busy event loop delays reading their replies.
+        timeoutMs: 1_500,
         clock: () => clock.now(),
         onError: (e) => logger.warn(`shared store: ${(e as Error).message}`),
       });
