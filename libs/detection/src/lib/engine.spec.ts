@@ -315,3 +315,19 @@ describe('observe mode', () => {
     expect(decided.every((x) => x.type === 'decided' && !x.decision.enforced)).toBe(true);
   });
 });
+
+describe('a client already blocked', () => {
+  it('is not blocked again, nor escalated, when a rule fires again during its block', () => {
+    const t = setup();
+    const seen = (client: string) => t.decide({ type: 'token-seen', client, token: 'jti:x', what: 'access token of bob', expiresAt: t.clock.now() + 600_000 });
+    for (const c of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) seen(c);
+    t.sink.clear();
+    expect(seen('10.0.0.4')).toMatchObject({ verdict: 'blocked', revokeToken: true });
+    t.clock.advance(1000);
+    seen('10.0.0.4');
+    seen('10.0.0.4');
+    const effects = t.sink.effects.filter((e) => e.type === 'offence' || e.type === 'decided');
+    expect(effects.map((e) => e.type)).toEqual(['offence', 'decided']);
+    expect(t.engine.book.offence('10.0.0.4')?.count).toBe(1);
+  });
+});

@@ -171,7 +171,10 @@ export class DetectionEngine {
     const client = 'client' in event ? event.client : '';
     if (j.block) {
       let seconds = j.block.seconds;
-      if (j.block.escalate && this.escalation) {
+      // Escalation counts offences, not every rule firing during a block that already stands:
+      // a client blocked in this scope may have its block lengthened, never escalated.
+      const standing = this.book.blockFor(client, j.block.scope, now);
+      if (j.block.escalate && this.escalation && !standing) {
         const last = this.book.offence(client);
         seconds = escalatedSeconds(seconds, last, this.escalation, now);
         const history = { at: now, seconds, count: (last?.count ?? 0) + 1 };
