@@ -97,7 +97,10 @@ const TEST_FILES = [
 // Tool configuration files that no tsconfig includes; they are linted without type information.
 const UNTYPED_FILES = [...JS, '**/jest.config.ts', '**/jest.config.cts', '**/jest.*.config.cts', '**/*.config.ts', 'tools/**/*.ts'];
 
-const boundaries = (testOnly) => ['error', { allow: [], enforceBuildableLibDependency: true, depConstraints: depConstraints({ testOnly }) }];
+const boundaries = (testOnly) => [
+  'error',
+  { allow: [], enforceBuildableLibDependency: true, depConstraints: depConstraints({ testOnly }) },
+];
 
 export default tseslint.config(
   { ignores: ['**/dist', '**/node_modules', '**/coverage', '**/.angular', '**/.nx', '**/out-tsc', 'tmp', 'data', '**/migrations/**'] },

@@ -8,11 +8,11 @@ module.exports = {
   preset: '../../jest.preset.js',
   testEnvironment: 'node',
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }]
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'],
   // Each suite starts whole servers (PGlite start-up alone took up to ~50 s on this shared
   // 2-core machine under load); generous, so only a real hang fails on time.
-  testTimeout: 120_000
+  testTimeout: 120_000,
 };

@@ -15,11 +15,11 @@ module.exports = {
       compiler: 'tsc',
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
-      assets: ["./src/assets", { input: "./src/db/migrations", glob: "**/*", output: "migrations" }],
+      assets: ['./src/assets', { input: './src/db/migrations', glob: '**/*', output: 'migrations' }],
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: false,
       sourceMap: true,
-    })
+    }),
   ],
 };

@@ -36,11 +36,16 @@ async function startBouncer(extraEnv) {
     process.execPath,
     [join(root, 'dist/apps/api/main.js')],
     {
-      PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: password,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ADMIN_USERNAME: 'admin',
+      ADMIN_PASSWORD: password,
       LOG_LEVEL: 'warn',
       // The benchmark client is one address: lift the per-client request limit so every
       // request still goes through the full detection path without being blocked.
-      RATE_LIMIT: '1000000000', PROBE_THRESHOLD: '1000000000',
+      RATE_LIMIT: '1000000000',
+      PROBE_THRESHOLD: '1000000000',
       ...extraEnv,
     },
     /listening on https?:\/\/[^:]+:(\d+)/,
@@ -97,7 +102,10 @@ async function main() {
   const validateOff = best(cases[3][0]).rps;
   const summary = {
     date: new Date().toISOString(),
-    connections, seconds, rounds, node: process.version,
+    connections,
+    seconds,
+    rounds,
+    node: process.version,
     rows,
     detection_overhead_ratio: +(validateOn / validateOff).toFixed(3),
     validate_token_vs_original_4700: +(validateOn / 4700).toFixed(2),

@@ -11,6 +11,7 @@ const file = join(__dirname, '../../README.md');
 const readme = readFileSync(file, 'utf8');
 const table = rulesTable(compileRules(DEFAULT_RULES, 'defaults'));
 const next = readme.replace(/(<!-- rules-table:start -->\n)[\s\S]*?(<!-- rules-table:end -->)/, `$1${table}\n$2`);
-if (next === readme && !readme.includes(table)) throw new Error('README.md has no <!-- rules-table:start --> … <!-- rules-table:end --> markers');
+if (next === readme && !readme.includes(table))
+  throw new Error('README.md has no <!-- rules-table:start --> … <!-- rules-table:end --> markers');
 writeFileSync(file, next);
 process.stdout.write(next === readme ? 'README rule table already up to date\n' : 'README rule table written\n');

@@ -8,6 +8,7 @@
 #   file cycles         madge --circular over apps/api/src, apps/dashboard/src and libs/
 #   folder cycles       tools/lint/folder-cycles.mjs: no cycle between the top-level folders of apps/api/src
 #   boundaries          tools/lint/check-boundaries.sh: a planted @nestjs/common import in libs/detection fails
+#   format              prettier --check (npx prettier --write . fixes it)
 #   types               tsc --noEmit on every project's tsconfigs (jest transpiles without type-checking)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +40,7 @@ typecheck() {
   return $rc
 }
 step "types (tsc --noEmit)" typecheck
+step "format (prettier --check)" npx prettier --check --log-level warn .
 
 echo "== lint summary"
 printf '  %s\n' "${results[@]}"

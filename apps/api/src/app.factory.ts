@@ -64,9 +64,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   await app.register(fastifyCookie);
   // Closed unless CORS_ORIGINS opens it to named origins (no CORS headers: browsers refuse).
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: true });
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }),
-  );
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }));
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
   app.enableShutdownHooks();
@@ -99,4 +97,3 @@ export function staticIndex(config: AppConfig): string | null {
   }
   return null;
 }
-

@@ -57,8 +57,16 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
   it('issues a token pair for a form-encoded password grant (the original endpoint)', async () => {
     const res = await login('alice', userPassword);
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900, refresh_token: expect.any(String) });
-    const [header, payload] = res.json.access_token.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    expect(res.json).toEqual({
+      access_token: expect.any(String),
+      token_type: 'bearer',
+      expires_in: 900,
+      refresh_token: expect.any(String),
+    });
+    const [header, payload] = res.json.access_token
+      .split('.')
+      .slice(0, 2)
+      .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header.alg).toBe('ES256');
     expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub']);
     expect(payload.exp - payload.iat).toBe(900);
@@ -116,7 +124,9 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
       const publicPem = createPrivateKey(pub).export({ type: 'pkcs8', format: 'pem' });
       const spki = createPublicKey(publicPem).export({ type: 'spki', format: 'pem' });
       expect(jwks.keys[0].kty).toBe('EC');
-      await expect401(forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, role: 'admin' }, (i) => createHmac('sha256', spki).update(i).digest('base64url')));
+      await expect401(
+        forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, role: 'admin' }, (i) => createHmac('sha256', spki).update(i).digest('base64url')),
+      );
     });
     it('a different key', async () => {
       const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
@@ -144,7 +154,10 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
       const pair = (await login('alice', userPassword)).json;
       expect((await req('/logout', { method: 'POST', token: pair.access_token })).status).toBe(204);
       await expect401(pair.access_token);
-      const refreshed = await req('/token', { form: { grant_type: 'refresh_token', refresh_token: pair.refresh_token }, from: nextClient() });
+      const refreshed = await req('/token', {
+        form: { grant_type: 'refresh_token', refresh_token: pair.refresh_token },
+        from: nextClient(),
+      });
       expect(refreshed.status).toBe(401);
     });
   });
@@ -200,7 +213,9 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     const disabled = await req('/admin/users/bob', { method: 'PATCH', token: admin, body: { disabled: true } });
     expect(disabled.json.disabled).toBe(true);
     expect((await req('/validate-token', { token: bob.access_token })).status).toBe(401);
-    expect((await req('/token', { form: { grant_type: 'refresh_token', refresh_token: bob.refresh_token }, from: nextClient() })).status).toBe(401);
+    expect(
+      (await req('/token', { form: { grant_type: 'refresh_token', refresh_token: bob.refresh_token }, from: nextClient() })).status,
+    ).toBe(401);
     expect((await login('bob', bobPassword)).status).toBe(401);
 
     expect((await req('/admin/users/bob', { method: 'DELETE', token: admin })).status).toBe(204);
@@ -213,7 +228,10 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     await req('/admin/users', { token: admin, body: { username: 'carol', password: pw, role: 'user' } });
     const a = (await login('carol', pw)).json;
     const b = (await login('carol', pw)).json;
-    const wrong = await req('/me/password', { token: a.access_token, body: { current_password: 'nope-nope-nope', new_password: strongPassword() } });
+    const wrong = await req('/me/password', {
+      token: a.access_token,
+      body: { current_password: 'nope-nope-nope', new_password: strongPassword() },
+    });
     expect(wrong.status).toBe(400);
     const next = strongPassword();
     expect((await req('/me/password', { token: a.access_token, body: { current_password: pw, new_password: next } })).status).toBe(204);
@@ -285,7 +303,10 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     expect(ready.status).toBe(200);
     expect(ready.json.database).toBe(usePostgres ? 'postgres:ok' : 'embedded:ok');
     expect((await req('/docs')).status).toBe(200);
-    const cors = await req('/validate-token', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const cors = await req('/validate-token', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(cors.headers['access-control-allow-origin']).toBeUndefined();
   });
 

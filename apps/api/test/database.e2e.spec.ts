@@ -27,11 +27,22 @@ describe('openDatabase when PostgreSQL is not there yet', () => {
   it('waits and retries instead of failing start-up', async () => {
     const waits: number[] = [];
     const stop = new AbortController();
-    const pending = openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '/nonexistent', onWait: (n) => waits.push(n), signal: stop.signal });
+    const pending = openDatabase({
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/none',
+      dataDir: '/nonexistent',
+      onWait: (n) => waits.push(n),
+      signal: stop.signal,
+    });
     await new Promise((r) => setTimeout(r, 1_500));
     expect(waits.length).toBeGreaterThanOrEqual(2);
     // Still waiting, not rejected.
-    const state = await Promise.race([pending.then(() => 'opened', () => 'failed'), Promise.resolve('waiting')]);
+    const state = await Promise.race([
+      pending.then(
+        () => 'opened',
+        () => 'failed',
+      ),
+      Promise.resolve('waiting'),
+    ]);
     expect(state).toBe('waiting');
     stop.abort();
     await expect(pending).rejects.toThrow();

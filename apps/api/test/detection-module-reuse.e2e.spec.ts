@@ -21,9 +21,14 @@ class HelloController {
 /** Another NestJS API reusing the module through forRootAsync, with its own numbers. */
 @Module({
   imports: [
-    CoreModule.forRoot(loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bouncer-reuse-')), LOG_LEVEL: 'silent' }), new ManualClock(Date.now())),
+    CoreModule.forRoot(
+      loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bouncer-reuse-')), LOG_LEVEL: 'silent' }),
+      new ManualClock(Date.now()),
+    ),
     AuditModule,
-    DetectionModule.forRootAsync({ useFactory: async () => ({ rules: { version: 1, rules: { 'request-rate': { threshold: 3, blockSeconds: 42 } } } }) }),
+    DetectionModule.forRootAsync({
+      useFactory: async () => ({ rules: { version: 1, rules: { 'request-rate': { threshold: 3, blockSeconds: 42 } } } }),
+    }),
   ],
   controllers: [HelloController],
 })

@@ -228,9 +228,13 @@ describe('anomaly detection over HTTP', () => {
     it('marks the client presenting a reused refresh token suspicious', async () => {
       const first = (await login('alice', userPassword, '127.0.7.10')).json;
       await req('/token', { form: { grant_type: 'refresh_token', refresh_token: first.refresh_token }, from: '127.0.7.10' });
-      expect((await req('/token', { form: { grant_type: 'refresh_token', refresh_token: first.refresh_token }, from: '127.0.7.11' })).status).toBe(401);
+      expect(
+        (await req('/token', { form: { grant_type: 'refresh_token', refresh_token: first.refresh_token }, from: '127.0.7.11' })).status,
+      ).toBe(401);
       const data = await dashboard();
-      expect(data.decisions.some((d: { client: string; rule: string }) => d.client === '127.0.7.11' && d.rule === 'refresh-reuse')).toBe(true);
+      expect(data.decisions.some((d: { client: string; rule: string }) => d.client === '127.0.7.11' && d.rule === 'refresh-reuse')).toBe(
+        true,
+      );
     });
   });
 
@@ -241,19 +245,34 @@ describe('anomaly detection over HTTP', () => {
       expect(bad.status).toBe(400);
       const badDuration = await req('/admin/blocks', { token: admin, body: { client: '127.0.8.0/24', duration_seconds: -5, reason: 'x' } });
       expect(badDuration.status).toBe(400);
-      const made = await req('/admin/blocks', { token: admin, body: { client: '127.0.8.0/24', duration_seconds: 600, reason: 'abuse report #12' } });
+      const made = await req('/admin/blocks', {
+        token: admin,
+        body: { client: '127.0.8.0/24', duration_seconds: 600, reason: 'abuse report #12' },
+      });
       expect(made.status).toBe(201);
-      expect(made.json).toMatchObject({ client: '127.0.8.0/24', state: 'blocked', rule: 'admin', decided_by: 'admin:admin', remaining_seconds: 600 });
+      expect(made.json).toMatchObject({
+        client: '127.0.8.0/24',
+        state: 'blocked',
+        rule: 'admin',
+        decided_by: 'admin:admin',
+        remaining_seconds: 600,
+      });
       const refused = await req('/health', { from: '127.0.8.77' });
       expect(refused.status).toBe(403);
       expect(refused.json.detail).toMatch(/abuse report #12/);
       const list = await req('/admin/decisions?state=blocked&page=1&page_size=100', { token: admin });
       expect(list.json.items.map((d: { client: string }) => d.client)).toContain('127.0.8.0/24');
-      expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(204);
+      expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(
+        204,
+      );
       expect((await req('/health', { from: '127.0.8.77' })).status).toBe(200);
-      expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(404);
+      expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(
+        404,
+      );
       const audit = await req('/admin/events?limit=50', { token: admin });
-      expect(audit.json.some((e: { type: string; actor: string }) => e.type === 'decision.unblocked' && e.actor === 'admin:admin')).toBe(true);
+      expect(audit.json.some((e: { type: string; actor: string }) => e.type === 'decision.unblocked' && e.actor === 'admin:admin')).toBe(
+        true,
+      );
     });
 
     it('honours the allowlist and the denylist', async () => {
@@ -262,7 +281,9 @@ describe('anomaly detection over HTTP', () => {
       for (let i = 0; i < 30; i++) expect((await req('/health', { from: '127.0.9.1' })).status).toBe(200);
       expect((await req('/admin/lists', { token: admin, body: { kind: 'deny', cidr: '127.0.10.0/24' } })).status).toBe(201);
       expect((await req('/health', { from: '127.0.10.1' })).status).toBe(403);
-      expect((await req(`/admin/lists?kind=deny&cidr=${encodeURIComponent('127.0.10.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(204);
+      expect(
+        (await req(`/admin/lists?kind=deny&cidr=${encodeURIComponent('127.0.10.0/24')}`, { method: 'DELETE', token: admin })).status,
+      ).toBe(204);
       expect((await req('/health', { from: '127.0.10.1' })).status).toBe(200);
       const lists = await req('/admin/lists', { token: admin });
       expect(lists.json).toEqual([
@@ -303,11 +324,16 @@ describe('one atomic decision per sign-in attempt', () => {
     server = await startServer({ AUTH_ROUTE_LIMIT: '1000', ALLOWLIST: '127.0.0.1/32' });
     const password = strongPassword();
     const admin = await server.adminToken();
-    expect((await http(server.url, '/admin/users', { token: admin, body: { username: 'target', password, role: 'user' } })).status).toBe(201);
+    expect((await http(server.url, '/admin/users', { token: admin, body: { username: 'target', password, role: 'user' } })).status).toBe(
+      201,
+    );
     // 40 clients x 4 guesses, all at once; the very last one is the right password (security review H3).
     const burst = await Promise.all(
       Array.from({ length: 160 }, (_, k) =>
-        http(server.url, '/token', { form: { username: 'target', password: k === 159 ? password : `wrong-${k}-zz` }, from: `127.0.50.${(k % 40) + 1}` }),
+        http(server.url, '/token', {
+          form: { username: 'target', password: k === 159 ? password : `wrong-${k}-zz` },
+          from: `127.0.50.${(k % 40) + 1}`,
+        }),
       ),
     );
     const statuses = burst.map((r) => r.status);
@@ -328,11 +354,18 @@ describe('rules as data', () => {
     try {
       const rules = await http(server.url, '/admin/rules', { token: await server.adminToken() });
       expect(rules.status).toBe(200);
-      expect(rules.json.rules['failed-logins']).toMatchObject({ kind: 'login-buffer', enabled: true, mode: 'enforce', threshold: 2, bufferSeconds: 60 });
+      expect(rules.json.rules['failed-logins']).toMatchObject({
+        kind: 'login-buffer',
+        enabled: true,
+        mode: 'enforce',
+        threshold: 2,
+        bufferSeconds: 60,
+      });
       expect(rules.json.rules['request-rate']).toMatchObject({ kind: 'request-rate', threshold: 300 });
       // The second failure now starts the buffer.
       const from = '127.0.51.1';
-      for (let i = 0; i < 2; i++) expect((await http(server.url, '/token', { form: { username: 'nobody', password: 'wrong-password-x' }, from })).status).toBe(401);
+      for (let i = 0; i < 2; i++)
+        expect((await http(server.url, '/token', { form: { username: 'nobody', password: 'wrong-password-x' }, from })).status).toBe(401);
       expect((await http(server.url, '/token', { form: { username: 'nobody', password: 'wrong-password-x' }, from })).status).toBe(429);
       // What GET /admin/rules answered, saved as a RULES_FILE, gives the same rules.
       await writeFile(file, JSON.stringify(rules.json));
@@ -392,7 +425,8 @@ describe('modes, restarts and memory', () => {
     try {
       const req = (path: string, opts?: HttpOptions) => http(server.url, path, opts);
       for (let i = 0; i < 10; i++) expect((await req('/health', { from: '127.0.30.1' })).status).toBe(200);
-      for (let i = 0; i < 8; i++) expect((await req('/token', { form: { username: 'admin', password: 'wrong-password-1' }, from: '127.0.30.2' })).status).toBe(401);
+      for (let i = 0; i < 8; i++)
+        expect((await req('/token', { form: { username: 'admin', password: 'wrong-password-1' }, from: '127.0.30.2' })).status).toBe(401);
       const data = (await req('/dashboard-data', { token: await server.adminToken() })).json;
       expect(data.mode).toBe('observe');
       const d = data.decisions.find((x: { client: string; state: string }) => x.client === '127.0.30.1' && x.state === 'blocked');

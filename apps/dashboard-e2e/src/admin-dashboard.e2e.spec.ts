@@ -129,7 +129,10 @@ describe('admin dashboard (real API + Chromium)', () => {
       from: '127.0.0.3',
       token: adminToken,
     });
-    expect({ status: created.status, body: created.status < 300 ? '' : created.text }).toEqual({ status: created.status < 300 ? created.status : 201, body: '' });
+    expect({ status: created.status, body: created.status < 300 ? '' : created.text }).toEqual({
+      status: created.status < 300 ? created.status : 201,
+      body: '',
+    });
 
     // Sign the admin out from the header, then sign in as the user.
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();

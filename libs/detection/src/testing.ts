@@ -115,19 +115,27 @@ export function counterStoreContract(name: string, fixture: ContractFixture, t: 
         expect((await one(s, { op: 'see', key: 'f', member: '10.0.0.3', windowMs: 1000 }, T0 + 1000)).count).toBe(1);
       }));
 
-    it('counts 1,000 simultaneous increments exactly', () =>
-      with_(async (s) => {
-        const all = await Promise.all(Array.from({ length: 1000 }, () => one(s, { op: 'add', key: 'g', windowMs: 60_000 })));
-        expect(Math.max(...all.map((r) => r.count))).toBe(1000);
-        expect(new Set(all.map((r) => r.count)).size).toBe(1000);
-        expect((await one(s, { op: 'get', key: 'g' })).count).toBe(1000);
-      }), 30_000);
+    it(
+      'counts 1,000 simultaneous increments exactly',
+      () =>
+        with_(async (s) => {
+          const all = await Promise.all(Array.from({ length: 1000 }, () => one(s, { op: 'add', key: 'g', windowMs: 60_000 })));
+          expect(Math.max(...all.map((r) => r.count))).toBe(1000);
+          expect(new Set(all.map((r) => r.count)).size).toBe(1000);
+          expect((await one(s, { op: 'get', key: 'g' })).count).toBe(1000);
+        }),
+      30_000,
+    );
 
-    it('admits exactly the limit of 500 simultaneous takes', () =>
-      with_(async (s) => {
-        const all = await Promise.all(Array.from({ length: 500 }, () => one(s, { op: 'take', key: 'h', windowMs: 60_000, limit: 37 })));
-        expect(all.filter((r) => r.admitted).length).toBe(37);
-      }), 30_000);
+    it(
+      'admits exactly the limit of 500 simultaneous takes',
+      () =>
+        with_(async (s) => {
+          const all = await Promise.all(Array.from({ length: 500 }, () => one(s, { op: 'take', key: 'h', windowMs: 60_000, limit: 37 })));
+          expect(all.filter((r) => r.admitted).length).toBe(37);
+        }),
+      30_000,
+    );
 
     it('prunes expired windows', () =>
       with_(async (s) => {

@@ -11,11 +11,7 @@ import { RolesGuard } from './roles.guard';
  * that JwtAuthGuard runs, and `users/` ends tokens through RevocationService.
  */
 @Module({
-  providers: [
-    RevocationService,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-  ],
+  providers: [RevocationService, { provide: APP_GUARD, useClass: JwtAuthGuard }, { provide: APP_GUARD, useClass: RolesGuard }],
   exports: [RevocationService],
 })
 export class AccessModule {}

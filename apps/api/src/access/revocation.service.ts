@@ -67,7 +67,10 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
       await this.redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
     }
     if (this.database.kind === 'postgres') {
-      this.timer = setInterval(() => void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`)), RELOAD_INTERVAL_MS);
+      this.timer = setInterval(
+        () => void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`)),
+        RELOAD_INTERVAL_MS,
+      );
       this.timer.unref();
     }
   }
@@ -124,10 +127,11 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     const now = this.clock.now();
     let n = 0;
     for (const map of [this.revokedJtis, this.revokedSessions]) {
-      for (const [k, exp] of map) if (exp <= now) {
-        map.delete(k);
-        n++;
-      }
+      for (const [k, exp] of map)
+        if (exp <= now) {
+          map.delete(k);
+          n++;
+        }
     }
     await this.database.db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date(now)));
     return n;

@@ -52,8 +52,7 @@ export class AuthService {
     const username = normalizeUsername(attempt.username);
     const user = await this.users.findByUsername(username);
     const trustedDevice =
-      this.devices.vouchesFor(attempt.deviceCookie, username) ||
-      (user ? await this.users.hasSignedInFrom(user.id, attempt.client) : false);
+      this.devices.vouchesFor(attempt.deviceCookie, username) || (user ? await this.users.hasSignedInFrom(user.id, attempt.client) : false);
     // Every refusal happens here, before any password hashing.
     const ticket = await this.defense.check(attempt.client, username, { trustedDevice });
 
@@ -106,7 +105,13 @@ export class AuthService {
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }
     const access = this.accessTokens.sign(user.username, user.role, result.familyId);
-    return { username: user.username, role: user.role, accessToken: access.token, expiresIn: this.accessTokens.ttlSeconds, refreshToken: result.token };
+    return {
+      username: user.username,
+      role: user.role,
+      accessToken: access.token,
+      expiresIn: this.accessTokens.ttlSeconds,
+      refreshToken: result.token,
+    };
   }
 
   /** Ends this access token now and the session it belongs to. */
@@ -122,7 +127,12 @@ export class AuthService {
     if (row) await this.users.revokeSessions(row.id, 'signed out everywhere');
     await this.revocation.revokeToken(user.jti, user.exp * 1000);
     await this.endSession(user.sid, 'signed out everywhere');
-    await this.audit.record({ type: 'auth.logout-everywhere', client, actor: user.username, detail: `${user.username} signed out everywhere` });
+    await this.audit.record({
+      type: 'auth.logout-everywhere',
+      client,
+      actor: user.username,
+      detail: `${user.username} signed out everywhere`,
+    });
   }
 
   async endSession(familyId: string, reason: string): Promise<void> {

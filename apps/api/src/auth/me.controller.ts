@@ -42,7 +42,11 @@ export class MeController {
 
   @Post('logout-everywhere')
   @HttpCode(204)
-  async logoutEverywhere(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logoutEverywhere(
+    @CurrentUser() user: AuthUser,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.auth.logoutEverywhere(user, clientKeyOf(req));
     clearSessionCookie(reply);
   }

@@ -67,10 +67,7 @@ export class RefreshTokenService implements PrunableProvider {
         .where(and(eq(refreshFamilies.id, familyId), eq(refreshFamilies.currentTokenHash, hash)))
         .returning({ id: refreshFamilies.id });
       if (won.length === 1) {
-        await this.db
-          .insert(usedRefreshTokens)
-          .values({ tokenHash: hash, familyId, expiresAt: family.expiresAt })
-          .onConflictDoNothing();
+        await this.db.insert(usedRefreshTokens).values({ tokenHash: hash, familyId, expiresAt: family.expiresAt }).onConflictDoNothing();
         return { kind: 'rotated', userId: family.userId, familyId, token: next };
       }
       return { kind: 'reused', userId: family.userId, familyId };
@@ -101,7 +98,10 @@ export class RefreshTokenService implements PrunableProvider {
   /** Deletes families and retired tokens past their expiry. */
   async prune(): Promise<number> {
     const now = new Date(this.clock.now());
-    const a = await this.db.delete(usedRefreshTokens).where(lt(usedRefreshTokens.expiresAt, now)).returning({ h: usedRefreshTokens.tokenHash });
+    const a = await this.db
+      .delete(usedRefreshTokens)
+      .where(lt(usedRefreshTokens.expiresAt, now))
+      .returning({ h: usedRefreshTokens.tokenHash });
     const b = await this.db.delete(refreshFamilies).where(lt(refreshFamilies.expiresAt, now)).returning({ id: refreshFamilies.id });
     return a.length + b.length;
   }

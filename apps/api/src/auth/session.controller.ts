@@ -26,7 +26,11 @@ export class SessionController {
   @AuthRouteThrottle()
   @Post()
   @HttpCode(200)
-  async session(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
+  async session(
+    @Body() body: LoginDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionResponse> {
     const session = await this.auth.login({
       username: body.username,
       password: body.password,
@@ -59,7 +63,11 @@ export class SessionController {
   @ApiBearerAuth()
   @Delete()
   @HttpCode(204)
-  async endSession(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async endSession(
+    @CurrentUser() user: AuthUser,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.auth.logout(user, clientKeyOf(req));
     clearSessionCookie(reply);
   }

@@ -31,6 +31,9 @@ describe('loadConfig', () => {
   it('reads durations and lists', () => {
     expect(parseDurationSeconds('15m')).toBe(900);
     expect(parseDurationSeconds('7d')).toBe(604800);
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectionOptionsFromEnv, resolveOptions } from './detection-options';
 
-const spec = (env: Record<string, string>, id: string) => resolveOptions(detectionOptionsFromEnv(env)).rules.rules.find((r) => r.id === id)?.spec;
+const spec = (env: Record<string, string>, id: string) =>
+  resolveOptions(detectionOptionsFromEnv(env)).rules.rules.find((r) => r.id === id)?.spec;
 
 describe('detectionOptionsFromEnv', () => {
   it('reads the service settings and lists', () => {
@@ -32,8 +33,12 @@ describe('detectionOptionsFromEnv', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     const file = join(dir, 'rules.yaml');
     writeFileSync(file, 'version: 1\nrules:\n  login-buffer:\n    threshold: -3\n');
-    expect(() => detectionOptionsFromEnv({ RULES_FILE: file })).toThrow('rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3');
-    expect(() => detectionOptionsFromEnv({ RULES_FILE: join(dir, 'missing.yaml') })).toThrow(/RULES_FILE .*missing\.yaml: cannot be read \(ENOENT\)/);
+    expect(() => detectionOptionsFromEnv({ RULES_FILE: file })).toThrow(
+      'rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3',
+    );
+    expect(() => detectionOptionsFromEnv({ RULES_FILE: join(dir, 'missing.yaml') })).toThrow(
+      /RULES_FILE .*missing\.yaml: cannot be read \(ENOENT\)/,
+    );
   });
 
   it.each([

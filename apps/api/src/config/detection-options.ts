@@ -51,7 +51,12 @@ const DEFAULTS: Omit<DetectionOptions, 'rules'> = {
 };
 
 /** Environment variable -> option, for the integer settings of the service. */
-const INTEGER_VARS: [string, 'ipv6Prefix' | 'authRouteLimit' | 'maxTrackedClients' | 'healingIntervalSeconds' | 'auditRetentionDays', number, number][] = [
+const INTEGER_VARS: [
+  string,
+  'ipv6Prefix' | 'authRouteLimit' | 'maxTrackedClients' | 'healingIntervalSeconds' | 'auditRetentionDays',
+  number,
+  number,
+][] = [
   ['IPV6_PREFIX', 'ipv6Prefix', 16, 128],
   ['AUTH_ROUTE_LIMIT', 'authRouteLimit', 1, 1_000_000],
   ['MAX_TRACKED_CLIENTS', 'maxTrackedClients', 100, 10_000_000],
@@ -66,7 +71,16 @@ const INTEGER_VARS: [string, 'ipv6Prefix' | 'authRouteLimit' | 'maxTrackedClient
 const RULE_VARS: [string, [string, string][], number, number][] = [
   ['RATE_LIMIT', [['request-rate', 'threshold']], 1, Number.MAX_SAFE_INTEGER],
   ['RATE_WINDOW', [['request-rate', 'windowSeconds']], 1, 86400],
-  ['BAN_DURATION', [['request-rate', 'blockSeconds'], ['probing', 'blockSeconds'], ['token-misuse', 'blockSeconds']], 1, 30 * 86400],
+  [
+    'BAN_DURATION',
+    [
+      ['request-rate', 'blockSeconds'],
+      ['probing', 'blockSeconds'],
+      ['token-misuse', 'blockSeconds'],
+    ],
+    1,
+    30 * 86400,
+  ],
   ['MAX_BAN_DURATION', [['repeat-offenders', 'maxSeconds']], 1, 365 * 86400],
   ['FAILED_LOGIN_THRESHOLD', [['failed-logins', 'threshold']], 1, 1000],
   ['FAILED_LOGIN_BUFFER', [['failed-logins', 'bufferSeconds']], 1, 86400],
@@ -84,7 +98,8 @@ export function detectionOptionsFromEnv(env: Record<string, string | undefined>)
   const out: DetectionOptionsInput = {};
   const mode = env['SHIELD_MODE'];
   if (mode !== undefined) {
-    if (mode !== 'enforce' && mode !== 'observe' && mode !== 'off') throw new Error('Invalid SHIELD_MODE: expected enforce, observe or off');
+    if (mode !== 'enforce' && mode !== 'observe' && mode !== 'off')
+      throw new Error('Invalid SHIELD_MODE: expected enforce, observe or off');
     out.mode = mode;
   }
   const list = (name: string) =>
@@ -92,10 +107,15 @@ export function detectionOptionsFromEnv(env: Record<string, string | undefined>)
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  for (const [name, key] of [['TRUSTED_PROXIES', 'trustedProxies'], ['ALLOWLIST', 'allowlist'], ['DENYLIST', 'denylist']] as const) {
+  for (const [name, key] of [
+    ['TRUSTED_PROXIES', 'trustedProxies'],
+    ['ALLOWLIST', 'allowlist'],
+    ['DENYLIST', 'denylist'],
+  ] as const) {
     if (env[name] === undefined) continue;
     const cidrs = list(name);
-    for (const c of cidrs) if (!ipaddr.isValid(c) && !ipaddr.isValidCIDR(c)) throw new Error(`Invalid ${name}: ${c} is not an address or CIDR`);
+    for (const c of cidrs)
+      if (!ipaddr.isValid(c) && !ipaddr.isValidCIDR(c)) throw new Error(`Invalid ${name}: ${c} is not an address or CIDR`);
     out[key] = cidrs;
   }
   for (const [name, key, min, max] of INTEGER_VARS) {
@@ -147,7 +167,8 @@ export function rulesFromEnv(env: Record<string, string | undefined>): RuleSet {
 
 export function resolveOptions(input: DetectionOptionsInput = {}): DetectionOptions {
   const { rules, ...rest } = input;
-  const compiled = rules === undefined ? compileRules({ version: 1 }, 'built-in rules') : isRuleSet(rules) ? rules : compileRules(rules, 'rules');
+  const compiled =
+    rules === undefined ? compileRules({ version: 1 }, 'built-in rules') : isRuleSet(rules) ? rules : compileRules(rules, 'rules');
   return { ...DEFAULTS, ...rest, rules: compiled };
 }
 

@@ -41,7 +41,8 @@ export function openRedis(env: Record<string, string | undefined>, url: string |
   if (!url && !env['REDIS_SENTINELS'] && !env['REDIS_CLUSTER_NODES']) return null;
   const logger = new Logger('Redis');
   const make = (opts: RedisOptions): Redis | Cluster => {
-    if (env['REDIS_CLUSTER_NODES']) return new Cluster(parseNodes(env['REDIS_CLUSTER_NODES']), { redisOptions: opts, enableOfflineQueue: false });
+    if (env['REDIS_CLUSTER_NODES'])
+      return new Cluster(parseNodes(env['REDIS_CLUSTER_NODES']), { redisOptions: opts, enableOfflineQueue: false });
     if (env['REDIS_SENTINELS']) {
       return new Redis({ ...opts, sentinels: parseNodes(env['REDIS_SENTINELS']), name: env['REDIS_SENTINEL_NAME'] ?? 'mymaster' });
     }

@@ -90,7 +90,9 @@ export const decisions = pgTable(
     client: text('client').notNull(),
     state: text('state', { enum: ['blocked', 'suspicious'] }).notNull(),
     /** `all` routes, or `sign-in` only (a time buffer): a client may hold one of each. */
-    scope: text('scope', { enum: ['all', 'sign-in'] }).notNull().default('all'),
+    scope: text('scope', { enum: ['all', 'sign-in'] })
+      .notNull()
+      .default('all'),
     rule: text('rule').notNull(),
     reason: text('reason').notNull(),
     createdAt: ts('created_at').notNull(),

@@ -93,7 +93,9 @@ export class AdminDetectionController {
   private clientKey(raw: string, field: string): string {
     const canonical = canonicalRange(raw);
     if (!canonical) {
-      throw new ProblemException(400, 'Bad Request', `${raw} is not an IP address or CIDR.`, { errors: [{ field, message: 'must be an IP address or CIDR' }] });
+      throw new ProblemException(400, 'Bad Request', `${raw} is not an IP address or CIDR.`, {
+        errors: [{ field, message: 'must be an IP address or CIDR' }],
+      });
     }
     return canonical.includes('/') ? canonical : this.detection.identity.key(canonical);
   }

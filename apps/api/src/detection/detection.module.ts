@@ -77,11 +77,17 @@ export class DetectionModule implements NestModule {
         }),
       ],
       controllers: [AdminDetectionController],
-      providers: [
-        ...optionProviders,
-        ...services,
+      providers: [...optionProviders, ...services],
+      exports: [
+        DETECTION_OPTIONS,
+        COUNTER_STORE,
+        DETECTION_ENGINE,
+        DecisionService,
+        DetectionService,
+        LoginDefenseService,
+        TokenMisuseService,
+        ClientThrottlerGuard,
       ],
-      exports: [DETECTION_OPTIONS, COUNTER_STORE, DETECTION_ENGINE, DecisionService, DetectionService, LoginDefenseService, TokenMisuseService, ClientThrottlerGuard],
     };
   }
 

@@ -21,7 +21,13 @@ export function refusalProblem(d: Decision): ProblemException {
 /** The raw 403 body the gate writes before Nest sees the request. */
 export function blockedBody(d: Decision): { body: string; retryAfter: number } {
   const retryAfter = d.retryAfter ?? 1;
-  const body = JSON.stringify({ type: 'urn:bouncer:problem:client-blocked', title: 'Forbidden', status: 403, detail: blockedDetail(d), retry_after: retryAfter });
+  const body = JSON.stringify({
+    type: 'urn:bouncer:problem:client-blocked',
+    title: 'Forbidden',
+    status: 403,
+    detail: blockedDetail(d),
+    retry_after: retryAfter,
+  });
   return { body, retryAfter };
 }
 

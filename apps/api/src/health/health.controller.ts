@@ -27,15 +27,16 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     let database: 'ok' | 'unreachable' = 'ok';
     try {
-      await Promise.race([
-        this.database.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
-      ]);
+      await Promise.race([this.database.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
     } catch {
       database = 'unreachable';
     }
     const degraded = this.detection.isDegraded();
     if (database !== 'ok') reply.status(503).header('Retry-After', '5');
-    return { status: database === 'ok' ? (degraded ? 'degraded' : 'ok') : 'unavailable', database: `${this.database.kind}:${database}`, degraded };
+    return {
+      status: database === 'ok' ? (degraded ? 'degraded' : 'ok') : 'unavailable',
+      database: `${this.database.kind}:${database}`,
+      degraded,
+    };
   }
 }

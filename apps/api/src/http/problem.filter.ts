@@ -18,13 +18,34 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 
 /** The database (or its connection) is down: the request may succeed later. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
-    if (e.message && /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED/i.test(e.message)) return true;
+    if (
+      e.message &&
+      /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED/i.test(e.message)
+    )
+      return true;
   }
   return false;
 }
@@ -35,13 +56,26 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
   if (isDatabaseUnavailable(err)) {
     headers['Retry-After'] = '5';
     return {
-      problem: { type: 'urn:bouncer:problem:storage-unavailable', title: 'Service Unavailable', status: 503, detail: 'The database is unreachable; try again in 5 seconds.', instance, retry_after: 5 },
+      problem: {
+        type: 'urn:bouncer:problem:storage-unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The database is unreachable; try again in 5 seconds.',
+        instance,
+        retry_after: 5,
+      },
       headers,
     };
   }
   if (err instanceof ProblemException) {
     const o = err.extras;
-    const problem: ProblemDetails = { type: o.type ?? 'about:blank', title: err.title, status: err.getStatus(), detail: err.detail, instance };
+    const problem: ProblemDetails = {
+      type: o.type ?? 'about:blank',
+      title: err.title,
+      status: err.getStatus(),
+      detail: err.detail,
+      instance,
+    };
     if (o.retryAfter !== undefined) {
       const s = Math.max(1, Math.ceil(o.retryAfter));
       problem.retry_after = s;
@@ -60,7 +94,13 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
     const status = err.getStatus();
     const body = err.getResponse() as { message?: string | string[] } | string;
     const messages = typeof body === 'string' ? [body] : Array.isArray(body.message) ? body.message : [body.message ?? err.message];
-    const problem: ProblemDetails = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail: messages.join('; '), instance };
+    const problem: ProblemDetails = {
+      type: 'about:blank',
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail: messages.join('; '),
+      instance,
+    };
     if (status === 400 && Array.isArray((body as { message?: unknown }).message)) {
       // class-validator messages start with the property name.
       problem.errors = messages.map((m) => ({ field: m.split(' ')[0] ?? '', message: m }));
@@ -82,7 +122,10 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
             : (fe.message ?? 'Request error.');
     return { problem: { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, instance }, headers };
   }
-  return { problem: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', instance }, headers };
+  return {
+    problem: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', instance },
+    headers,
+  };
 }
 
 /**

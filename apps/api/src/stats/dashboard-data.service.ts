@@ -28,17 +28,21 @@ export class DashboardDataService {
     const suspicious = decisions.filter((d) => d.state === 'suspicious');
     // Several instances: traffic merged in Redis and events from the shared audit log.
     const { top, series, tracked } = await this.detection.traffic(now, 20);
-    const events =
-      this.database.kind === 'postgres' ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
+    const events = this.database.kind === 'postgres' ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
     const uniq = (xs: string[]) => [...new Set(xs)];
     return {
       total_ips: tracked,
       blocked_ips: uniq(blocked.map((d) => d.client)).slice(0, 500),
       // A client in a login time buffer is listed as both blocked and suspicious (the original's rule).
-      suspicious_ips: uniq([...suspicious.map((d) => d.client), ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client)]).slice(0, 500),
+      suspicious_ips: uniq([
+        ...suspicious.map((d) => d.client),
+        ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client),
+      ]).slice(0, 500),
       request_counts: Object.fromEntries(top.map((t) => [t.client, t.requests])),
       brute_force_ips: blocked.filter((d) => d.rule === 'failed-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
-      successful_block_ips: blocked.filter((d) => d.rule === 'successful-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
+      successful_block_ips: blocked
+        .filter((d) => d.rule === 'successful-logins')
+        .map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
       generated_at: new Date(now).toISOString(),
       mode: this.options.mode === 'observe' ? 'observe' : 'enforce',
       degraded: this.detection.isDegraded(),

@@ -7,9 +7,7 @@ export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 256;
 
 /** zxcvbn-ts's list of the ~49,000 most common passwords, looked up case-insensitively. */
-const commonPasswords = new Set(
-  dictionary['passwords-common'].map((p) => p.toLowerCase()),
-);
+const commonPasswords = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
 
 /**
  * argon2id hashing at OWASP's minimum or stronger (19 MiB, t=2, p=1 by default), with

@@ -35,7 +35,11 @@ export class UsersService {
   }
 
   async findByUsername(raw: string): Promise<UserRow | null> {
-    const [row] = await this.db.select().from(users).where(eq(users.username, normalizeUsername(raw))).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(eq(users.username, normalizeUsername(raw)))
+      .limit(1);
     return row ?? null;
   }
 
@@ -82,7 +86,10 @@ export class UsersService {
     // Tokens carry the role: end them so the next refresh picks up the change.
     this.revocation.setNotBefore(row.username, now.getTime());
     if (change.disabled) await this.revokeSessions(user.id, 'user disabled');
-    const parts = [change.role && `role ${change.role}`, change.disabled !== undefined && (change.disabled ? 'disabled' : 'enabled')].filter(Boolean);
+    const parts = [
+      change.role && `role ${change.role}`,
+      change.disabled !== undefined && (change.disabled ? 'disabled' : 'enabled'),
+    ].filter(Boolean);
     await this.audit.record({ type: 'user.updated', actor, detail: `${row.username}: ${parts.join(', ')}` });
     return toSummary(row);
   }
@@ -107,9 +114,16 @@ export class UsersService {
       });
     }
     this.assertPasswordPolicy(next, user.username, 'new_password');
-    await this.db.update(users).set({ passwordHash: await this.passwords.hash(next) }).where(eq(users.id, user.id));
+    await this.db
+      .update(users)
+      .set({ passwordHash: await this.passwords.hash(next) })
+      .where(eq(users.id, user.id));
     await this.revokeSessions(user.id, 'password changed', keepSessionId);
-    await this.audit.record({ type: 'user.password-changed', actor: user.username, detail: `${user.username} changed their password; other sessions ended` });
+    await this.audit.record({
+      type: 'user.password-changed',
+      actor: user.username,
+      detail: `${user.username} changed their password; other sessions ended`,
+    });
   }
 
   async updateHash(userId: number, hash: string): Promise<void> {
@@ -140,11 +154,22 @@ export class UsersService {
       .where(eq(signIns.userId, userId))
       .orderBy(desc(signIns.at), desc(signIns.id))
       .offset(SIGN_INS_KEPT_PER_USER);
-    if (old.length > 0) await this.db.delete(signIns).where(inArray(signIns.id, old.map((o) => o.id)));
+    if (old.length > 0)
+      await this.db.delete(signIns).where(
+        inArray(
+          signIns.id,
+          old.map((o) => o.id),
+        ),
+      );
   }
 
   async recentSignIns(userId: number, limit = 10): Promise<SignInRecord[]> {
-    const rows = await this.db.select().from(signIns).where(eq(signIns.userId, userId)).orderBy(desc(signIns.at), desc(signIns.id)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(signIns)
+      .where(eq(signIns.userId, userId))
+      .orderBy(desc(signIns.at), desc(signIns.id))
+      .limit(limit);
     return rows.map((r) => ({ at: r.at.toISOString(), address: r.address, user_agent: r.userAgent }));
   }
 

@@ -12,7 +12,9 @@ class PrivateRedis {
   private proc?: ChildProcess;
   constructor(readonly port: number) {}
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100; i++) {
       const up = await new Promise<boolean>((resolve) => {
         const p = spawn('redis-cli', ['-p', String(this.port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -84,7 +86,9 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
 
   it('counts failed logins exactly under a simultaneous burst spread over the instances', async () => {
     const burst = await Promise.all(
-      Array.from({ length: 15 }, () => viaNginx('/token', { form: { username: 'admin', password: 'wrong-password-xyz' }, from: '127.0.60.1' })),
+      Array.from({ length: 15 }, () =>
+        viaNginx('/token', { form: { username: 'admin', password: 'wrong-password-xyz' }, from: '127.0.60.1' }),
+      ),
     );
     const statuses = burst.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
@@ -103,10 +107,17 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
   }, 60_000);
 
   it('enforces a block made on one instance on the others within 1 s', async () => {
-    const made = await direct(0, '/admin/blocks', { token: adminToken, body: { client: '127.0.61.1', duration_seconds: 600, reason: 'cluster test' } });
+    const made = await direct(0, '/admin/blocks', {
+      token: adminToken,
+      body: { client: '127.0.61.1', duration_seconds: 600, reason: 'cluster test' },
+    });
     expect(made.status).toBe(201);
     for (const i of [1, 2]) {
-      const { value, elapsed } = await within(1000, () => direct(i, '/health', { from: '127.0.61.1' }), (r) => r.status === 403);
+      const { value, elapsed } = await within(
+        1000,
+        () => direct(i, '/health', { from: '127.0.61.1' }),
+        (r) => r.status === 403,
+      );
       expect(value.status).toBe(403);
       expect(elapsed).toBeLessThan(1000);
     }
@@ -120,7 +131,11 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     expect((await direct(2, '/validate-token', { token, from: '127.0.65.3' })).status).toBe(200);
     // The fourth client, on yet another instance's turn: revoked and blocked.
     expect((await direct(0, '/validate-token', { token, from: '127.0.65.4' })).status).toBe(401);
-    const { value } = await within(1000, () => direct(1, '/health', { from: '127.0.65.4' }), (r) => r.status === 403);
+    const { value } = await within(
+      1000,
+      () => direct(1, '/health', { from: '127.0.65.4' }),
+      (r) => r.status === 403,
+    );
     expect(value.status).toBe(403);
   });
 
@@ -140,22 +155,42 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
 
   it('keeps protecting while Redis is down, reports degraded, and reconciles when it returns', async () => {
     await redis.stop();
-    const ready = await within(5000, () => direct(1, '/health/ready'), (r) => r.json?.degraded === true);
+    const ready = await within(
+      5000,
+      () => direct(1, '/health/ready'),
+      (r) => r.json?.degraded === true,
+    );
     expect(ready.value.json).toMatchObject({ status: 'degraded', degraded: true });
     // Neither open to everyone nor closed to everyone: ordinary requests pass ...
     expect((await viaNginx('/health', { from: '127.0.62.1' })).status).toBe(200);
     // ... and the sign-in rules still hold, per instance.
     const tries = [];
-    for (let i = 0; i < 8; i++) tries.push((await direct(2, '/token', { form: { username: 'admin', password: 'wrong-again-xyz' }, from: '127.0.62.2' })).status);
+    for (let i = 0; i < 8; i++)
+      tries.push((await direct(2, '/token', { form: { username: 'admin', password: 'wrong-again-xyz' }, from: '127.0.62.2' })).status);
     expect(tries.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(tries.slice(5)).toEqual([429, 429, 429]);
     // A block made during the outage reaches the others once Redis is back.
-    expect((await direct(0, '/admin/blocks', { token: adminToken, body: { client: '127.0.63.1', duration_seconds: 600, reason: 'made while degraded' } })).status).toBe(201);
+    expect(
+      (
+        await direct(0, '/admin/blocks', {
+          token: adminToken,
+          body: { client: '127.0.63.1', duration_seconds: 600, reason: 'made while degraded' },
+        })
+      ).status,
+    ).toBe(201);
     expect((await direct(1, '/health', { from: '127.0.63.1' })).status).toBe(200);
     await redis.start();
-    const healed = await within(10_000, () => direct(1, '/health', { from: '127.0.63.1' }), (r) => r.status === 403);
+    const healed = await within(
+      10_000,
+      () => direct(1, '/health', { from: '127.0.63.1' }),
+      (r) => r.status === 403,
+    );
     expect(healed.value.status).toBe(403);
-    const readyAgain = await within(5000, () => direct(1, '/health/ready'), (r) => r.json?.degraded === false);
+    const readyAgain = await within(
+      5000,
+      () => direct(1, '/health/ready'),
+      (r) => r.json?.degraded === false,
+    );
     expect(readyAgain.value.json.status).toBe('ok');
   }, 60_000);
 

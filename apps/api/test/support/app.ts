@@ -22,7 +22,10 @@ export interface TestServer {
  * Starts the whole API on a free loopback port with a manual clock and a fresh (or given)
  * data folder. `env` overrides any setting; DATABASE_URL switches to PostgreSQL.
  */
-export async function startServer(env: Record<string, string> = {}, reuse?: { dataDir: string; adminPassword: string; clock?: ManualClock }): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  reuse?: { dataDir: string; adminPassword: string; clock?: ManualClock },
+): Promise<TestServer> {
   const dataDir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'bouncer-e2e-')));
   const adminPassword = reuse?.adminPassword ?? strongPassword();
   const clock = reuse?.clock ?? new ManualClock(Date.now());

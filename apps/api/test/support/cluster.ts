@@ -68,11 +68,16 @@ export class Cluster {
     const tmp = join(this.dir, 'nginx');
     mkdirSync(tmp, { recursive: true });
     const conf = readFileSync(join(root, 'tools/nginx/bouncer.conf.template'), 'utf8')
-      .split('{{PID_FILE}}').join(join(tmp, 'nginx.pid'))
-      .split('{{ERROR_LOG}}').join(join(tmp, 'error.log'))
-      .split('{{TMP_DIR}}').join(tmp)
-      .split('{{PORT}}').join(String(this.nginxPort))
-      .split('{{UPSTREAMS}}').join(this.instances.map((i) => `    server 127.0.0.1:${i.port} max_fails=1 fail_timeout=2s;`).join('\n'));
+      .split('{{PID_FILE}}')
+      .join(join(tmp, 'nginx.pid'))
+      .split('{{ERROR_LOG}}')
+      .join(join(tmp, 'error.log'))
+      .split('{{TMP_DIR}}')
+      .join(tmp)
+      .split('{{PORT}}')
+      .join(String(this.nginxPort))
+      .split('{{UPSTREAMS}}')
+      .join(this.instances.map((i) => `    server 127.0.0.1:${i.port} max_fails=1 fail_timeout=2s;`).join('\n'));
     const file = join(tmp, 'nginx.conf');
     writeFileSync(file, conf);
     this.nginx = spawn('nginx', ['-c', file, '-g', 'daemon off;'], { stdio: 'inherit' });

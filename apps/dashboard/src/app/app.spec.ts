@@ -25,7 +25,11 @@ describe('App shell', () => {
     const auth = TestBed.inject(AuthStore);
     auth.login('ada', 'pw').subscribe();
     http.expectOne(ApiPaths.session).flush({
-      access_token: 't', token_type: 'bearer', expires_in: 900, username: 'ada', role: 'user',
+      access_token: 't',
+      token_type: 'bearer',
+      expires_in: 900,
+      username: 'ada',
+      role: 'user',
     });
     const fixture = TestBed.createComponent(App);
     fixture.detectChanges();

@@ -100,7 +100,14 @@ describe('DetectionEngine with a store that answers with promises', () => {
     expect(async.book).toEqual(sync.book);
     // The script did reach the interesting places.
     const verdicts = new Set(sync.decisions.map((d) => `${d.verdict}:${d.ruleId ?? ''}`));
-    for (const v of ['blocked:request-rate', 'blocked:failed-logins', 'blocked:token-misuse', 'blocked:successful-logins', 'blocked:admin', 'suspicious:refresh-reuse'])
+    for (const v of [
+      'blocked:request-rate',
+      'blocked:failed-logins',
+      'blocked:token-misuse',
+      'blocked:successful-logins',
+      'blocked:admin',
+      'suspicious:refresh-reuse',
+    ])
       expect([v, verdicts.has(v)]).toEqual([v, true]);
   });
 
@@ -129,13 +136,21 @@ describe('DetectionEngine with a store that answers with promises', () => {
     );
     const checked = attempts.filter((a) => a.d.verdict !== 'blocked');
     expect(checked.length).toBe(10);
-    await Promise.all(checked.map((a) => Promise.resolve(t.engine.decide({ type: 'sign-in-failed', client: a.client, account: 'target', ticket: a.d.ticket! }))));
-    expect(t.store instanceof AsyncStore && t.store.inner.run([{ op: 'get', key: 'account-failed-logins:n:target' }], t.clock.now())[0]!.count).toBe(10);
+    await Promise.all(
+      checked.map((a) =>
+        Promise.resolve(t.engine.decide({ type: 'sign-in-failed', client: a.client, account: 'target', ticket: a.d.ticket! })),
+      ),
+    );
+    expect(
+      t.store instanceof AsyncStore && t.store.inner.run([{ op: 'get', key: 'account-failed-logins:n:target' }], t.clock.now())[0]!.count,
+    ).toBe(10);
   });
 
   it('checks exactly 5 of 12 simultaneous attempts from one client', async () => {
     const t = setup({ store: new AsyncStore() });
-    const all = await Promise.all(Array.from({ length: 12 }, () => Promise.resolve(t.engine.decide({ type: 'sign-in-attempt', client: A, account: 'alice' }))));
+    const all = await Promise.all(
+      Array.from({ length: 12 }, () => Promise.resolve(t.engine.decide({ type: 'sign-in-attempt', client: A, account: 'alice' }))),
+    );
     expect(all.filter((d) => d.verdict !== 'blocked').length).toBe(5);
     expect(all.filter((d) => d.verdict === 'blocked').every((d) => d.status === 429 && d.ruleId === 'failed-logins')).toBe(true);
   });
@@ -173,7 +188,8 @@ describe('what the sink receives', () => {
     // A 60 s token-misuse block does not shorten the 300 s request-rate block: nothing decided,
     // and the refusal lasts as long as the block that stands.
     t.clock.advance(10_000);
-    const tok = (client: string) => t.decide({ type: 'token-seen', client, token: 'jti', what: 'access token', expiresAt: Date.UTC(2026, 0, 2) });
+    const tok = (client: string) =>
+      t.decide({ type: 'token-seen', client, token: 'jti', what: 'access token', expiresAt: Date.UTC(2026, 0, 2) });
     tok(B);
     tok('10.0.0.3');
     tok('10.0.0.4');
@@ -186,7 +202,10 @@ describe('what the sink receives', () => {
     t.sink.clear();
     for (let i = 0; i < 21; i++) t.decide({ type: 'response', client: A, status: 404 });
     // (The 14th answer also lengthened the standing suspicion.)
-    expect(t.sink.effects.map((x) => (x.type === 'extended' ? `${x.type}:${x.decision.state}` : x.type))).toEqual(['extended:suspicious', 'extended:blocked']);
+    expect(t.sink.effects.map((x) => (x.type === 'extended' ? `${x.type}:${x.decision.state}` : x.type))).toEqual([
+      'extended:suspicious',
+      'extended:blocked',
+    ]);
     const e = t.sink.effects[1]!;
     expect(e.type === 'extended' && [e.decision.rule, e.decision.expiresAt - t.clock.now()]).toEqual(['probing', 900_000]);
   });
@@ -212,12 +231,19 @@ describe('admin-lift', () => {
       const d = t.decide({ type: 'sign-in-attempt', client: A, account: 'alice' });
       t.decide({ type: 'sign-in-failed', client: A, account: 'alice', ticket: d.ticket! });
     }
-    expect([t.count('request-rate:c:10.0.0.1'), t.count('failed-logins:n:10.0.0.1'), t.count('failed-logins:g:10.0.0.1')]).toEqual([100, 5, 2]);
+    expect([t.count('request-rate:c:10.0.0.1'), t.count('failed-logins:n:10.0.0.1'), t.count('failed-logins:g:10.0.0.1')]).toEqual([
+      100, 5, 2,
+    ]);
     t.sink.clear();
 
-    expect(t.decide({ type: 'admin-lift', client: A, state: 'blocked', by: 'admin:root', why: 'a colleague' })).toEqual({ verdict: 'allow', reason: 'lifted' });
+    expect(t.decide({ type: 'admin-lift', client: A, state: 'blocked', by: 'admin:root', why: 'a colleague' })).toEqual({
+      verdict: 'allow',
+      reason: 'lifted',
+    });
     expect(t.sink.effects).toEqual([{ type: 'lifted', client: A, state: 'blocked', by: 'admin:root', why: 'a colleague' }]);
-    expect([t.count('request-rate:c:10.0.0.1'), t.count('failed-logins:n:10.0.0.1'), t.count('failed-logins:g:10.0.0.1')]).toEqual([0, 0, 0]);
+    expect([t.count('request-rate:c:10.0.0.1'), t.count('failed-logins:n:10.0.0.1'), t.count('failed-logins:g:10.0.0.1')]).toEqual([
+      0, 0, 0,
+    ]);
     // The account's failures are not the client's: they stay.
     expect(t.count('account-failed-logins:n:alice')).toBe(5);
 
@@ -263,7 +289,8 @@ describe('mode off', () => {
       expect(d).toEqual({ verdict: 'allow', ticket: { holds: {} } });
       t.decide({ type: 'sign-in-failed', client: A, account: 'alice', ticket: d.ticket! });
     }
-    for (let i = 0; i < 10; i++) t.decide({ type: 'token-seen', client: `10.0.5.${i}`, token: 'jti', what: 'access token', expiresAt: Date.UTC(2026, 0, 2) });
+    for (let i = 0; i < 10; i++)
+      t.decide({ type: 'token-seen', client: `10.0.5.${i}`, token: 'jti', what: 'access token', expiresAt: Date.UTC(2026, 0, 2) });
     t.decide({ type: 'refresh-reused', client: A, subject: 'alice' });
     expect(t.types()).toEqual([]);
     expect(store.programs).toEqual([]);
@@ -289,7 +316,9 @@ describe('follow-up programs', () => {
     expect(all.filter((d) => d.verdict !== 'blocked').length).toBe(5);
     // Each of the 7 refused attempts took an account place and gave it back.
     expect(t.count('account-failed-logins:n:alice')).toBe(5);
-    expect(store.programs.filter((p) => p.some((op) => op.key === 'account-failed-logins:n:alice' && op.op === 'add' && op.by === -1)).length).toBe(7);
+    expect(
+      store.programs.filter((p) => p.some((op) => op.key === 'account-failed-logins:n:alice' && op.op === 'add' && op.by === -1)).length,
+    ).toBe(7);
     // A refused attempt carries no reservation for the app to hand back.
     expect(all.filter((d) => d.verdict === 'blocked').every((d) => Object.keys(d.ticket!.holds).length === 0)).toBe(true);
   });
@@ -319,7 +348,8 @@ describe('observe mode', () => {
 describe('a client already blocked', () => {
   it('is not blocked again, nor escalated, when a rule fires again during its block', () => {
     const t = setup();
-    const seen = (client: string) => t.decide({ type: 'token-seen', client, token: 'jti:x', what: 'access token of bob', expiresAt: t.clock.now() + 600_000 });
+    const seen = (client: string) =>
+      t.decide({ type: 'token-seen', client, token: 'jti:x', what: 'access token of bob', expiresAt: t.clock.now() + 600_000 });
     for (const c of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) seen(c);
     t.sink.clear();
     expect(seen('10.0.0.4')).toMatchObject({ verdict: 'blocked', revokeToken: true });

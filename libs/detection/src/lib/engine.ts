@@ -87,7 +87,8 @@ export class DetectionEngine {
     if (event.type === 'admin-block') return this.adminBlock(event, now);
     if (event.type === 'admin-lift') return this.adminLift(event, now);
     if (this.mode === 'off') return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
-    if (this.book.isAllowlisted(event.client)) return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
+    if (this.book.isAllowlisted(event.client))
+      return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
 
     const standing = this.standingRefusal(event, now);
     if (standing) return standing;
@@ -118,14 +119,29 @@ export class DetectionEngine {
       const block = this.book.blockFor(event.client, 'all', now);
       if (block?.enforced) return refusal(block, now, 403);
       const deny = this.book.denyEntry(event.client);
-      if (deny) return { verdict: 'blocked', ruleId: 'denylist', reason: `${deny} is on the denylist`, status: 403, until: now + 3600_000, retryAfter: 3600 };
+      if (deny)
+        return {
+          verdict: 'blocked',
+          ruleId: 'denylist',
+          reason: `${deny} is on the denylist`,
+          status: 403,
+          until: now + 3600_000,
+          retryAfter: 3600,
+        };
     }
     if (event.type === 'sign-in-attempt') {
       const buffer = this.book.blockFor(event.client, 'sign-in', now);
       if (buffer?.enforced) {
         const wait = secondsUntil(buffer.expiresAt, now);
-        const what = buffer.rule === 'successful-logins' || buffer.reason.includes('successful') ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
-        return { ...refusal(buffer, now, 429), reason: `${what}; try again in ${wait} second${wait === 1 ? '' : 's'}.`, ticket: { holds: {} } };
+        const what =
+          buffer.rule === 'successful-logins' || buffer.reason.includes('successful')
+            ? 'Too many sign-ins from this client'
+            : 'Too many failed sign-ins';
+        return {
+          ...refusal(buffer, now, 429),
+          reason: `${what}; try again in ${wait} second${wait === 1 ? '' : 's'}.`,
+          ticket: { holds: {} },
+        };
       }
     }
     return null;
@@ -158,7 +174,8 @@ export class DetectionEngine {
     if (event.type === 'sign-in-attempt' && decision.verdict === 'blocked' && decision.ticket) {
       const ticket: SignInTicket = decision.ticket;
       const abandoned: EventOf<'sign-in-abandoned'> = { type: 'sign-in-abandoned', client: event.client, account: event.account, ticket };
-      for (const step of holders) followUp.push(...rebase(step.rule.kind.plan(abandoned, step.rule.spec, step.ctx), step.rule.id, followUp.length));
+      for (const step of holders)
+        followUp.push(...rebase(step.rule.kind.plan(abandoned, step.rule.spec, step.ctx), step.rule.id, followUp.length));
       decision = { ...decision, ticket: { holds: {} } };
     }
     if (!followUp.length) return decision;
@@ -182,13 +199,40 @@ export class DetectionEngine {
         this.emit({ type: 'offence', client, history });
       }
       const reason = seconds > j.block.seconds ? `${j.block.reason}; repeat offender, blocked ${seconds} s` : j.block.reason;
-      this.put({ client, state: 'blocked', scope: j.block.scope, rule: ruleId, reason, createdAt: now, expiresAt: now + seconds * 1000, decidedBy: `rule:${ruleId}`, enforced }, now);
+      this.put(
+        {
+          client,
+          state: 'blocked',
+          scope: j.block.scope,
+          rule: ruleId,
+          reason,
+          createdAt: now,
+          expiresAt: now + seconds * 1000,
+          decidedBy: `rule:${ruleId}`,
+          enforced,
+        },
+        now,
+      );
     }
     if (j.suspect) {
       const seconds = j.suspect.seconds ?? this.options.rules.suspicion.seconds;
-      this.put({ client, state: 'suspicious', scope: 'all', rule: ruleId, reason: j.suspect.reason, createdAt: now, expiresAt: now + seconds * 1000, decidedBy: `rule:${ruleId}`, enforced }, now);
+      this.put(
+        {
+          client,
+          state: 'suspicious',
+          scope: 'all',
+          rule: ruleId,
+          reason: j.suspect.reason,
+          createdAt: now,
+          expiresAt: now + seconds * 1000,
+          decidedBy: `rule:${ruleId}`,
+          enforced,
+        },
+        now,
+      );
     }
-    if (j.notice) this.emit({ type: 'notice', event: j.notice.event, client: client || null, actor: j.notice.actor, detail: j.notice.detail });
+    if (j.notice)
+      this.emit({ type: 'notice', event: j.notice.event, client: client || null, actor: j.notice.actor, detail: j.notice.detail });
     if (j.revokeToken && enforced && event.type === 'token-seen') this.emit({ type: 'revoke-token', token: event.token });
   }
 
@@ -248,7 +292,8 @@ export class DetectionEngine {
     if (e.state !== 'blocked') return { verdict: 'allow', reason: 'lifted' };
     // Lifting a block forgives the counts that led to it.
     const ops: CounterOp[] = [];
-    for (const rule of this.options.rules.rules) if (rule.kind.forget) ops.push(...rebase(rule.kind.forget(e.client, rule.spec), rule.id, ops.length));
+    for (const rule of this.options.rules.rules)
+      if (rule.kind.forget) ops.push(...rebase(rule.kind.forget(e.client, rule.spec), rule.id, ops.length));
     const lifted: Decision = { verdict: 'allow', reason: 'lifted' };
     return ops.length ? andThen(this.options.store.run(ops, now), () => lifted) : lifted;
   }

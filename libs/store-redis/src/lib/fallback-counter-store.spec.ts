@@ -39,7 +39,11 @@ class FakeHealth implements SharedHealth {
 const T0 = Date.UTC(2026, 0, 1);
 const W = 60_000;
 
-counterStoreContract('fallback over memory', { make: () => new FallbackCounterStore(new MemoryCounterStore()), dispose: (s) => (s as FallbackCounterStore).close() }, { describe, it, expect });
+counterStoreContract(
+  'fallback over memory',
+  { make: () => new FallbackCounterStore(new MemoryCounterStore()), dispose: (s) => (s as FallbackCounterStore).close() },
+  { describe, it, expect },
+);
 
 counterStoreContract(
   'fallback while the shared store fails',

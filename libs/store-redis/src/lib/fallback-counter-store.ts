@@ -93,7 +93,10 @@ export class FallbackCounterStore implements CounterStore {
   run(ops: readonly CounterOp[], now: number): MaybePromise<CounterResult[]> {
     if (this.state === 'up' && this.options.health?.isUp() === false) this.goDown();
     if (this.state !== 'up') return this.runLocally(ops, now);
-    return withTimeout(Promise.resolve().then(() => this.shared.run(ops, now)), this.options.timeoutMs ?? 300).catch((error: unknown) => {
+    return withTimeout(
+      Promise.resolve().then(() => this.shared.run(ops, now)),
+      this.options.timeoutMs ?? 300,
+    ).catch((error: unknown) => {
       // Whether the shared store applied it is unknown; counting it locally too errs on the side of protection.
       this.report(error);
       this.goDown();
@@ -106,7 +109,10 @@ export class FallbackCounterStore implements CounterStore {
     if (this.state !== 'up') return local;
     return Promise.resolve()
       .then(() => this.shared.prune(now))
-      .then((n) => n + local, () => local);
+      .then(
+        (n) => n + local,
+        () => local,
+      );
   }
 
   size(): MaybePromise<number> {

@@ -50,7 +50,13 @@ export class OutageJournal {
       if (taken.length >= max) break;
       taken.push([key, t]);
       this.touched.delete(key);
-      const [held] = local.run([{ op: 'get', key }, { op: 'del', key }], now);
+      const [held] = local.run(
+        [
+          { op: 'get', key },
+          { op: 'del', key },
+        ],
+        now,
+      );
       program.push(...replay(key, t, held && held.resetAt > now ? held : undefined, now));
     }
     const restore = () => {

@@ -77,5 +77,8 @@ export function http(baseUrl: string, path: string, opts: HttpOptions = {}): Pro
 export function cookiesFrom(res: HttpResponse): string {
   const set = res.headers['set-cookie'];
   const list = Array.isArray(set) ? set : set ? [set] : [];
-  return list.map((c) => c.split(';')[0] ?? '').filter((c) => !c.endsWith('=')).join('; ');
+  return list
+    .map((c) => c.split(';')[0] ?? '')
+    .filter((c) => !c.endsWith('='))
+    .join('; ');
 }

@@ -10,8 +10,7 @@ export class AccessLists {
   constructor(
     private readonly configAllow: string[],
     private readonly configDeny: string[],
-  ) {
-  }
+  ) {}
 
   /** The ranges the engine's decision book checks: configured ones and admins' entries. */
   ranges(): { allow: string[]; deny: string[] } {
@@ -47,5 +46,4 @@ export class AccessLists {
     if (this.entries.length === before) return false;
     return true;
   }
-
 }

@@ -21,7 +21,13 @@ function fakeRedis(): { handle: RedisHandle; deliver: (message: string) => void;
   const subscriber = Object.assign(new EventEmitter(), { subscribe: async () => 1 });
   const published: string[] = [];
   const client = { publish: async (_channel: string, message: string) => (published.push(message), 1) };
-  const handle = { client, subscriber, isUp: () => true, onChange: () => undefined, close: async () => undefined } as unknown as RedisHandle;
+  const handle = {
+    client,
+    subscriber,
+    isUp: () => true,
+    onChange: () => undefined,
+    close: async () => undefined,
+  } as unknown as RedisHandle;
   return { handle, deliver: (m) => subscriber.emit('message', 'bouncer:decisions', m), published };
 }
 
@@ -46,12 +52,15 @@ describe('parseMessage', () => {
 });
 
 describe('DecisionSync', () => {
-  it('hands peers\' messages to the listener, skips its own, and logs and ignores malformed ones', async () => {
+  it("hands peers' messages to the listener, skips its own, and logs and ignores malformed ones", async () => {
     const redis = fakeRedis();
     const sync = new DecisionSync(redis.handle);
     const seen: SyncEvent[] = [];
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    await sync.start((e) => seen.push(e), () => undefined);
+    await sync.start(
+      (e) => seen.push(e),
+      () => undefined,
+    );
 
     expect(() => redis.deliver('{"from":')).not.toThrow();
     redis.deliver(JSON.stringify({ from: 'peer', op: 'set', decision: 42 }));

@@ -66,7 +66,8 @@ export function parseMessage(raw: string): SyncMessage | null {
   const o = m as Record<string, unknown>;
   if (typeof o['from'] !== 'string') return null;
   if (o['op'] === 'lists') return o as SyncMessage;
-  if (o['op'] === 'lift') return typeof o['client'] === 'string' && (o['state'] === 'blocked' || o['state'] === 'suspicious') ? (o as SyncMessage) : null;
+  if (o['op'] === 'lift')
+    return typeof o['client'] === 'string' && (o['state'] === 'blocked' || o['state'] === 'suspicious') ? (o as SyncMessage) : null;
   if (o['op'] === 'set') {
     const d = o['decision'] as Record<string, unknown> | null;
     const ok =

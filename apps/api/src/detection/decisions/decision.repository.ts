@@ -16,7 +16,10 @@ export class DecisionRepository {
   }
 
   async liveDecisions(now: number): Promise<Decision[]> {
-    const rows = await this.db.select().from(decisions).where(gt(decisions.expiresAt, new Date(now)));
+    const rows = await this.db
+      .select()
+      .from(decisions)
+      .where(gt(decisions.expiresAt, new Date(now)));
     return rows.map((row) => ({
       client: row.client,
       state: row.state,
@@ -52,7 +55,10 @@ export class DecisionRepository {
       decidedBy: d.decidedBy,
       enforced: d.enforced,
     };
-    await this.db.insert(decisions).values(row).onConflictDoUpdate({ target: [decisions.client, decisions.state, decisions.scope], set: row });
+    await this.db
+      .insert(decisions)
+      .values(row)
+      .onConflictDoUpdate({ target: [decisions.client, decisions.state, decisions.scope], set: row });
   }
 
   /** Upserts a client's last block; `count` is the new total. */

@@ -59,7 +59,8 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
   private async loadFromDatabase(): Promise<void> {
     const now = this.clock.now();
     for (const d of await this.repository.liveDecisions(now)) this.engine.book.put(d, now);
-    for (const h of await this.repository.blockHistory()) this.engine.book.setOffence(h.client, { at: h.at, seconds: h.seconds, count: h.count });
+    for (const h of await this.repository.blockHistory())
+      this.engine.book.setOffence(h.client, { at: h.at, seconds: h.seconds, count: h.count });
     await this.loadLists();
   }
 
@@ -109,7 +110,8 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     await this.engine.decide({ type: 'admin-block', client: input.client, seconds: input.seconds, reason: input.reason, by: input.by });
     await this.recorder.flush();
     const now = this.clock.now();
-    const d = this.engine.book.blockFor(input.client, 'all', now) ?? this.engine.book.list(now, 'blocked').find((x) => x.client === input.client);
+    const d =
+      this.engine.book.blockFor(input.client, 'all', now) ?? this.engine.book.list(now, 'blocked').find((x) => x.client === input.client);
     if (!d) throw new Error(`block of ${input.client} did not stand`);
     return d;
   }
@@ -130,7 +132,12 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     const lifted = this.engine.expire(now).length;
     const rows = await this.repository.deleteExpired(now).catch(() => [] as { client: string; state: string; rule: string }[]);
     for (const r of rows) {
-      await this.audit.record({ type: 'decision.lifted', client: r.client, actor: 'healing', detail: `${r.state} (${r.rule}) expired and was lifted` });
+      await this.audit.record({
+        type: 'decision.lifted',
+        client: r.client,
+        actor: 'healing',
+        detail: `${r.state} (${r.rule}) expired and was lifted`,
+      });
     }
     return lifted;
   }
@@ -153,10 +160,16 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     this.applyLists();
     await this.repository.saveListEntry(kind, canonical, note, this.clock.now(), by);
     this.sync.publish({ op: 'lists' });
-    await this.audit.record({ type: `list.${kind}.added`, client: canonical, actor: by, detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}` });
+    await this.audit.record({
+      type: `list.${kind}.added`,
+      client: canonical,
+      actor: by,
+      detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}`,
+    });
     if (kind === 'allow') {
       // Allowlisting forgives: standing blocks inside the range end now.
-      for (const client of this.engine.book.blockedWithin(canonical, this.clock.now())) await this.lift(client, 'blocked', by, 'allowlisted');
+      for (const client of this.engine.book.blockedWithin(canonical, this.clock.now()))
+        await this.lift(client, 'blocked', by, 'allowlisted');
     }
     return entry;
   }
@@ -167,7 +180,12 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     this.applyLists();
     await this.repository.deleteListEntry(kind, canonical);
     this.sync.publish({ op: 'lists' });
-    await this.audit.record({ type: `list.${kind}.removed`, client: canonical, actor: by, detail: `${canonical} removed from the ${kind}list` });
+    await this.audit.record({
+      type: `list.${kind}.removed`,
+      client: canonical,
+      actor: by,
+      detail: `${canonical} removed from the ${kind}list`,
+    });
     return true;
   }
 }

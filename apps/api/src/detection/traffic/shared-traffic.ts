@@ -36,7 +36,8 @@ export class SharedTraffic {
 
   request(client: string, now: number): void {
     this.delta(now).requests++;
-    if (this.clients.size < this.maxClientsPerFlush || this.clients.has(client)) this.clients.set(client, (this.clients.get(client) ?? 0) + 1);
+    if (this.clients.size < this.maxClientsPerFlush || this.clients.has(client))
+      this.clients.set(client, (this.clients.get(client) ?? 0) + 1);
   }
 
   response(status: number, now: number): void {
@@ -78,7 +79,14 @@ export class SharedTraffic {
   }
 
   /** The merged series and top clients, or null when Redis cannot answer. */
-  async read(now: number, top: number): Promise<{ series: { bucket_seconds: number; points: SeriesPoint[] }; top: { client: string; requests: number }[]; tracked: number } | null> {
+  async read(
+    now: number,
+    top: number,
+  ): Promise<{
+    series: { bucket_seconds: number; points: SeriesPoint[] };
+    top: { client: string; requests: number }[];
+    tracked: number;
+  } | null> {
     if (!this.redis.isUp()) return null;
     try {
       const current = now - (now % BUCKET_MS);
@@ -91,7 +99,13 @@ export class SharedTraffic {
       const results = (await pipe.exec()) ?? [];
       const points = starts.map((s, i) => {
         const h = (results[i]?.[1] ?? {}) as Record<string, string>;
-        return { t: new Date(s).toISOString(), requests: Number(h['r'] ?? 0), client_errors: Number(h['e'] ?? 0), unauthorized: Number(h['u'] ?? 0), blocks: Number(h['b'] ?? 0) };
+        return {
+          t: new Date(s).toISOString(),
+          requests: Number(h['r'] ?? 0),
+          client_errors: Number(h['e'] ?? 0),
+          unauthorized: Number(h['u'] ?? 0),
+          blocks: Number(h['b'] ?? 0),
+        };
       });
       const flat = (results[BUCKETS]?.[1] ?? []) as string[];
       const topClients: { client: string; requests: number }[] = [];

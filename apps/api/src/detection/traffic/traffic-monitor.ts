@@ -25,7 +25,13 @@ interface Activity {
  * `maxClients` clients are tracked, the least recently seen evicted first.
  */
 export class TrafficMonitor {
-  private readonly ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, clientErrors: 0, unauthorized: 0, blocks: 0 }));
+  private readonly ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({
+    start: -1,
+    requests: 0,
+    clientErrors: 0,
+    unauthorized: 0,
+    blocks: 0,
+  }));
   private readonly clients: LRUCache<string, Activity>;
 
   constructor(

@@ -5,7 +5,13 @@ describe('toApiFailure', () => {
   it('reads detail, retry_after and field errors from problem+json', () => {
     const err = new HttpErrorResponse({
       status: 400,
-      error: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'Invalid input', errors: [{ field: 'new_password', message: 'too short' }] },
+      error: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'Invalid input',
+        errors: [{ field: 'new_password', message: 'too short' }],
+      },
     });
     expect(toApiFailure(err)).toEqual({
       status: 400,

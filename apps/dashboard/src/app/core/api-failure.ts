@@ -37,8 +37,7 @@ export function toApiFailure(err: unknown): ApiFailure {
   }
   const body = isProblem(err.error) ? err.error : {};
   const header = parseRetryAfter(err.headers?.get('Retry-After') ?? null);
-  const retryAfter =
-    typeof body.retry_after === 'number' ? body.retry_after : header;
+  const retryAfter = typeof body.retry_after === 'number' ? body.retry_after : header;
   const detail =
     (typeof body.detail === 'string' && body.detail) ||
     (typeof body.title === 'string' && body.title) ||

@@ -108,10 +108,12 @@ describe('authInterceptor', () => {
   it('on 429 surfaces the detail and the wait, counting down', () => {
     const notices = TestBed.inject(NoticeStore);
     api.dashboardData().subscribe({ error: () => undefined });
-    http.expectOne(ApiPaths.dashboardData).flush(
-      { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Time buffer active', retry_after: 3 },
-      { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '3' } },
-    );
+    http
+      .expectOne(ApiPaths.dashboardData)
+      .flush(
+        { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Time buffer active', retry_after: 3 },
+        { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '3' } },
+      );
     expect(notices.notice()?.detail).toBe('Time buffer active');
     expect(notices.remaining()).toBe(3);
     jest.advanceTimersByTime(1000);
@@ -123,10 +125,12 @@ describe('authInterceptor', () => {
   it('on 403 for a blocked client surfaces the detail and the wait', () => {
     const notices = TestBed.inject(NoticeStore);
     api.me().subscribe({ error: () => undefined });
-    http.expectOne(ApiPaths.me).flush(
-      { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'This address is blocked', retry_after: 60 },
-      { status: 403, statusText: 'Forbidden' },
-    );
+    http
+      .expectOne(ApiPaths.me)
+      .flush(
+        { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'This address is blocked', retry_after: 60 },
+        { status: 403, statusText: 'Forbidden' },
+      );
     expect(notices.notice()).toEqual(expect.objectContaining({ status: 403, detail: 'This address is blocked' }));
     expect(notices.remaining()).toBe(60);
     notices.dismiss();

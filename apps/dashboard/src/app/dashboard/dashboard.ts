@@ -102,11 +102,7 @@ export class Dashboard {
         );
         break;
       case 'allow':
-        this.run(
-          c,
-          this.api.addListEntry({ kind: 'allow', cidr: asCidr(c), note: 'Allowlisted from the dashboard' }),
-          `Allowlisted ${c}.`,
-        );
+        this.run(c, this.api.addListEntry({ kind: 'allow', cidr: asCidr(c), note: 'Allowlisted from the dashboard' }), `Allowlisted ${c}.`);
         break;
     }
   }
@@ -134,13 +130,14 @@ export class Dashboard {
 
   /** Remove a lifted decision at once instead of waiting for the next poll. */
   private dropDecision(client: string, state: 'blocked' | 'suspicious'): void {
-    this.data.update((d) =>
-      d && {
-        ...d,
-        decisions: d.decisions.filter((x) => !(x.client === client && x.state === state)),
-        blocked_ips: state === 'blocked' ? d.blocked_ips.filter((ip) => ip !== client) : d.blocked_ips,
-        suspicious_ips: state === 'suspicious' ? d.suspicious_ips.filter((ip) => ip !== client) : d.suspicious_ips,
-      },
+    this.data.update(
+      (d) =>
+        d && {
+          ...d,
+          decisions: d.decisions.filter((x) => !(x.client === client && x.state === state)),
+          blocked_ips: state === 'blocked' ? d.blocked_ips.filter((ip) => ip !== client) : d.blocked_ips,
+          suspicious_ips: state === 'suspicious' ? d.suspicious_ips.filter((ip) => ip !== client) : d.suspicious_ips,
+        },
     );
   }
 

@@ -58,7 +58,10 @@ describe('Home', () => {
     expect(req.request.body).toEqual({ current_password: 'old-password', new_password: 'short' });
     req.flush(
       {
-        type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The new password is not acceptable.',
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'The new password is not acceptable.',
         errors: [{ field: 'new_password', message: 'Use at least 12 characters.' }],
       },
       { status: 400, statusText: 'Bad Request' },

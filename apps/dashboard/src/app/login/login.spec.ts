@@ -61,10 +61,12 @@ describe('Login', () => {
   it('shows a wrong password inline', () => {
     fill('ada', 'nope');
     submit();
-    http.expectOne(ApiPaths.session).flush(
-      { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Wrong username or password.' },
-      { status: 401, statusText: 'Unauthorized' },
-    );
+    http
+      .expectOne(ApiPaths.session)
+      .flush(
+        { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Wrong username or password.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
     fixture.detectChanges();
     expect(el.querySelector('[data-testid="login-error"]')?.textContent).toContain('Wrong username or password.');
   });
@@ -73,7 +75,13 @@ describe('Login', () => {
     fill('ada', 'nope');
     submit();
     http.expectOne(ApiPaths.session).flush(
-      { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Too many failed logins. Time buffer active.', retry_after: 5 },
+      {
+        type: 'about:blank',
+        title: 'Too Many Requests',
+        status: 429,
+        detail: 'Too many failed logins. Time buffer active.',
+        retry_after: 5,
+      },
       { status: 429, statusText: 'Too Many Requests', headers: { 'Retry-After': '5' } },
     );
     fixture.detectChanges();
@@ -99,10 +107,12 @@ describe('Login', () => {
   it('shows the detail of a 403 (blocked client) and waits', () => {
     fill('ada', 'pw');
     submit();
-    http.expectOne(ApiPaths.session).flush(
-      { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Your address is blocked.', retry_after: 120 },
-      { status: 403, statusText: 'Forbidden' },
-    );
+    http
+      .expectOne(ApiPaths.session)
+      .flush(
+        { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Your address is blocked.', retry_after: 120 },
+        { status: 403, statusText: 'Forbidden' },
+      );
     fixture.detectChanges();
     expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Your address is blocked.');
     expect(el.querySelector('[data-testid="countdown"]')?.textContent?.trim()).toBe('120');

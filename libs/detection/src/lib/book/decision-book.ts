@@ -126,7 +126,13 @@ export class DecisionBook {
   /** Clients with a standing blocked decision of any scope inside the range (for allowlisting). */
   blockedWithin(range: string, now: number): string[] {
     const list = new CidrList([range]);
-    return [...new Set(this.list(now, 'blocked').filter((d) => list.match(d.client) !== null).map((d) => d.client))];
+    return [
+      ...new Set(
+        this.list(now, 'blocked')
+          .filter((d) => list.match(d.client) !== null)
+          .map((d) => d.client),
+      ),
+    ];
   }
 
   // ---- repeat offenders -------------------------------------------------------------------

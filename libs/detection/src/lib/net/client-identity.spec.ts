@@ -11,7 +11,9 @@ describe('ClientIdentity', () => {
 
   it('takes the right-most untrusted address behind trusted proxies', () => {
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': '198.51.100.1, 203.0.113.9, 10.1.1.1' })).toBe('203.0.113.9');
-    expect(proxied.resolve('10.0.0.5', { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8:1:2::99]:443"' })).toBe('2001:db8:1:2::/64');
+    expect(proxied.resolve('10.0.0.5', { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8:1:2::99]:443"' })).toBe(
+      '2001:db8:1:2::/64',
+    );
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': '203.0.113.9:51234' })).toBe('203.0.113.9');
     // An untrusted peer's header is ignored.
     expect(proxied.resolve('192.0.2.77', { 'x-forwarded-for': '203.0.113.9' })).toBe('192.0.2.77');

@@ -43,7 +43,10 @@ export function canonicalRange(s: string): string | null {
     const [net, bits] = parseRange(s.trim());
     const full = net.kind() === 'ipv4' ? 32 : 128;
     if (bits === full) return net.toString();
-    const network = net.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${net.toString()}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${net.toString()}/${bits}`);
+    const network =
+      net.kind() === 'ipv4'
+        ? ipaddr.IPv4.networkAddressFromCIDR(`${net.toString()}/${bits}`)
+        : ipaddr.IPv6.networkAddressFromCIDR(`${net.toString()}/${bits}`);
     return `${network.toString()}/${bits}`;
   } catch {
     return null;
@@ -70,7 +73,10 @@ export class ClientIdentity {
   private readonly proxies: CidrList;
   private readonly cache = new Map<string, string>();
 
-  constructor(trustedProxies: string[], private readonly ipv6Prefix = 64) {
+  constructor(
+    trustedProxies: string[],
+    private readonly ipv6Prefix = 64,
+  ) {
     this.proxies = new CidrList(trustedProxies);
   }
 

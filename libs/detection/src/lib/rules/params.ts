@@ -4,7 +4,11 @@ import { z } from 'zod';
  * Field types of the rules document, each with the message an operator reads when a value is
  * wrong: `rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3`.
  */
-export const positiveInt = () => z.number({ error: 'must be a positive integer' }).int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' });
+export const positiveInt = () =>
+  z
+    .number({ error: 'must be a positive integer' })
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' });
 
 export const seconds = () =>
   z

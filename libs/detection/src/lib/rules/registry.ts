@@ -10,5 +10,7 @@ import type { RuleKind } from './rule-kind';
 
 /** Every rule kind, by name. A new kind is one file in kinds/ and one line here. */
 export const RULE_KINDS: ReadonlyMap<string, RuleKind> = new Map(
-  ([requestRate, probing, loginBuffer, accountBackoff, successVelocity, tokenSpread, refreshReuse, escalation] as unknown as RuleKind[]).map((k) => [k.kind, k]),
+  (
+    [requestRate, probing, loginBuffer, accountBackoff, successVelocity, tokenSpread, refreshReuse, escalation] as unknown as RuleKind[]
+  ).map((k) => [k.kind, k]),
 );

@@ -120,8 +120,22 @@ describe('extends: none', () => {
 describe('rulesDocumentOf', () => {
   const sets: [string, () => RuleSet][] = [
     ['the defaults', defaults],
-    ['a patch', () => loadRules('version: 1\nsuspicion: { ratio: 0.5, seconds: 120 }\nrules:\n  failed-logins: { threshold: 3 }\n  probing: { enabled: false }\n  request-rate: { mode: observe }\n', 'rules.yaml')],
-    ['a document with extends: none', () => loadRules('version: 1\nextends: none\nrules:\n  refresh-reuse: {}\n  scan: { kind: probing, threshold: 5, windowSeconds: 10, blockSeconds: 30, escalate: false, statuses: [404] }\n', 'rules.yaml')],
+    [
+      'a patch',
+      () =>
+        loadRules(
+          'version: 1\nsuspicion: { ratio: 0.5, seconds: 120 }\nrules:\n  failed-logins: { threshold: 3 }\n  probing: { enabled: false }\n  request-rate: { mode: observe }\n',
+          'rules.yaml',
+        ),
+    ],
+    [
+      'a document with extends: none',
+      () =>
+        loadRules(
+          'version: 1\nextends: none\nrules:\n  refresh-reuse: {}\n  scan: { kind: probing, threshold: 5, windowSeconds: 10, blockSeconds: 30, escalate: false, statuses: [404] }\n',
+          'rules.yaml',
+        ),
+    ],
   ];
 
   it.each(sets)('round-trips %s: compiling the document it makes gives the same rules', (_name, make) => {
@@ -147,29 +161,105 @@ describe('rulesDocumentOf', () => {
 
 describe('errors name the file, the rule and the field', () => {
   const bad: [string, string, string][] = [
-    ['a negative threshold', 'version: 1\nrules:\n  login-buffer:\n    kind: login-buffer\n    threshold: -3\n', 'rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3'],
-    ['the same without kind (the id names a kind)', 'version: 1\nrules:\n  login-buffer:\n    threshold: -3\n', 'rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3'],
-    ['a built-in rule', 'version: 1\nrules:\n  failed-logins:\n    threshold: -3\n', 'rules.yaml: rule "failed-logins": threshold must be a positive integer, got -3'],
-    ['a fraction', 'version: 1\nrules:\n  failed-logins: { threshold: 2.5 }\n', 'rules.yaml: rule "failed-logins": threshold must be a positive integer, got 2.5'],
-    ['a quoted number', 'version: 1\nrules:\n  failed-logins: { threshold: "5" }\n', 'rules.yaml: rule "failed-logins": threshold must be a positive integer, got "5"'],
-    ['a missing setting of a new rule', 'version: 1\nrules:\n  scan: { kind: probing, threshold: 5, windowSeconds: 60, blockSeconds: 60, escalate: true }\n', 'rules.yaml: rule "scan": statuses must list HTTP status codes, got nothing'],
-    ['two wrong values at once', 'version: 1\nrules:\n  failed-logins: { threshold: 0, bufferSeconds: -1 }\n', 'rules.yaml: rule "failed-logins": threshold must be a positive integer, got 0\nrules.yaml: rule "failed-logins": bufferSeconds must be a positive number of seconds, got -1'],
-    ['an unknown setting', 'version: 1\nrules:\n  failed-logins: { threshold: 3, tresholdd: 4 }\n', 'rules.yaml: rule "failed-logins": unknown setting "tresholdd"'],
-    ['an unknown kind', 'version: 1\nrules:\n  x: { kind: nope }\n', `rules.yaml: rule "x": kind must be one of ${[...RULE_KINDS.keys()].join(', ')}, got "nope"`],
-    ['a new rule without kind', 'version: 1\nrules:\n  x: { threshold: 3 }\n', `rules.yaml: rule "x": kind is missing (one of ${[...RULE_KINDS.keys()].join(', ')})`],
-    ['a kind change of a built-in rule', 'version: 1\nrules:\n  failed-logins: { kind: request-rate }\n', 'rules.yaml: rule "failed-logins": kind is "login-buffer" in the rules it extends, got "request-rate" (give the new rule another id)'],
-    ['two escalation rules', 'version: 1\nrules:\n  esc2: { kind: escalation, windowSeconds: 10, factor: 2, maxSeconds: 100 }\n', 'rules.yaml: at most one escalation rule may be enabled, got "repeat-offenders", "esc2"'],
+    [
+      'a negative threshold',
+      'version: 1\nrules:\n  login-buffer:\n    kind: login-buffer\n    threshold: -3\n',
+      'rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3',
+    ],
+    [
+      'the same without kind (the id names a kind)',
+      'version: 1\nrules:\n  login-buffer:\n    threshold: -3\n',
+      'rules.yaml: rule "login-buffer": threshold must be a positive integer, got -3',
+    ],
+    [
+      'a built-in rule',
+      'version: 1\nrules:\n  failed-logins:\n    threshold: -3\n',
+      'rules.yaml: rule "failed-logins": threshold must be a positive integer, got -3',
+    ],
+    [
+      'a fraction',
+      'version: 1\nrules:\n  failed-logins: { threshold: 2.5 }\n',
+      'rules.yaml: rule "failed-logins": threshold must be a positive integer, got 2.5',
+    ],
+    [
+      'a quoted number',
+      'version: 1\nrules:\n  failed-logins: { threshold: "5" }\n',
+      'rules.yaml: rule "failed-logins": threshold must be a positive integer, got "5"',
+    ],
+    [
+      'a missing setting of a new rule',
+      'version: 1\nrules:\n  scan: { kind: probing, threshold: 5, windowSeconds: 60, blockSeconds: 60, escalate: true }\n',
+      'rules.yaml: rule "scan": statuses must list HTTP status codes, got nothing',
+    ],
+    [
+      'two wrong values at once',
+      'version: 1\nrules:\n  failed-logins: { threshold: 0, bufferSeconds: -1 }\n',
+      'rules.yaml: rule "failed-logins": threshold must be a positive integer, got 0\nrules.yaml: rule "failed-logins": bufferSeconds must be a positive number of seconds, got -1',
+    ],
+    [
+      'an unknown setting',
+      'version: 1\nrules:\n  failed-logins: { threshold: 3, tresholdd: 4 }\n',
+      'rules.yaml: rule "failed-logins": unknown setting "tresholdd"',
+    ],
+    [
+      'an unknown kind',
+      'version: 1\nrules:\n  x: { kind: nope }\n',
+      `rules.yaml: rule "x": kind must be one of ${[...RULE_KINDS.keys()].join(', ')}, got "nope"`,
+    ],
+    [
+      'a new rule without kind',
+      'version: 1\nrules:\n  x: { threshold: 3 }\n',
+      `rules.yaml: rule "x": kind is missing (one of ${[...RULE_KINDS.keys()].join(', ')})`,
+    ],
+    [
+      'a kind change of a built-in rule',
+      'version: 1\nrules:\n  failed-logins: { kind: request-rate }\n',
+      'rules.yaml: rule "failed-logins": kind is "login-buffer" in the rules it extends, got "request-rate" (give the new rule another id)',
+    ],
+    [
+      'two escalation rules',
+      'version: 1\nrules:\n  esc2: { kind: escalation, windowSeconds: 10, factor: 2, maxSeconds: 100 }\n',
+      'rules.yaml: at most one escalation rule may be enabled, got "repeat-offenders", "esc2"',
+    ],
     ['a wrong version', 'version: 2\n', 'rules.yaml: version must be 1, got 2'],
     ['no version', 'rules: {}\n', 'rules.yaml: version must be 1, got undefined'],
-    ['an unknown top-level setting', 'version: 1\nrulez: {}\n', 'rules.yaml: unknown top-level setting "rulez" (allowed: version, extends, suspicion, rules)'],
+    [
+      'an unknown top-level setting',
+      'version: 1\nrulez: {}\n',
+      'rules.yaml: unknown top-level setting "rulez" (allowed: version, extends, suspicion, rules)',
+    ],
     ['a wrong extends', 'version: 1\nextends: all\n', 'rules.yaml: extends must be defaults or none, got "all"'],
     ['rules as a list', 'version: 1\nrules: [a, b]\n', 'rules.yaml: rules must be a mapping of rule id to settings, got ["a","b"]'],
-    ['a rule that is not a mapping', 'version: 1\nrules:\n  probing: 5\n', 'rules.yaml: rule "probing": must be a mapping of settings, got 5'],
-    ['a wrong mode', 'version: 1\nrules:\n  probing: { mode: watch }\n', 'rules.yaml: rule "probing": mode must be enforce or observe, got "watch"'],
-    ['a wrong enabled', 'version: 1\nrules:\n  probing: { enabled: "no" }\n', 'rules.yaml: rule "probing": enabled must be true or false, got "no"'],
-    ['an empty status list', 'version: 1\nrules:\n  probing: { statuses: [] }\n', 'rules.yaml: rule "probing": statuses must list at least one status, got []'],
-    ['a suspicion ratio of 1.5', 'version: 1\nsuspicion: { ratio: 1.5 }\n', 'rules.yaml: suspicion.ratio must be a number between 0 and 1, got 1.5'],
-    ['a suspicion of 0 seconds', 'version: 1\nsuspicion: { seconds: 0 }\n', 'rules.yaml: suspicion.seconds must be a positive integer, got 0'],
+    [
+      'a rule that is not a mapping',
+      'version: 1\nrules:\n  probing: 5\n',
+      'rules.yaml: rule "probing": must be a mapping of settings, got 5',
+    ],
+    [
+      'a wrong mode',
+      'version: 1\nrules:\n  probing: { mode: watch }\n',
+      'rules.yaml: rule "probing": mode must be enforce or observe, got "watch"',
+    ],
+    [
+      'a wrong enabled',
+      'version: 1\nrules:\n  probing: { enabled: "no" }\n',
+      'rules.yaml: rule "probing": enabled must be true or false, got "no"',
+    ],
+    [
+      'an empty status list',
+      'version: 1\nrules:\n  probing: { statuses: [] }\n',
+      'rules.yaml: rule "probing": statuses must list at least one status, got []',
+    ],
+    [
+      'a suspicion ratio of 1.5',
+      'version: 1\nsuspicion: { ratio: 1.5 }\n',
+      'rules.yaml: suspicion.ratio must be a number between 0 and 1, got 1.5',
+    ],
+    [
+      'a suspicion of 0 seconds',
+      'version: 1\nsuspicion: { seconds: 0 }\n',
+      'rules.yaml: suspicion.seconds must be a positive integer, got 0',
+    ],
     ['an empty file', '', 'rules.yaml: must be a mapping with version and rules, got null'],
     ['plain text', 'just some text', 'rules.yaml: must be a mapping with version and rules, got "just some text"'],
   ];
@@ -186,7 +276,10 @@ describe('errors name the file, the rule and the field', () => {
   });
 
   it('a second escalation rule is fine when one of them is off', () => {
-    const set = loadRules('version: 1\nrules:\n  repeat-offenders: { enabled: false }\n  esc2: { kind: escalation, windowSeconds: 10, factor: 2, maxSeconds: 100 }\n', 'rules.yaml');
+    const set = loadRules(
+      'version: 1\nrules:\n  repeat-offenders: { enabled: false }\n  esc2: { kind: escalation, windowSeconds: 10, factor: 2, maxSeconds: 100 }\n',
+      'rules.yaml',
+    );
     expect(set.rules.filter((r) => r.kind.kind === 'escalation' && r.enabled).map((r) => r.id)).toEqual(['esc2']);
   });
 

@@ -88,7 +88,18 @@ describe('rule table tests (testdata/)', () => {
   it('has at least three cases for every rule kind', () => {
     const perDir = new Map<string, number>();
     for (const [name] of cases) perDir.set(name.split('/')[0]!, (perDir.get(name.split('/')[0]!) ?? 0) + 1);
-    for (const kind of ['request-rate', 'probing', 'login-buffer', 'account-backoff', 'success-velocity', 'token-spread', 'refresh-reuse', 'escalation', 'lists', 'admin']) {
+    for (const kind of [
+      'request-rate',
+      'probing',
+      'login-buffer',
+      'account-backoff',
+      'success-velocity',
+      'token-spread',
+      'refresh-reuse',
+      'escalation',
+      'lists',
+      'admin',
+    ]) {
       expect([kind, perDir.get(kind) ?? 0]).toEqual([kind, expect.any(Number)]);
       expect(perDir.get(kind) ?? 0).toBeGreaterThanOrEqual(3);
     }
@@ -98,14 +109,30 @@ describe('rule table tests (testdata/)', () => {
 });
 
 const CASE_KEYS = ['description', 'rules', 'options', 'steps'];
-const STEP_KEYS = ['t', 'note', 'event', 'repeat', 'expectTally', 'lists', 'signIn', 'expectOutcome', 'burst', 'expectBurst', 'expect', 'state', 'effects', 'decision'];
+const STEP_KEYS = [
+  't',
+  'note',
+  'event',
+  'repeat',
+  'expectTally',
+  'lists',
+  'signIn',
+  'expectOutcome',
+  'burst',
+  'expectBurst',
+  'expect',
+  'state',
+  'effects',
+  'decision',
+];
 const EXPECT_KEYS = ['verdict', 'ruleId', 'status', 'retryAfter', 'reasonContains', 'revokeToken'];
 const DECISION_KEYS = ['effect', 'client', 'state', 'scope', 'rule', 'enforced', 'seconds', 'expiresAt', 'reasonContains'];
 
 /** A misspelt key would silently test nothing: every key must be one the runner reads. */
 function checkKeys(c: Case): void {
   const unknown = (o: object | undefined, keys: string[], where: string) => {
-    for (const k of Object.keys(o ?? {})) if (!keys.includes(k)) throw new Error(`${where}: unknown key "${k}" (known: ${keys.join(', ')})`);
+    for (const k of Object.keys(o ?? {}))
+      if (!keys.includes(k)) throw new Error(`${where}: unknown key "${k}" (known: ${keys.join(', ')})`);
   };
   unknown(c, CASE_KEYS, 'case');
   c.steps.forEach((s, i) => {
@@ -161,7 +188,12 @@ function run(c: Case): void {
       const attempt = decide({ type: 'sign-in-attempt', client: s.client, account: s.account, trustedDevice: s.trustedDevice });
       check(`${where} attempt`, attempt, step.expect);
       if (attempt.verdict !== 'blocked') {
-        const outcome = decide({ type: `sign-in-${s.outcome}`, client: s.client, account: s.account, ticket: attempt.ticket } as DetectionEvent);
+        const outcome = decide({
+          type: `sign-in-${s.outcome}`,
+          client: s.client,
+          account: s.account,
+          ticket: attempt.ticket,
+        } as DetectionEvent);
         check(`${where} outcome`, outcome, step.expectOutcome);
       }
     }
@@ -172,17 +204,23 @@ function run(c: Case): void {
         return { client, d: decide({ type: 'sign-in-attempt', client, account: b.account }) };
       });
       const checked = attempts.filter((a) => a.d.verdict !== 'blocked');
-      for (const a of checked) decide({ type: `sign-in-${b.outcome}`, client: a.client, account: b.account, ticket: a.d.ticket } as DetectionEvent);
+      for (const a of checked)
+        decide({ type: `sign-in-${b.outcome}`, client: a.client, account: b.account, ticket: a.d.ticket } as DetectionEvent);
       const e = step.expectBurst ?? {};
       if (e.checked !== undefined) expect([where, 'checked', checked.length]).toEqual([where, 'checked', e.checked]);
       if (e.refused !== undefined) expect([where, 'refused', b.count - checked.length]).toEqual([where, 'refused', e.refused]);
       if (e.maxChecked !== undefined) expect(checked.length).toBeLessThanOrEqual(e.maxChecked);
       if (e.rightPasswordChecked !== undefined && b.rightAt !== undefined) {
-        expect([where, 'right password checked', attempts[b.rightAt]!.d.verdict !== 'blocked']).toEqual([where, 'right password checked', e.rightPasswordChecked]);
+        expect([where, 'right password checked', attempts[b.rightAt]!.d.verdict !== 'blocked']).toEqual([
+          where,
+          'right password checked',
+          e.rightPasswordChecked,
+        ]);
       }
     }
     if (step.state) {
-      for (const [client, state] of Object.entries(step.state)) expect([where, client, engine.book.state(client, clock.now())]).toEqual([where, client, state]);
+      for (const [client, state] of Object.entries(step.state))
+        expect([where, client, engine.book.state(client, clock.now())]).toEqual([where, client, state]);
     }
     if (step.effects) expect([where, sink.effects.slice(before).map((x) => x.type)]).toEqual([where, step.effects]);
     if (step.decision) checkDecision(where, sink.effects.slice(before), step.decision, start);
@@ -191,13 +229,16 @@ function run(c: Case): void {
 
 function checkDecision(where: string, effects: Effect[], e: ExpectDecision, start: number): void {
   // The last decided/extended effect of the step that has the expected effect, client, state, scope and rule.
-  const last = [...effects].reverse().find(
-    (x) =>
-      (x.type === 'decided' || x.type === 'extended') &&
-      (e.effect === undefined || x.type === e.effect) &&
-      (['client', 'state', 'scope', 'rule'] as const).every((k) => e[k] === undefined || x.decision[k] === e[k]),
-  );
-  if (!last || (last.type !== 'decided' && last.type !== 'extended')) throw new Error(`${where}: expected a matching decided or extended effect, got [${effects.map((x) => x.type).join(', ')}]`);
+  const last = [...effects]
+    .reverse()
+    .find(
+      (x) =>
+        (x.type === 'decided' || x.type === 'extended') &&
+        (e.effect === undefined || x.type === e.effect) &&
+        (['client', 'state', 'scope', 'rule'] as const).every((k) => e[k] === undefined || x.decision[k] === e[k]),
+    );
+  if (!last || (last.type !== 'decided' && last.type !== 'extended'))
+    throw new Error(`${where}: expected a matching decided or extended effect, got [${effects.map((x) => x.type).join(', ')}]`);
   const d = last.decision;
   const got: Record<string, unknown> = {
     effect: last.type,
@@ -216,7 +257,11 @@ function checkDecision(where: string, effects: Effect[], e: ExpectDecision, star
   if (e.reasonContains) expect([where, d.reason]).toEqual([where, expect.stringContaining(e.reasonContains)]);
 }
 
-function check(where: string, d: { verdict: string; ruleId?: string; status?: number; retryAfter?: number; reason?: string; revokeToken?: boolean }, e?: Expect): void {
+function check(
+  where: string,
+  d: { verdict: string; ruleId?: string; status?: number; retryAfter?: number; reason?: string; revokeToken?: boolean },
+  e?: Expect,
+): void {
   if (!e) return;
   const got: Record<string, unknown> = {};
   const want: Record<string, unknown> = {};

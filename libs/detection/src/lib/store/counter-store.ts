@@ -73,7 +73,8 @@ export function guardHolds(guard: Guard | undefined, results: readonly CounterRe
 /** Checks a program before it reaches a store: guards may only point backwards. */
 export function assertValidProgram(ops: readonly CounterOp[]): void {
   ops.forEach((o, i) => {
-    if (o.if && !(o.if.ref >= 0 && o.if.ref < i)) throw new Error(`counter op ${i} (${o.op}) guards on op ${o.if.ref}, which does not come before it`);
+    if (o.if && !(o.if.ref >= 0 && o.if.ref < i))
+      throw new Error(`counter op ${i} (${o.op}) guards on op ${o.if.ref}, which does not come before it`);
     if ('windowMs' in o && !(o.windowMs > 0)) throw new Error(`counter op ${i} (${o.op} ${o.key}): windowMs must be positive`);
   });
 }

@@ -18,7 +18,12 @@ const STATE_COLOUR: Record<ClientState, string> = {
       <canvas baseChart type="bar" [data]="data()" [options]="options" aria-label="Requests of the busiest clients" role="img"></canvas>
     </div>
   `,
-  styles: `.chart-box { position: relative; height: 260px; }`,
+  styles: `
+    .chart-box {
+      position: relative;
+      height: 260px;
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class TopClientsChart {

@@ -9,10 +9,22 @@ import { BaseChartDirective } from 'ng2-charts';
   imports: [BaseChartDirective],
   template: `
     <div class="chart-box">
-      <canvas baseChart type="line" [data]="data()" [options]="options" aria-label="Requests, client errors and blocks over the last 15 minutes" role="img"></canvas>
+      <canvas
+        baseChart
+        type="line"
+        [data]="data()"
+        [options]="options"
+        aria-label="Requests, client errors and blocks over the last 15 minutes"
+        role="img"
+      ></canvas>
     </div>
   `,
-  styles: `.chart-box { position: relative; height: 260px; }`,
+  styles: `
+    .chart-box {
+      position: relative;
+      height: 260px;
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class TrafficChart {
@@ -23,9 +35,31 @@ export class TrafficChart {
     return {
       labels: pts.map((p) => new Date(p.t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })),
       datasets: [
-        { label: 'Requests', data: pts.map((p) => p.requests), borderColor: '#1f4fd1', backgroundColor: 'rgba(31,79,209,0.15)', fill: true, tension: 0.25, pointRadius: 0 },
-        { label: '4xx', data: pts.map((p) => p.client_errors), borderColor: '#b26b00', backgroundColor: '#b26b00', tension: 0.25, pointRadius: 0 },
-        { label: 'Blocks', data: pts.map((p) => p.blocks), borderColor: '#b42318', backgroundColor: '#b42318', tension: 0.25, pointRadius: 0 },
+        {
+          label: 'Requests',
+          data: pts.map((p) => p.requests),
+          borderColor: '#1f4fd1',
+          backgroundColor: 'rgba(31,79,209,0.15)',
+          fill: true,
+          tension: 0.25,
+          pointRadius: 0,
+        },
+        {
+          label: '4xx',
+          data: pts.map((p) => p.client_errors),
+          borderColor: '#b26b00',
+          backgroundColor: '#b26b00',
+          tension: 0.25,
+          pointRadius: 0,
+        },
+        {
+          label: 'Blocks',
+          data: pts.map((p) => p.blocks),
+          borderColor: '#b42318',
+          backgroundColor: '#b42318',
+          tension: 0.25,
+          pointRadius: 0,
+        },
       ],
     };
   });

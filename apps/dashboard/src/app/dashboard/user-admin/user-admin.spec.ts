@@ -75,7 +75,13 @@ describe('UserAdmin', () => {
     const req = http.expectOne({ method: 'POST', url: ApiPaths.adminUsers });
     expect(req.request.body).toEqual({ username: 'cy', password: 'short', role: 'user' });
     req.flush(
-      { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'Invalid user.', errors: [{ field: 'password', message: 'Too short.' }] },
+      {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'Invalid user.',
+        errors: [{ field: 'password', message: 'Too short.' }],
+      },
       { status: 400, statusText: 'Bad Request' },
     );
     fixture.detectChanges();

@@ -25,7 +25,8 @@ export const escalation = defineRuleKind<EscalationSpec>({
   events: [],
   plan: () => [],
   judge: () => null,
-  describe: (s) => `a client blocked again within ${s.windowSeconds} s is blocked ${s.factor}× as long as last time, up to ${s.maxSeconds} s`,
+  describe: (s) =>
+    `a client blocked again within ${s.windowSeconds} s is blocked ${s.factor}× as long as last time, up to ${s.maxSeconds} s`,
 });
 
 /** How long a block lasts given the client's last one. */

@@ -48,7 +48,8 @@ export const loginBuffer = defineRuleKind({
       const reason = `${failures} failed logins`;
       return { block: { reason, seconds: secs, scope: 'sign-in' }, suspect: { reason, seconds: Math.max(secs, ctx.suspicion.seconds) } };
     }
-    if (failures >= Math.ceil(spec.threshold * ctx.suspicion.ratio)) return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
+    if (failures >= Math.ceil(spec.threshold * ctx.suspicion.ratio))
+      return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
     return null;
   },
   forget: (client) => [
@@ -64,6 +65,6 @@ function bufferMs(spec: { threshold: number; bufferSeconds: number }, failures: 
 }
 
 export function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${s}`;
 }

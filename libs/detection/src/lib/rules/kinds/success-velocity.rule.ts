@@ -11,8 +11,14 @@ import { ordinal } from './login-buffer.rule';
 export const successVelocity = defineRuleKind({
   kind: 'success-velocity',
   summary: 'Successful sign-ins per client per window: suspicious just before the threshold, refused (429) from it.',
-  params: z
-    .strictObject({ threshold: z.number({ error: 'must be an integer of at least 2' }).int({ error: 'must be an integer of at least 2' }).min(2, { error: 'must be an integer of at least 2' }), windowSeconds: seconds(), blockStepSeconds: seconds() }),
+  params: z.strictObject({
+    threshold: z
+      .number({ error: 'must be an integer of at least 2' })
+      .int({ error: 'must be an integer of at least 2' })
+      .min(2, { error: 'must be an integer of at least 2' }),
+    windowSeconds: seconds(),
+    blockStepSeconds: seconds(),
+  }),
   events: ['sign-in-succeeded'],
   plan: (e, spec) => (e.type === 'sign-in-succeeded' ? [{ op: 'add', key: `s:${e.client}`, windowMs: spec.windowSeconds * 1000 }] : []),
   judge(_e, spec, [r], ctx) {

@@ -9,7 +9,8 @@ import { defineRuleKind } from '../rule-kind';
  */
 export const tokenSpread = defineRuleKind({
   kind: 'token-spread',
-  summary: 'A token presented from several clients: the newcomer is suspicious, and past the limit the token is revoked and the newcomer blocked.',
+  summary:
+    'A token presented from several clients: the newcomer is suspicious, and past the limit the token is revoked and the newcomer blocked.',
   params: z.strictObject({ maxClients: positiveInt(), blockSeconds: seconds(), escalate: flag() }),
   events: ['token-seen'],
   plan: (e, _spec, ctx) =>
@@ -20,11 +21,17 @@ export const tokenSpread = defineRuleKind({
     if (clients <= 1) return null;
     if (clients > spec.maxClients) {
       return {
-        block: { reason: `${e.what} used from ${clients} clients (first ${r.first})`, seconds: spec.blockSeconds, scope: 'all', escalate: spec.escalate },
+        block: {
+          reason: `${e.what} used from ${clients} clients (first ${r.first})`,
+          seconds: spec.blockSeconds,
+          scope: 'all',
+          escalate: spec.escalate,
+        },
         revokeToken: true,
       };
     }
     return { suspect: { reason: `${e.what} used from ${e.client} while in use by ${r.first}` } };
   },
-  describe: (s) => `a token presented from a 2nd client: suspicious; from more than ${s.maxClients}: revoked, newcomer blocked ${s.blockSeconds} s`,
+  describe: (s) =>
+    `a token presented from a 2nd client: suspicious; from more than ${s.maxClients}: revoked, newcomer blocked ${s.blockSeconds} s`,
 });
