@@ -345,6 +345,57 @@ describe('one atomic decision per sign-in attempt', () => {
   });
 });
 
+describe('every password check is a sign-in attempt, and the sign-in routes share one budget', () => {
+  it('counts a wrong current password on POST /me/password as a failed sign-in for the client and the account, and audits it', async () => {
+    const server = await startServer({ AUTH_ROUTE_LIMIT: '1000', ALLOWLIST: '127.0.0.1/32' });
+    try {
+      const admin = await server.adminToken();
+      const password = strongPassword();
+      expect((await http(server.url, '/admin/users', { token: admin, body: { username: 'dave', password, role: 'user' } })).status).toBe(
+        201,
+      );
+      const token = (await http(server.url, '/token', { form: { username: 'dave', password }, from: '127.0.52.9' })).json
+        .access_token as string;
+      const guess = (from: string) =>
+        http(server.url, '/me/password', { token, from, body: { current_password: 'wrong-wrong-wrong', new_password: strongPassword() } });
+      // Five wrong guesses from one client: checked (400), the fifth starts its buffer.
+      for (let i = 0; i < 5; i++) expect((await guess('127.0.52.1')).status).toBe(400);
+      const refused = await guess('127.0.52.1');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('60');
+      // The buffer holds for sign-ins from that client too.
+      expect((await http(server.url, '/token', { form: { username: 'dave', password }, from: '127.0.52.1' })).status).toBe(429);
+      // Five more from another client make ten for the account: the next sign-in anywhere waits.
+      for (let i = 0; i < 5; i++) expect((await guess('127.0.52.2')).status).toBe(400);
+      expect((await http(server.url, '/token', { form: { username: 'dave', password }, from: '127.0.52.3' })).status).toBe(429);
+      const events = await http(server.url, '/admin/events?limit=200', { token: admin });
+      expect(
+        events.json.filter((e: { type: string; detail: string }) => e.type === 'login.failed' && /current password/.test(e.detail)),
+      ).toHaveLength(10);
+    } finally {
+      await server.close(true);
+    }
+  });
+
+  it('gives a client one sign-in budget across /token, /session and /me/password', async () => {
+    const server = await startServer({ AUTH_ROUTE_LIMIT: '3', ALLOWLIST: '127.0.0.1/32' });
+    try {
+      const from = '127.0.53.1';
+      for (let i = 0; i < 3; i++)
+        expect((await http(server.url, '/token', { form: { username: 'nobody', password: `wrong-${i}-xx` }, from })).status).toBe(401);
+      const throttled = await http(server.url, '/session', { body: { username: 'nobody', password: 'wrong-3-xx' }, from });
+      expect(throttled.status).toBe(429);
+      expect(throttled.json.type).toBe('urn:bouncer:problem:throttled');
+      // Another client has its own budget.
+      expect(
+        (await http(server.url, '/session', { body: { username: 'nobody', password: 'wrong-4-xx' }, from: '127.0.53.2' })).status,
+      ).toBe(401);
+    } finally {
+      await server.close(true);
+    }
+  });
+});
+
 describe('rules as data', () => {
   it('answers the rules in force at GET /admin/rules, in the format RULES_FILE takes, and a RULES_FILE changes a threshold', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bouncer-rules-'));

@@ -114,6 +114,37 @@ export class AuthService {
     };
   }
 
+  /**
+   * Changes the caller's password. The current password is a password guess like any other (a
+   * stolen token must not be a free oracle): checked only when the sign-in rules admit it, and a
+   * wrong one counts as a failed sign-in for the client and the account, and is audited.
+   */
+  async changePassword(user: AuthUser, client: string, current: string, next: string): Promise<void> {
+    const ticket = await this.defense.check(client, user.username, { trustedDevice: false });
+    let ok: boolean;
+    try {
+      ok = await this.users.verifyPassword(user.username, current);
+    } catch (err) {
+      await this.defense.abandon(client, user.username, ticket);
+      throw err;
+    }
+    if (!ok) {
+      await this.defense.recordFailure(client, user.username, ticket);
+      await this.audit.record({
+        type: 'login.failed',
+        client,
+        actor: user.username,
+        detail: `wrong current password given to change the password of ${user.username}`,
+      });
+      throw new ProblemException(400, 'Bad Request', 'The current password is wrong.', {
+        errors: [{ field: 'current_password', message: 'is wrong' }],
+      });
+    }
+    // A right current password is not a sign-in: its place is given back, no success is counted.
+    await this.defense.abandon(client, user.username, ticket);
+    await this.users.changePassword(user.username, next, user.sid);
+  }
+
   /** Ends this access token now and the session it belongs to. */
   async logout(user: AuthUser, client: string): Promise<void> {
     await this.revocation.revokeToken(user.jti, user.exp * 1000);

@@ -36,8 +36,8 @@ export class MeController {
   @AuthRouteThrottle()
   @Post('password')
   @HttpCode(204)
-  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.users.changePassword(user.username, body.current_password, body.new_password, user.sid);
+  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<void> {
+    await this.auth.changePassword(user, clientKeyOf(req), body.current_password, body.new_password);
   }
 
   @Post('logout-everywhere')

@@ -106,13 +106,15 @@ export class UsersService {
   }
 
   /** Changes a password; every other session of the user ends. */
-  async changePassword(username: string, current: string, next: string, keepSessionId: string): Promise<void> {
+  /** Whether `password` is the user's current one (argon2; the caller counts the attempt). */
+  async verifyPassword(username: string, password: string): Promise<boolean> {
     const user = await this.requireUser(username);
-    if (!(await this.passwords.verify(user.passwordHash, current))) {
-      throw new ProblemException(400, 'Bad Request', 'The current password is wrong.', {
-        errors: [{ field: 'current_password', message: 'is wrong' }],
-      });
-    }
+    return this.passwords.verify(user.passwordHash, password);
+  }
+
+  /** Sets a new password (the current one already checked by the caller) and ends the other sessions. */
+  async changePassword(username: string, next: string, keepSessionId: string): Promise<void> {
+    const user = await this.requireUser(username);
     this.assertPasswordPolicy(next, user.username, 'new_password');
     await this.db
       .update(users)

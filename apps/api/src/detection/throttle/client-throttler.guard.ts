@@ -13,9 +13,10 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     return clientKeyOf(req);
   }
 
-  // Route + client is key enough; skip the default sha256 per request.
-  protected override generateKey(context: ExecutionContext, suffix: string, name: string): string {
-    return `${context.getClass().name}.${context.getHandler().name}:${name}:${suffix}`;
+  // One budget per client across every sign-in route (per route, a client had 30 a minute on
+  // each of /token, /session, /session/refresh and /me/password). No sha256 per request.
+  protected override generateKey(_context: ExecutionContext, suffix: string, name: string): string {
+    return `sign-in:${name}:${suffix}`;
   }
 
   protected override async throwThrottlingException(_context: ExecutionContext, d: ThrottlerLimitDetail): Promise<void> {
