@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectionOptionsFromEnv, resolveOptions } from '../src/config/detection-options';
+import { REDIS, type RedisHandle } from '../src/core/redis';
 import { DETECTION_ENGINE } from '../src/detection/engine.provider';
 import { PasswordService } from '../src/users/password.service';
 import { HealingService } from '../src/healing/healing.service';
@@ -392,6 +393,35 @@ describe('every password check is a sign-in attempt, and the sign-in routes shar
       ).toBe(401);
     } finally {
       await server.close(true);
+    }
+  });
+});
+
+describe('deployments sharing one Redis server', () => {
+  it('keep their counts apart by a prefix derived from each deployment, and share them under one REDIS_PREFIX', async () => {
+    const env = { REDIS_URL: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379', RATE_LIMIT: '5', ALLOWLIST: '127.0.0.1/32' };
+    const a = await startServer(env);
+    const b = await startServer(env);
+    let c: TestServer | undefined;
+    try {
+      const prefixA = a.app.get<RedisHandle>(REDIS).prefix;
+      const prefixB = b.app.get<RedisHandle>(REDIS).prefix;
+      expect(prefixA).toMatch(/^bouncer:[0-9a-f]{8}:$/);
+      expect(prefixB).not.toBe(prefixA);
+      // 4 + 4 requests from one client: over the limit of 5 only if the two deployments shared a count.
+      const from = '127.0.54.1';
+      for (let i = 0; i < 4; i++) expect((await http(a.url, '/health', { from })).status).toBe(200);
+      for (let i = 0; i < 4; i++) expect((await http(b.url, '/health', { from })).status).toBe(200);
+      // A third process told to use A's prefix is part of A's deployment: it counts on from 4.
+      // (It shares A's clock too: counter windows are compared with the caller's clock.)
+      c = await startServer(
+        { ...env, REDIS_PREFIX: prefixA },
+        { dataDir: await mkdtemp(join(tmpdir(), 'bouncer-c-')), adminPassword: strongPassword(), clock: a.clock },
+      );
+      expect((await http(c.url, '/health', { from })).status).toBe(200);
+      expect((await http(c.url, '/health', { from })).status).toBe(403);
+    } finally {
+      await Promise.all([a.close(true), b.close(true), c?.close(true)]);
     }
   });
 });

@@ -7,7 +7,8 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, revokedTokens, users } from '../db/schema';
 
-const CHANNEL = 'bouncer:revocations';
+/** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
+const CHANNEL_NAME = 'revocations';
 /** With a shared database, instances re-read revocations this often even without Redis. */
 const RELOAD_INTERVAL_MS = 5_000;
 
@@ -54,17 +55,21 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     @Inject(REDIS) private readonly redis: RedisHandle | null,
   ) {}
 
+  private get channel(): string {
+    return `${this.redis?.prefix ?? ''}${CHANNEL_NAME}`;
+  }
+
   async onModuleInit(): Promise<void> {
     await this.reload();
     if (this.redis) {
       this.redis.subscriber.on('message', (channel: string, message: string) => {
-        if (channel !== CHANNEL) return;
+        if (channel !== this.channel) return;
         const revocation = parseRevocation(message);
         // A malformed message (another deployment, a hand-typed PUBLISH) is logged and ignored, never fatal.
         if (revocation) this.apply(revocation);
-        else this.logger.warn(`ignored a malformed message on ${CHANNEL}: ${message.slice(0, 200)}`);
+        else this.logger.warn(`ignored a malformed message on ${this.channel}: ${message.slice(0, 200)}`);
       });
-      await this.redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
+      await this.redis.subscriber.subscribe(this.channel).catch(() => undefined);
     }
     if (this.database.kind === 'postgres') {
       this.timer = setInterval(
@@ -143,7 +148,7 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
 
   private share(r: Revocation): void {
     this.apply(r);
-    if (this.redis?.isUp()) void this.redis.client.publish(CHANNEL, JSON.stringify(r)).catch(() => undefined);
+    if (this.redis?.isUp()) void this.redis.client.publish(this.channel, JSON.stringify(r)).catch(() => undefined);
   }
 
   private apply(r: Revocation): void {

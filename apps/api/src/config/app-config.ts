@@ -40,6 +40,11 @@ export const envSchema = z.object({
     .trim()
     .regex(/^rediss?:\/\//, 'expected a redis:// URL')
     .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[\w:.{}-]{1,64}$/, 'expected 1 to 64 letters, digits or : . _ - { }')
+    .optional(),
   TLS_CERT_FILE: z.string().trim().min(1).optional(),
   TLS_KEY_FILE: z.string().trim().min(1).optional(),
   ALLOW_INSECURE_HTTP: bool.default(false),
@@ -68,6 +73,8 @@ export interface AppConfig {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Start of every Redis key and channel; unset = derived from the deployment's id (core.module.ts). */
+  redisPrefix?: string;
   tls?: { certFile: string; keyFile: string };
   allowInsecureHttp: boolean;
   trustedProxies: string[];
@@ -134,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: abs(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: abs(e.TLS_CERT_FILE), keyFile: abs(e.TLS_KEY_FILE) } : undefined,
     allowInsecureHttp: e.ALLOW_INSECURE_HTTP,
     trustedProxies: e.TRUSTED_PROXIES,

@@ -31,7 +31,14 @@ export class CoreModule implements OnApplicationShutdown {
               onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${err.message}); retry ${attempt}`),
             }),
         },
-        { provide: REDIS, useFactory: () => openRedis(config.env, config.redisUrl) },
+        {
+          provide: REDIS,
+          inject: [DATABASE],
+          useFactory: async (database: DatabaseHandle) =>
+            config.redisUrl || config.env['REDIS_SENTINELS'] || config.env['REDIS_CLUSTER_NODES']
+              ? openRedis(config.env, config.redisUrl, config.redisPrefix ?? `bouncer:${(await database.deploymentId()).slice(0, 8)}:`)
+              : null,
+        },
       ],
       exports: [APP_CONFIG, CLOCK, DATABASE, REDIS],
     };

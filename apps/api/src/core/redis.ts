@@ -11,6 +11,11 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
  * REDIS_CLUSTER_NODES=h1:7000,h2:7000   Redis Cluster
  */
 export interface RedisHandle {
+  /**
+   * Starts every key and channel name of this deployment: REDIS_PREFIX, or `bouncer:<first 8 of
+   * the deployment id>:` so deployments sharing one Redis server never see each other's data.
+   */
+  prefix: string;
   /** Commands. */
   client: Redis | Cluster;
   /** A second connection for pub/sub (a subscribed connection cannot send commands). */
@@ -37,7 +42,7 @@ function parseNodes(csv: string): { host: string; port: number }[] {
   });
 }
 
-export function openRedis(env: Record<string, string | undefined>, url: string | undefined): RedisHandle | null {
+export function openRedis(env: Record<string, string | undefined>, url: string | undefined, prefix: string): RedisHandle | null {
   if (!url && !env['REDIS_SENTINELS'] && !env['REDIS_CLUSTER_NODES']) return null;
   const logger = new Logger('Redis');
   const make = (opts: RedisOptions): Redis | Cluster => {
@@ -67,6 +72,7 @@ export function openRedis(env: Record<string, string | undefined>, url: string |
   client.on('error', () => undefined);
   subscriber.on('error', () => undefined);
   return {
+    prefix,
     client,
     subscriber,
     isUp: () => up,

@@ -16,6 +16,8 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   kind: 'embedded' | 'postgres';
+  /** This deployment's id (made once by the first migration, the same for every instance). */
+  deploymentId(): Promise<string>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function openDatabase(opts: {
     return {
       db,
       kind: 'postgres',
+      deploymentId: () => readDeploymentId(db),
       ping: async () => {
         await pool.query('select 1');
       },
@@ -92,9 +95,16 @@ export async function openDatabase(opts: {
   return {
     db,
     kind: 'embedded',
+    deploymentId: () => readDeploymentId(db),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
     close: () => client.close(),
   };
+}
+
+async function readDeploymentId(db: Database): Promise<string> {
+  const [row] = await db.select({ id: schema.deployment.id }).from(schema.deployment).limit(1);
+  if (!row) throw new Error('the deployment table is empty (migration 0002 inserts its row)');
+  return row.id;
 }

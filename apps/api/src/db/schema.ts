@@ -123,3 +123,14 @@ export const listEntries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.kind, t.cidr] })],
 );
+
+/**
+ * One row: this deployment's identity, made by whichever instance migrates first. Every
+ * instance sharing the database reads the same id, so the Redis key prefix derived from it is
+ * the same for them and different for any other deployment on the same Redis.
+ */
+export const deployment = pgTable('deployment', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  id: uuid('id').notNull().defaultRandom(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

@@ -19,7 +19,7 @@ export const engineProviders: Provider[] = [
       const local = new MemoryCounterStore(o.maxTrackedClients * 4);
       if (!redis) return local;
       const logger = new Logger('CounterStore');
-      return new FallbackCounterStore(new RedisCounterStore(redis.client, { prefix: 'bn:' }), {
+      return new FallbackCounterStore(new RedisCounterStore(redis.client, { prefix: redis.prefix }), {
         health: redis,
         local,
         // ioredis gives up on a command after 1 s (core/redis.ts); this is only the backstop. Shorter

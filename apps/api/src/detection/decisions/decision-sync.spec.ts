@@ -22,13 +22,14 @@ function fakeRedis(): { handle: RedisHandle; deliver: (message: string) => void;
   const published: string[] = [];
   const client = { publish: async (_channel: string, message: string) => (published.push(message), 1) };
   const handle = {
+    prefix: 'bouncer:0a1b2c3d:',
     client,
     subscriber,
     isUp: () => true,
     onChange: () => undefined,
     close: async () => undefined,
   } as unknown as RedisHandle;
-  return { handle, deliver: (m) => subscriber.emit('message', 'bouncer:decisions', m), published };
+  return { handle, deliver: (m) => subscriber.emit('message', 'bouncer:0a1b2c3d:decisions', m), published };
 }
 
 describe('parseMessage', () => {

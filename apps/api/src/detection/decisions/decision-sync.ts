@@ -4,7 +4,8 @@ import { REDIS, type RedisHandle } from '../../core/redis';
 import type { Decision, DecisionState } from './decision';
 
 /** Decisions travel between instances on this Redis channel. */
-const CHANNEL = 'bouncer:decisions';
+/** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
+const CHANNEL_NAME = 'decisions';
 
 export type SyncMessage =
   | { from: string; op: 'set'; decision: Decision }
@@ -26,22 +27,26 @@ export class DecisionSync {
 
   constructor(@Optional() @Inject(REDIS) private readonly redis: RedisHandle | null = null) {}
 
+  private get channel(): string {
+    return `${this.redis?.prefix ?? ''}${CHANNEL_NAME}`;
+  }
+
   /** Subscribes; `onEvent` gets each peer's message, `onReconnect` runs when Redis comes back. */
   async start(onEvent: (e: SyncEvent) => void, onReconnect: () => void): Promise<void> {
     if (!this.redis) return;
     const redis = this.redis;
     redis.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.channel) return;
       const m = parseMessage(message);
       if (!m) {
-        this.logger.warn(`ignored a malformed message on ${CHANNEL}: ${message.slice(0, 200)}`);
+        this.logger.warn(`ignored a malformed message on ${this.channel}: ${message.slice(0, 200)}`);
         return;
       }
       if (m.from === this.instanceId) return;
       const { from: _from, ...event } = m;
       onEvent(event);
     });
-    await redis.subscriber.subscribe(CHANNEL).catch(() => undefined);
+    await redis.subscriber.subscribe(this.channel).catch(() => undefined);
     redis.onChange((up) => {
       if (up) onReconnect();
     });
@@ -49,7 +54,7 @@ export class DecisionSync {
 
   publish(event: SyncEvent): void {
     if (this.redis?.isUp()) {
-      void this.redis.client.publish(CHANNEL, JSON.stringify({ from: this.instanceId, ...event })).catch(() => undefined);
+      void this.redis.client.publish(this.channel, JSON.stringify({ from: this.instanceId, ...event })).catch(() => undefined);
     }
   }
 }

@@ -68,11 +68,11 @@ export class SharedTraffic {
     this.clients = new Map();
     const pipe = this.redis.client.pipeline();
     for (const [start, d] of buckets) {
-      const key = `bn:series:${start}`;
+      const key = `${this.redis.prefix}series:${start}`;
       pipe.hincrby(key, 'r', d.requests).hincrby(key, 'e', d.clientErrors).hincrby(key, 'u', d.unauthorized).hincrby(key, 'b', d.blocks);
       pipe.pexpire(key, BUCKETS * BUCKET_MS + 60_000);
     }
-    const topKey = `bn:top:${Math.floor(this.now() / TOP_WINDOW_MS)}`;
+    const topKey = `${this.redis.prefix}top:${Math.floor(this.now() / TOP_WINDOW_MS)}`;
     for (const [client, n] of clients) pipe.zincrby(topKey, n, client);
     pipe.pexpire(topKey, 3 * TOP_WINDOW_MS);
     await pipe.exec().catch(() => undefined);
@@ -92,8 +92,8 @@ export class SharedTraffic {
       const current = now - (now % BUCKET_MS);
       const starts = Array.from({ length: BUCKETS }, (_, i) => current - (BUCKETS - 1 - i) * BUCKET_MS);
       const pipe = this.redis.client.pipeline();
-      for (const s of starts) pipe.hgetall(`bn:series:${s}`);
-      const topKey = `bn:top:${Math.floor(now / TOP_WINDOW_MS)}`;
+      for (const s of starts) pipe.hgetall(`${this.redis.prefix}series:${s}`);
+      const topKey = `${this.redis.prefix}top:${Math.floor(now / TOP_WINDOW_MS)}`;
       pipe.zrevrange(topKey, 0, top - 1, 'WITHSCORES');
       pipe.zcard(topKey);
       const results = (await pipe.exec()) ?? [];
