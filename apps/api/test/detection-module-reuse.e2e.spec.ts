@@ -8,7 +8,8 @@ import { AuditModule } from '../src/audit/audit.module';
 import { loadConfig } from '../src/config/app-config';
 import { CoreModule } from '../src/core/core.module';
 import { DetectionModule } from '../src/detection';
-import { http, ManualClock } from '@bouncer/testing';
+import { ManualClock } from '@bouncer/detection/testing';
+import { http } from '@bouncer/testing';
 
 @Controller()
 class HelloController {

@@ -2,5 +2,4 @@ export { type ApiProcess, type ApiProcessOptions, startApiProcess } from './lib/
 export { eventually, sleep } from './lib/eventually';
 export { freePort } from './lib/free-port';
 export { cookiesFrom, http, type HttpOptions, type HttpResponse } from './lib/http';
-export { ManualClock } from './lib/manual-clock';
 export { strongPassword } from './lib/strong-password';

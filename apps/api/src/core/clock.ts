@@ -1,13 +1,7 @@
 /**
- * Time comes from a Clock so tests can move it instead of sleeping.
- * `now()` is milliseconds since the epoch, as Date.now().
+ * Time comes from the engine's Clock so tests can move it instead of sleeping (ManualClock,
+ * from @bouncer/testing). `now()` is milliseconds since the epoch, as Date.now().
  */
-export interface Clock {
-  now(): number;
-}
+export { type Clock, systemClock } from '@bouncer/detection';
 
 export const CLOCK = Symbol('CLOCK');
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-// Tests move time with ManualClock from @bouncer/testing.

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
-import { http, type HttpOptions, ManualClock, strongPassword } from '@bouncer/testing';
+import { ManualClock } from '@bouncer/detection/testing';
+import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
 import { loadConfig } from '../../src/config/app-config';
 
 export interface TestServer {
