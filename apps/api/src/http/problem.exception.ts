@@ -28,8 +28,5 @@ export class ProblemException extends HttpException {
   }
 }
 
-/** The wait in words, in seconds as the original said it: "1 second", "300 seconds". */
-export function describeWait(seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
-  return `${s} second${s === 1 ? '' : 's'}`;
-}
+/** The wait in words ("1 second", "300 seconds"): the engine's wording, so every refusal reads alike. */
+export { describeWait } from '@bouncer/detection';

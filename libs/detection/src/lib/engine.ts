@@ -4,7 +4,7 @@ import type { Decision, Effect, EventSink, StandingDecision } from './decision';
 import type { DetectionEvent, EventOf, EventType, SignInTicket } from './events';
 import { type EscalationSpec, escalatedSeconds } from './rules/kinds/escalation.rule';
 import type { Judgement, RuleContext } from './rules/rule-kind';
-import { secondsUntil } from './rules/rule-kind';
+import { describeWait, secondsUntil } from './rules/rule-kind';
 import type { CompiledRule, RuleSet } from './rules/rules-document';
 import type { CounterOp, CounterResult, CounterStore } from './store/counter-store';
 import { andThen, type Clock, type MaybePromise } from './time';
@@ -132,14 +132,11 @@ export class DetectionEngine {
     if (event.type === 'sign-in-attempt') {
       const buffer = this.book.blockFor(event.client, 'sign-in', now);
       if (buffer?.enforced) {
-        const wait = secondsUntil(buffer.expiresAt, now);
-        const what =
-          buffer.rule === 'successful-logins' || buffer.reason.includes('successful')
-            ? 'Too many sign-ins from this client'
-            : 'Too many failed sign-ins';
+        const kind = this.options.rules.rules.find((r) => r.id === buffer.rule)?.kind.kind;
+        const what = kind === 'success-velocity' ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
         return {
           ...refusal(buffer, now, 429),
-          reason: `${what}; try again in ${wait} second${wait === 1 ? '' : 's'}.`,
+          reason: `${what}; try again in ${describeWait(secondsUntil(buffer.expiresAt, now))}.`,
           ticket: { holds: {} },
         };
       }

@@ -100,8 +100,7 @@ describe('rule table tests (testdata/)', () => {
       'lists',
       'admin',
     ]) {
-      expect([kind, perDir.get(kind) ?? 0]).toEqual([kind, expect.any(Number)]);
-      expect(perDir.get(kind) ?? 0).toBeGreaterThanOrEqual(3);
+      expect([kind, (perDir.get(kind) ?? 0) >= 3]).toEqual([kind, true]);
     }
   });
 
