@@ -70,3 +70,40 @@ export async function startServer(
 export function client(server: TestServer) {
   return (path: string, opts?: HttpOptions) => http(server.url, path, opts);
 }
+
+export interface SharedPair {
+  a: TestServer;
+  b: TestServer;
+  clock: ManualClock;
+  /** Stops both servers and drops their database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Two instances of one deployment, in this process: one fresh PostgreSQL database, the
+ * machine's Redis under a prefix of their own, one admin and one (manual) clock. For attacks
+ * on state the instances share (revocations, counters, users, decisions).
+ */
+export async function startSharedPair(env: Record<string, string> = {}): Promise<SharedPair> {
+  const { createTestDatabaseUrl } = await import('./postgres');
+  const database = await createTestDatabaseUrl();
+  const shared = {
+    DATABASE_URL: database.url,
+    REDIS_URL: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `bouncer-test:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`,
+    ...env,
+  };
+  const clock = new ManualClock(Date.now());
+  const adminPassword = strongPassword();
+  const a = await startServer(shared, { dataDir: await mkdtemp(join(tmpdir(), 'bouncer-pair-a-')), adminPassword, clock });
+  const b = await startServer(shared, { dataDir: await mkdtemp(join(tmpdir(), 'bouncer-pair-b-')), adminPassword, clock });
+  return {
+    a,
+    b,
+    clock,
+    async close() {
+      await Promise.allSettled([a.close(true), b.close(true)]);
+      await database.drop();
+    },
+  };
+}
