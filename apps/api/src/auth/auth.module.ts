@@ -5,7 +5,6 @@ import { AccessModule } from '../access/access.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
-import { DeviceCookieService } from './device-cookie.service';
 import { JwksController } from './jwks.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { MeController } from './me.controller';
@@ -23,6 +22,6 @@ import { TokenVerifier } from './token-verifier';
 @Module({
   imports: [AccessModule, JwtModule.register({}), PassportModule, UsersModule],
   controllers: [TokenController, SessionController, MeController, JwksController],
-  providers: [AccessTokenService, AuthService, DeviceCookieService, JwtStrategy, RefreshTokenService, SigningKeysService, TokenVerifier],
+  providers: [AccessTokenService, AuthService, JwtStrategy, RefreshTokenService, SigningKeysService, TokenVerifier],
 })
 export class AuthModule {}

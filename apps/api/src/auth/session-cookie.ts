@@ -7,8 +7,8 @@ import { DEVICE_COOKIE } from './device-cookie.service';
 export const REFRESH_COOKIE = 'bn_refresh';
 const SESSION_PATH = '/session';
 
-/** Sets the refresh cookie and the device cookie (which vouches for this browser at the next sign-in). */
-export function setSessionCookies(reply: FastifyReply, session: IssuedSession, deviceCookie: string, config: AppConfig): void {
+/** Sets the refresh cookie and, after a password sign-in, the device cookie (the remembered device). */
+export function setSessionCookies(reply: FastifyReply, session: IssuedSession, config: AppConfig): void {
   const secure = Boolean(config.tls);
   reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
     httpOnly: true,
@@ -17,12 +17,13 @@ export function setSessionCookies(reply: FastifyReply, session: IssuedSession, d
     path: SESSION_PATH,
     maxAge: config.refreshTokenTtlSeconds,
   });
-  reply.setCookie(DEVICE_COOKIE, deviceCookie, {
+  if (!session.device) return;
+  reply.setCookie(DEVICE_COOKIE, session.device.cookie, {
     httpOnly: true,
     sameSite: 'strict',
     secure,
     path: SESSION_PATH,
-    maxAge: 365 * 24 * 3600,
+    maxAge: session.device.maxAgeSeconds,
   });
 }
 

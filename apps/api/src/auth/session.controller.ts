@@ -37,8 +37,9 @@ export class SessionController {
       client: clientKeyOf(req),
       userAgent: req.headers['user-agent'] ?? null,
       deviceCookie: req.cookies?.[DEVICE_COOKIE],
+      browser: true,
     });
-    setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config);
+    setSessionCookies(reply, session, this.config);
     return toSessionResponse(session);
   }
 
@@ -51,7 +52,7 @@ export class SessionController {
     if (!token) throw new ProblemException(401, 'Unauthorized', 'No session cookie.');
     try {
       const session = await this.auth.refresh(token, clientKeyOf(req));
-      setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config);
+      setSessionCookies(reply, session, this.config);
       return toSessionResponse(session);
     } catch (err) {
       clearSessionCookie(reply);

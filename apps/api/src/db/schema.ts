@@ -68,6 +68,30 @@ export const signIns = pgTable(
   (t) => [index('sign_ins_user_at_idx').on(t.userId, t.at)],
 );
 
+/**
+ * Remembered devices (browsers that signed in with the right password): a random secret per
+ * device, stored hashed, bound to the account's password (`credentialTag`) so that a password
+ * change ends them all. The device cookie is `<id>.<secret>`.
+ */
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** sha256 of the secret. */
+    secretHash: text('secret_hash').notNull(),
+    /** sha256 of the password hash the device was remembered under. */
+    credentialTag: text('credential_tag').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('devices_user_idx').on(t.userId)],
+);
+
 /** Every security decision, lift and admin action. Trimmed after its retention. */
 export const auditLog = pgTable(
   'audit_log',

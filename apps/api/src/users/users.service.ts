@@ -175,16 +175,6 @@ export class UsersService {
     return rows.map((r) => ({ at: r.at.toISOString(), address: r.address, user_agent: r.userAgent }));
   }
 
-  /** Has this client address signed in as this user before? (rule 3 never locks out the owner) */
-  async hasSignedInFrom(userId: number, address: string): Promise<boolean> {
-    const rows = await this.db
-      .select({ id: signIns.id })
-      .from(signIns)
-      .where(and(eq(signIns.userId, userId), eq(signIns.address, address)))
-      .limit(1);
-    return rows.length > 0;
-  }
-
   /**
    * First start: no admin exists. Create one from ADMIN_USERNAME/ADMIN_PASSWORD, or with a
    * generated password printed once. There is never a default password.
