@@ -65,8 +65,9 @@ export const accountBackoff = defineRuleKind({
         CounterResult,
       ];
       if (place.admitted) return { hold: { position: place.count, holdsGate: closed.ran } };
-      const limit = { limit: spec.threshold, windowSeconds: spec.windowSeconds };
+      // The RateLimit headers state the limit that refused: the pair's budget, or the spacing.
       if (!pairTaken.admitted) {
+        const limit = { limit: spec.clientThreshold, windowSeconds: spec.windowSeconds };
         const wait = secondsUntil(pairTaken.resetAt, ctx.now);
         return {
           refuse: {
@@ -85,7 +86,7 @@ export const accountBackoff = defineRuleKind({
           reason: `This account is protected after many failed sign-ins; try again in ${describeWait(wait)}.`,
           until: ctx.now + wait * 1000,
           status: 429,
-          limit,
+          limit: { limit: 1, windowSeconds: spec.maxDelaySeconds },
         },
         followUp: [{ op: 'add', key: pairKey(e.account, pairOf(e, spec)), windowMs: spec.windowSeconds * 1000, by: -1 }],
       };
