@@ -76,12 +76,14 @@ export class AuthService {
     }
     await this.users.recordSignIn(user.id, attempt.client, attempt.userAgent);
     const { familyId, token: refreshToken } = await this.refreshTokens.issue(user.id);
-    const access = this.accessTokens.sign(user.username, user.role, familyId);
+    // The sign-in client is the session's first: "used from more than N clients" counts it.
+    await this.misuse.observeRefreshFamily(familyId, attempt.client, user.username);
+    const access = this.accessTokens.sign(user, familyId);
     return { username: user.username, role: user.role, accessToken: access.token, expiresIn: this.accessTokens.ttlSeconds, refreshToken };
   }
 
   async refresh(refreshToken: string, client: string): Promise<IssuedSession> {
-    const result = await this.refreshTokens.rotate(refreshToken);
+    const result = await this.refreshTokens.rotate(refreshToken, client);
     if (result.kind === 'invalid') throw invalidRefresh('The refresh token is invalid or expired.');
     if (result.kind === 'reused') {
       await this.endSession(result.familyId, 'refresh token reuse');
@@ -104,7 +106,7 @@ export class AuthService {
       await this.endSession(result.familyId, 'session used from too many clients');
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }
-    const access = this.accessTokens.sign(user.username, user.role, result.familyId);
+    const access = this.accessTokens.sign(user, result.familyId);
     return {
       username: user.username,
       role: user.role,
@@ -167,9 +169,8 @@ export class AuthService {
   }
 
   async endSession(familyId: string, reason: string): Promise<void> {
-    const exp = await this.refreshTokens.revokeFamily(familyId, reason);
-    const accessHorizon = this.clock.now() + this.accessTokens.ttlSeconds * 1000;
-    this.revocation.markSessionRevoked(familyId, Math.max(exp ?? 0, accessHorizon));
+    await this.refreshTokens.revokeFamily(familyId, reason);
+    await this.revocation.revokeSessions([familyId]);
   }
 
   deviceCookieFor(username: string): string {
