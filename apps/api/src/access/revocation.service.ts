@@ -222,26 +222,37 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     return { pruned: await this.prune() };
   }
 
-  /** Durable first, then in memory here and on every peer, before the caller answers. */
+  /**
+   * In effect here at once (even if the write below fails), durable, then on every peer, all
+   * before the caller answers.
+   */
   private async record(r: Revocation): Promise<void> {
+    this.apply(r);
     const expiresAt = new Date(r.exp);
     const generation = r.kind === 'user' || r.kind === 'user-deleted' ? r.gen : null;
-    await this.database.db
-      .insert(revocations)
-      .values({ kind: r.kind, key: r.id, generation, expiresAt })
-      .onConflictDoUpdate({
-        target: [revocations.kind, revocations.key],
-        set: {
-          generation: sql`greatest(${revocations.generation}, excluded.generation)`,
-          expiresAt: sql`greatest(${revocations.expiresAt}, excluded.expires_at)`,
-          recordedAt: sql`now()`,
-        },
-      });
-    await this.share(r);
+    try {
+      await this.database.db
+        .insert(revocations)
+        .values({ kind: r.kind, key: r.id, generation, expiresAt })
+        .onConflictDoUpdate({
+          target: [revocations.kind, revocations.key],
+          set: {
+            generation: sql`greatest(${revocations.generation}, excluded.generation)`,
+            expiresAt: sql`greatest(${revocations.expiresAt}, excluded.expires_at)`,
+            recordedAt: sql`now()`,
+          },
+        });
+    } finally {
+      await this.publish(r);
+    }
   }
 
   private async share(r: Revocation): Promise<void> {
     this.apply(r);
+    await this.publish(r);
+  }
+
+  private async publish(r: Revocation): Promise<void> {
     // Awaited so that the peers have it (Redis has delivered it) before the change is answered.
     if (this.redis?.isUp()) await this.redis.client.publish(this.channel, JSON.stringify(r)).catch(() => undefined);
   }

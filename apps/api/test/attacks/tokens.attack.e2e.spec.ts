@@ -324,5 +324,15 @@ describe('tokens and sessions under attack', () => {
       expect(read).toBeGreaterThanOrEqual(6);
       expect(read).toBeLessThan(50);
     });
+
+    it('L14 simultaneous refreshes of one session through both instances keep it (real PostgreSQL concurrency)', async () => {
+      const { a, b } = pair;
+      const password = await createUser(a, 'tabs', 'user');
+      const first = await signIn(a, 'tabs', password, '127.0.9.130');
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => refresh(i % 2 ? a : b, first.refresh, '127.0.9.130')));
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(new Set(answers.map((r) => r.json.refresh_token)).size).toBe(1);
+      expect((await refresh(b, answers[0]!.json.refresh_token, '127.0.9.130')).status).toBe(200);
+    });
   });
 });
