@@ -42,10 +42,29 @@ export function parseRevocation(raw: string): Revocation | null {
 }
 
 /** The lowest token generation a user's tokens need; `until` is finite once the account is gone. */
-interface GenerationFloor {
+export interface GenerationFloor {
   gen: number;
   until: number;
   deleted: boolean;
+}
+
+/**
+ * A user's floor after a generation change, whatever order the changes arrive in (Redis and
+ * the periodic read may deliver them twice or out of order). A deletion raises the floor above
+ * the account's last generation; a new account of the same name starts at that floor, so at an
+ * equal generation an existing account is the newer fact.
+ */
+export function nextFloor(
+  old: GenerationFloor | undefined,
+  change: { kind: 'user' | 'user-deleted'; gen: number; exp: number },
+): GenerationFloor {
+  if (change.kind === 'user') {
+    return !old || change.gen >= old.gen ? { gen: change.gen, until: Infinity, deleted: false } : old;
+  }
+  if (!old || change.gen > old.gen || (change.gen === old.gen && old.deleted)) {
+    return { gen: change.gen, until: Math.max(change.exp, old?.deleted ? old.until : 0), deleted: true };
+  }
+  return old;
 }
 
 /**
@@ -260,16 +279,6 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
   private apply(r: Revocation): void {
     if (r.kind === 'jti') this.revokedJtis.set(r.id, Math.max(r.exp, this.revokedJtis.get(r.id) ?? 0));
     else if (r.kind === 'session') this.revokedSessions.set(r.id, Math.max(r.exp, this.revokedSessions.get(r.id) ?? 0));
-    else {
-      const old = this.floors.get(r.id);
-      if (r.kind === 'user') {
-        // An existing account: its floor stays as long as the account does.
-        if (!old || r.gen >= old.gen) this.floors.set(r.id, { gen: r.gen, until: Infinity, deleted: false });
-      } else if (!old || r.gen > old.gen || (r.gen === old.gen && old.deleted)) {
-        // A deletion raises the floor above the account's last generation; a new account of the
-        // same name starts at that floor, so an equal generation means the new account is newer.
-        this.floors.set(r.id, { gen: r.gen, until: Math.max(r.exp, old?.deleted ? old.until : 0), deleted: true });
-      }
-    }
+    else this.floors.set(r.id, nextFloor(this.floors.get(r.id), r));
   }
 }
