@@ -86,7 +86,9 @@ export class AuthService {
     const remembered = attempt.browser ? await this.devices.remember(user, device, attempt.userAgent) : undefined;
     await this.users.recordSignIn(user.id, attempt.client, attempt.userAgent);
     const { familyId, token: refreshToken } = await this.refreshTokens.issue(user.id);
-    const access = this.accessTokens.sign(user.username, user.role, familyId);
+    // The sign-in client is the session's first: "used from more than N clients" counts it.
+    await this.misuse.observeRefreshFamily(familyId, attempt.client, user.username);
+    const access = this.accessTokens.sign(user, familyId);
     return {
       username: user.username,
       role: user.role,
@@ -98,7 +100,7 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string, client: string): Promise<IssuedSession> {
-    const result = await this.refreshTokens.rotate(refreshToken);
+    const result = await this.refreshTokens.rotate(refreshToken, client);
     if (result.kind === 'invalid') throw invalidRefresh('The refresh token is invalid or expired.');
     if (result.kind === 'reused') {
       await this.endSession(result.familyId, 'refresh token reuse');
@@ -121,7 +123,7 @@ export class AuthService {
       await this.endSession(result.familyId, 'session used from too many clients');
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }
-    const access = this.accessTokens.sign(user.username, user.role, result.familyId);
+    const access = this.accessTokens.sign(user, result.familyId);
     return {
       username: user.username,
       role: user.role,
@@ -187,9 +189,8 @@ export class AuthService {
   }
 
   async endSession(familyId: string, reason: string): Promise<void> {
-    const exp = await this.refreshTokens.revokeFamily(familyId, reason);
-    const accessHorizon = this.clock.now() + this.accessTokens.ttlSeconds * 1000;
-    this.revocation.markSessionRevoked(familyId, Math.max(exp ?? 0, accessHorizon));
+    await this.refreshTokens.revokeFamily(familyId, reason);
+    await this.revocation.revokeSessions([familyId]);
   }
 }
 
