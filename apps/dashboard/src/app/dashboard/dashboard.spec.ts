@@ -9,6 +9,7 @@ import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
 
 function decision(over: Partial<DecisionView>): DecisionView {
   return {
+    id: 'd-000000000001',
     client: '127.0.0.77',
     state: 'blocked',
     reason: '6 failed logins in 60 s',
@@ -44,6 +45,8 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
     top_clients: [{ client: '127.0.0.77', requests: 40, state: 'blocked' }],
     decisions: [decision({}), decision({ client: '127.0.0.5', state: 'suspicious', remaining_seconds: 30 })],
     events: [{ at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' }],
+      { at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' },
+    ],
     healing: { at: '2026-01-01T00:00:00Z', duration_ms: 4, lifted: 1, pruned_counters: 2, trimmed_audit: 0 },
     ...over,
   };
