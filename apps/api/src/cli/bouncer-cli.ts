@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { canonicalRange, ClientIdentity } from '@bouncer/detection';
 import { DataDirBusyError } from '../db/data-dir-lock';
 import { type DatabaseHandle, openDatabase } from '../db/database';
-import { auditLog, decisions, users } from '../db/schema';
+import { auditLog, decisions, listEntries, users } from '../db/schema';
 import { defaultRedisPrefix } from '../core/redis';
 
 /** What the tool answers the shell: scripts tell the cases apart by these. */
@@ -64,9 +64,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     .description('Lift the block of one client (an address or CIDR), or of every client with --all.')
     .argument('[client]', 'an address or CIDR, as blocked')
     .option('--all', 'lift every block (break-glass)')
-    .action(async (client: string | undefined, opts: { all?: boolean }) => {
-      if (Boolean(client) === Boolean(opts.all)) {
-        io.err('bouncer unblock: give one client or --all');
+    .option('--denylist', "with --all: also remove every denylist entry admins added (DENYLIST's stay)")
+    .action(async (client: string | undefined, opts: { all?: boolean; denylist?: boolean }) => {
+      if (Boolean(client) === Boolean(opts.all) || (opts.denylist && !opts.all)) {
+        io.err('bouncer unblock: give one client or --all (--denylist only with --all)');
         code = EXIT.usage;
         return;
       }
@@ -96,9 +97,25 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
               actor: ACTOR,
               detail: `blocked decision lifted by the command line${target ? '' : ' (unblock --all)'}`,
             });
+          const denied = opts.denylist
+            ? await tx.delete(listEntries).where(eq(listEntries.kind, 'deny')).returning({ cidr: listEntries.cidr })
+            : [];
+          for (const d of denied)
+            await tx.insert(auditLog).values({
+              at: new Date(),
+              type: 'list.deny.removed',
+              client: d.cidr,
+              actor: ACTOR,
+              detail: `${d.cidr} removed from the denylist by the command line (unblock --all --denylist)`,
+            });
+          if (denied.length)
+            io.out(`Removed ${denied.length} denylist entr${denied.length === 1 ? 'y' : 'ies'}: ${denied.map((d) => d.cidr).join(', ')}`);
           return clients;
         });
-        await store.tell(lifted.map((c) => ({ from: ACTOR, op: 'lift', client: c, state: 'blocked' })));
+        await store.tell([
+          ...lifted.map((c) => ({ from: ACTOR, op: 'lift', client: c, state: 'blocked' })),
+          ...(opts.denylist ? [{ from: ACTOR, op: 'lists' }] : []),
+        ]);
         if (lifted.length === 0) {
           io.out(target ? `${target} is not blocked.` : 'Nothing was blocked.');
           return target ? EXIT.nothing : EXIT.ok;
