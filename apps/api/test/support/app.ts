@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -71,6 +72,20 @@ export function client(server: TestServer) {
   return (path: string, opts?: HttpOptions) => http(server.url, path, opts);
 }
 
+/**
+ * JWT_PRIVATE_KEY_FILE for servers started in one process that must accept each other's tokens.
+ * Passport keeps one 'jwt' strategy per process (the last app started registers it), so every
+ * in-process server verifies with the last one's key unless they share it, as the instances of
+ * one deployment do in production.
+ */
+export async function sharedJwtKeyEnv(): Promise<{ JWT_PRIVATE_KEY_FILE: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bouncer-jwt-'));
+  const file = join(dir, 'jwt-es256.pem');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { JWT_PRIVATE_KEY_FILE: file };
+}
+
 export interface SharedPair {
   a: TestServer;
   b: TestServer;
@@ -91,6 +106,7 @@ export async function startSharedPair(env: Record<string, string> = {}): Promise
     DATABASE_URL: database.url,
     REDIS_URL: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `bouncer-test:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`,
+    ...(await sharedJwtKeyEnv()),
     ...env,
   };
   const clock = new ManualClock(Date.now());
