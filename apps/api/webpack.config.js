@@ -14,6 +14,8 @@ module.exports = {
       target: 'node',
       compiler: 'tsc',
       main: './src/main.ts',
+      // The operator's command line (`bouncer`, package.json bin): dist/apps/api/cli.js beside main.js and its migrations.
+      additionalEntryPoints: [{ entryName: 'cli', entryPath: './src/cli/main.ts' }],
       tsConfig: './tsconfig.app.json',
       assets: ['./src/assets', { input: './src/db/migrations', glob: '**/*', output: 'migrations' }],
       optimization: false,

@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DATABASE, type DatabaseHandle } from '../db/database';
+import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { deployment, revocations, users } from '../db/schema';
 
 /** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
@@ -195,6 +195,14 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     await this.record({ kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() });
   }
 
+  /**
+   * Writes the deletion's revocation inside the caller's transaction (the one that deletes the
+   * row), so the user can never be gone without it; `userDeleted` then applies and shares it.
+   */
+  async storeUserDeleted(db: Database, username: string, generation: number): Promise<void> {
+    await this.upsert(db, { kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() });
+  }
+
   /** The generation a new account of this name must start at (above every token of a deleted one). */
   async generationForNewUser(username: string): Promise<number> {
     const [row] = await this.database.db
@@ -247,23 +255,26 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
    */
   private async record(r: Revocation): Promise<void> {
     this.apply(r);
-    const expiresAt = new Date(r.exp);
-    const generation = r.kind === 'user' || r.kind === 'user-deleted' ? r.gen : null;
     try {
-      await this.database.db
-        .insert(revocations)
-        .values({ kind: r.kind, key: r.id, generation, expiresAt })
-        .onConflictDoUpdate({
-          target: [revocations.kind, revocations.key],
-          set: {
-            generation: sql`greatest(${revocations.generation}, excluded.generation)`,
-            expiresAt: sql`greatest(${revocations.expiresAt}, excluded.expires_at)`,
-            recordedAt: sql`now()`,
-          },
-        });
+      await this.upsert(this.database.db, r);
     } finally {
       await this.publish(r);
     }
+  }
+
+  private async upsert(db: Database, r: Revocation): Promise<void> {
+    const generation = r.kind === 'user' || r.kind === 'user-deleted' ? r.gen : null;
+    await db
+      .insert(revocations)
+      .values({ kind: r.kind, key: r.id, generation, expiresAt: new Date(r.exp) })
+      .onConflictDoUpdate({
+        target: [revocations.kind, revocations.key],
+        set: {
+          generation: sql`greatest(${revocations.generation}, excluded.generation)`,
+          expiresAt: sql`greatest(${revocations.expiresAt}, excluded.expires_at)`,
+          recordedAt: sql`now()`,
+        },
+      });
   }
 
   private async share(r: Revocation): Promise<void> {

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { desc, lt } from 'drizzle-orm';
+import { desc, like, lt, or } from 'drizzle-orm';
 import type { SecurityEvent } from '@bouncer/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
-import { DATABASE, type DatabaseHandle } from '../db/database';
+import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { auditLog } from '../db/schema';
 
 export interface AuditInput {
@@ -17,6 +17,27 @@ export interface AuditInput {
 
 const RECENT_LIMIT = 200;
 
+/** Event types of the decisions feed: what was decided about clients, kept apart from sign-in noise. */
+const DECISION_TYPE_PREFIXES = ['decision.', 'list.'];
+
+/** Feed entries are bounded: an attacker chooses the username of a failed sign-in (up to 128 characters). */
+const FEED_ACTOR_MAX = 40;
+const FEED_DETAIL_MAX = 160;
+
+export function isDecisionEvent(type: string): boolean {
+  return DECISION_TYPE_PREFIXES.some((p) => type.startsWith(p));
+}
+
+/** An event as the dashboard's feeds show it: actor and detail clipped. */
+export function feedEntry(e: SecurityEvent): SecurityEvent {
+  return { ...e, actor: e.actor === null ? null : clip(e.actor, FEED_ACTOR_MAX), detail: clip(e.detail, FEED_DETAIL_MAX) };
+}
+
+function clip(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
 /**
  * The audit log: every decision, lift and admin action, written to SQL, plus a small
  * in-memory ring of the latest events for the dashboard feed. The healing job trims entries
@@ -27,6 +48,8 @@ const RECENT_LIMIT = 200;
 export class AuditService implements PrunableProvider {
   private readonly logger = new Logger(AuditService.name);
   private readonly recentEvents: SecurityEvent[] = [];
+  /** The latest decision and list events, in a ring of their own so sign-in failures cannot push them out. */
+  private readonly recentDecisionEvents: SecurityEvent[] = [];
 
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
@@ -44,20 +67,63 @@ export class AuditService implements PrunableProvider {
       actor: input.actor ?? null,
       detail: input.detail,
     };
-    this.recentEvents.unshift(event);
-    if (this.recentEvents.length > RECENT_LIMIT) this.recentEvents.length = RECENT_LIMIT;
+    this.remember(event);
     try {
-      await this.database.db.insert(auditLog).values({
-        at,
-        type: input.type,
-        client: input.client ?? null,
-        actor: input.actor ?? null,
-        detail: input.detail,
-        data: input.data ?? null,
-      });
+      await this.insert(input, at, this.database.db);
     } catch (err) {
       this.logger.error(`audit write failed for ${input.type}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Records a person's action as part of storing it: rejects when the write fails (`db` may be
+   * the transaction that stores the change), and shows in the feeds only once written.
+   */
+  async write(input: AuditInput, db: Database = this.database.db): Promise<void> {
+    const at = new Date(this.clock.now());
+    await this.insert(input, at, db);
+    this.remember({
+      at: at.toISOString(),
+      type: input.type,
+      client: input.client ?? null,
+      actor: input.actor ?? null,
+      detail: input.detail,
+    });
+  }
+
+  private async insert(input: AuditInput, at: Date, db: Database): Promise<void> {
+    await db.insert(auditLog).values({
+      at,
+      type: input.type,
+      client: input.client ?? null,
+      actor: input.actor ?? null,
+      detail: input.detail,
+      data: input.data ?? null,
+    });
+  }
+
+  private remember(event: SecurityEvent): void {
+    const ring = isDecisionEvent(event.type) ? [this.recentEvents, this.recentDecisionEvents] : [this.recentEvents];
+    for (const r of ring) {
+      r.unshift(event);
+      if (r.length > RECENT_LIMIT) r.length = RECENT_LIMIT;
+    }
+  }
+
+  /** The latest decision and list events, newest first. */
+  recentDecisions(limit = 50): SecurityEvent[] {
+    return this.recentDecisionEvents.slice(0, limit);
+  }
+
+  /** Reads the stored decision and list events, newest first (several instances share them). */
+  async listDecisions(limit = 50): Promise<SecurityEvent[]> {
+    const rows = await this.database.db
+      .select()
+      .from(auditLog)
+      .where(or(...DECISION_TYPE_PREFIXES.map((p) => like(auditLog.type, `${p}%`))))
+      .orderBy(desc(auditLog.id))
+      .limit(limit);
+    return rows.map((r) => ({ at: r.at.toISOString(), type: r.type, client: r.client, actor: r.actor, detail: r.detail }));
   }
 
   /** The latest events, newest first. */

@@ -31,6 +31,12 @@ export interface DetectionOptions {
   authRouteLimit: number;
   /** Memory bound: clients tracked at once (least recently seen evicted first). */
   maxTrackedClients: number;
+  /**
+   * The widest range an admin may block or denylist, as a prefix length (IPv4 /16 and IPv6 /32
+   * by default: a provider's allocation, never "everyone"). MAX_BLOCK_RANGE_V4, MAX_BLOCK_RANGE_V6.
+   */
+  maxBlockRangeV4: number;
+  maxBlockRangeV6: number;
   /** Self-healing job period and audit retention. */
   healingIntervalSeconds: number;
   auditRetentionDays: number;
@@ -51,12 +57,22 @@ const DEFAULTS: Omit<DetectionOptions, 'rules'> = {
   maxTrackedClients: 100_000,
   healingIntervalSeconds: 5,
   auditRetentionDays: 30,
+  maxBlockRangeV4: 16,
+  maxBlockRangeV6: 32,
 };
 
 /** Environment variable -> option, for the integer settings of the service. */
 const INTEGER_VARS: [
   string,
-  'ipv6Prefix' | 'authRouteLimit' | 'maxTrackedClients' | 'healingIntervalSeconds' | 'auditRetentionDays',
+  (
+    | 'ipv6Prefix'
+    | 'authRouteLimit'
+    | 'maxTrackedClients'
+    | 'healingIntervalSeconds'
+    | 'auditRetentionDays'
+    | 'maxBlockRangeV4'
+    | 'maxBlockRangeV6'
+  ),
   number,
   number,
 ][] = [
@@ -65,6 +81,9 @@ const INTEGER_VARS: [
   ['MAX_TRACKED_CLIENTS', 'maxTrackedClients', 100, 10_000_000],
   ['HEALING_INTERVAL', 'healingIntervalSeconds', 1, 86400],
   ['AUDIT_RETENTION_DAYS', 'auditRetentionDays', 1, 3650],
+  // At least /1: a block of /0 (everyone) is never allowed.
+  ['MAX_BLOCK_RANGE_V4', 'maxBlockRangeV4', 1, 32],
+  ['MAX_BLOCK_RANGE_V6', 'maxBlockRangeV6', 1, 128],
 ];
 
 /**

@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationS
 import { CLOCK, type Clock, systemClock } from './clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
-import { openRedis, REDIS, type RedisHandle } from './redis';
+import { defaultRedisPrefix, openRedis, REDIS, type RedisHandle } from './redis';
 
 /**
  * What every module may inject: the configuration, the clock, the database and the shared
@@ -36,7 +36,7 @@ export class CoreModule implements OnApplicationShutdown {
           inject: [DATABASE],
           useFactory: async (database: DatabaseHandle) =>
             config.redisUrl || config.env['REDIS_SENTINELS'] || config.env['REDIS_CLUSTER_NODES']
-              ? openRedis(config.env, config.redisUrl, config.redisPrefix ?? `bouncer:${(await database.deploymentId()).slice(0, 8)}:`)
+              ? openRedis(config.env, config.redisUrl, config.redisPrefix ?? defaultRedisPrefix(await database.deploymentId()))
               : null,
         },
       ],

@@ -27,6 +27,11 @@ export interface RedisHandle {
 
 export const REDIS = Symbol('REDIS');
 
+/** The prefix of a deployment that sets no REDIS_PREFIX: from its id, the same for every instance (and the command-line tool). */
+export function defaultRedisPrefix(deploymentId: string): string {
+  return `bouncer:${deploymentId.slice(0, 8)}:`;
+}
+
 const commandOptions: RedisOptions = {
   maxRetriesPerRequest: 1,
   enableOfflineQueue: false,

@@ -9,6 +9,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { sql } from 'drizzle-orm';
 import { Pool } from 'pg';
 import * as schema from './schema';
+import { lockDataDir } from './data-dir-lock';
 
 /** The same Drizzle API over PGlite (embedded) and node-postgres. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -89,9 +90,18 @@ export async function openDatabase(opts: {
 
   const dir = join(opts.dataDir, 'db');
   await mkdir(opts.dataDir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
-  await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
+  // One process at a time: a second server or the command-line tool stops here with one line.
+  const lock = lockDataDir(opts.dataDir);
+  let client: PGlite;
+  let db: Database;
+  try {
+    client = await PGlite.create(dir);
+    db = drizzlePglite(client, { schema });
+    await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   return {
     db,
     kind: 'embedded',
@@ -99,7 +109,13 @@ export async function openDatabase(opts: {
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 

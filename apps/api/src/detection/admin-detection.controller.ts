@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
@@ -7,7 +7,8 @@ import { Roles } from '../access/roles.decorator';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
 import { BlockDto, ClientQueryDto, DecisionsQueryDto, EventsQueryDto, ListEntryDto, ListQueryDto } from './admin-detection.dto';
-import { canonicalRange, type DetectionEngine, type RulesDocument, rulesDocumentOf } from '@bouncer/detection';
+import { CidrList, canonicalRange, type DetectionEngine, parseRange, type RulesDocument, rulesDocumentOf } from '@bouncer/detection';
+import { clientKeyOf } from './client-key';
 import { DETECTION_ENGINE } from './engine.provider';
 import { DecisionService, toView } from './decisions/decision.service';
 import { DetectionService } from './detection.service';
@@ -34,15 +35,16 @@ export class AdminDetectionController {
 
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
-    const all = this.decisions.list(this.clock.now(), q.state);
+    const all = this.decisions.list(this.clock.now(), q.state).filter((d) => !q.id || d.id === q.id);
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
     return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size };
   }
 
   @Post('admin/blocks')
-  async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser): Promise<DecisionView> {
+  async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<DecisionView> {
     const client = this.clientKey(body.client, 'client');
+    this.assertNoLockout(client, 'client', clientKeyOf(req));
     const d = await this.decisions.block({ client, reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
     return toView(d, this.clock.now());
   }
@@ -71,8 +73,10 @@ export class AdminDetectionController {
   }
 
   @Post('admin/lists')
-  addToList(@Body() body: ListEntryDto, @CurrentUser() admin: AuthUser): Promise<ListEntry> {
-    this.clientKey(body.cidr, 'cidr');
+  addToList(@Body() body: ListEntryDto, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<ListEntry> {
+    const range = this.clientKey(body.cidr, 'cidr');
+    // A denylist entry refuses like a block: the same limits.
+    if (body.kind === 'deny') this.assertNoLockout(range, 'cidr', clientKeyOf(req));
     return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`);
   }
 
@@ -87,6 +91,32 @@ export class AdminDetectionController {
   @Get('admin/events')
   events(@Query() q: EventsQueryDto): Promise<SecurityEvent[]> {
     return this.audit.list(q.limit ?? 100);
+  }
+
+  /**
+   * No admin action may lock out every admin: a range wider than MAX_BLOCK_RANGE_V4/_V6 is
+   * refused (400), and so is one that covers the acting admin's own client as this server sees
+   * it (409). The operator's way back from anything else is the command line (`bouncer unblock`).
+   */
+  private assertNoLockout(target: string, field: string, adminClient: string): void {
+    const [network, bits] = parseRange(target);
+    const v4 = network.kind() === 'ipv4';
+    const max = v4 ? this.detection.options.maxBlockRangeV4 : this.detection.options.maxBlockRangeV6;
+    if (bits < max) {
+      throw new ProblemException(400, 'Bad Request', `${target} is wider than the widest range that may be blocked (/${max}).`, {
+        errors: [{ field, message: `must be /${max} or narrower (${v4 ? 'MAX_BLOCK_RANGE_V4' : 'MAX_BLOCK_RANGE_V6'})` }],
+      });
+    }
+    // An IPv6 client key is its /64: it is covered when the range holds its first address.
+    const own = adminClient.includes('/') ? adminClient.slice(0, adminClient.indexOf('/')) : adminClient;
+    if (target === adminClient || new CidrList([target]).match(own) !== null) {
+      throw new ProblemException(
+        409,
+        'Conflict',
+        `${target} covers your own address (${adminClient}); blocking it would lock you out. Block a narrower range, or act from elsewhere.`,
+        { errors: [{ field, message: 'must not cover the acting admin' }] },
+      );
+    }
   }
 
   /** An address becomes its client key (IPv6 -> its /64); a CIDR stays a range. */

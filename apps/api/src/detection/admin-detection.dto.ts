@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
 
 /** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
@@ -40,6 +40,11 @@ export class ListEntryDto {
 }
 
 export class DecisionsQueryDto {
+  @ApiPropertyOptional({ description: 'The reference a refused client was shown', example: 'd-3f2a9c1b7e04' })
+  @IsOptional()
+  @Matches(/^d-[0-9a-f]{12}$/, { message: 'id must be a decision reference such as d-3f2a9c1b7e04' })
+  id?: string;
+
   @ApiPropertyOptional({ enum: ['blocked', 'suspicious'] })
   @IsOptional()
   @IsIn(['blocked', 'suspicious'])

@@ -30,7 +30,7 @@ export class ClientGateMiddleware implements NestMiddleware {
   private pass(verdict: GateVerdict, req: IncomingMessage & { [CLIENT_KEY]?: string }, res: ServerResponse, next: () => void): void {
     req[CLIENT_KEY] = verdict.client;
     if (verdict.blocked) {
-      const { body, retryAfter } = blockedBody(verdict.blocked);
+      const { body, retryAfter } = blockedBody(verdict.blocked, this.detection.options.rules);
       res.writeHead(403, {
         'content-type': 'application/problem+json',
         'retry-after': String(retryAfter),

@@ -21,7 +21,7 @@ export class LoginDefenseService {
   async check(client: string, account: string, opts: { trustedDevice: boolean }): Promise<SignInTicket> {
     const d = await this.engine.decide({ type: 'sign-in-attempt', client, account, trustedDevice: opts.trustedDevice });
     await this.settled();
-    if (d.verdict === 'blocked') throw refusalProblem(d);
+    if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
     return d.ticket ?? { holds: {} };
   }
 
@@ -34,7 +34,7 @@ export class LoginDefenseService {
   async recordSuccess(client: string, account: string, ticket: SignInTicket): Promise<void> {
     const d = await this.engine.decide({ type: 'sign-in-succeeded', client, account, ticket });
     await this.settled();
-    if (d.verdict === 'blocked') throw refusalProblem(d);
+    if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
   }
 
   /** The attempt was admitted but never checked (an error on the way): give its place back. */

@@ -11,6 +11,8 @@ export interface ProblemOptions {
   headers?: Record<string, string>;
   /** Field-level messages (400). */
   errors?: { field: string; message: string }[];
+  /** The reference of the decision behind a refusal (`reference` in the body). */
+  reference?: string;
 }
 
 /**

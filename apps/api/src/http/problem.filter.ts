@@ -87,6 +87,7 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
       headers['RateLimit'] = `"${r.policy}";r=${r.remaining};t=${Math.max(0, Math.ceil(r.resetSeconds))}`;
     }
     if (o.errors) problem.errors = o.errors;
+    if (o.reference) problem.reference = o.reference;
     Object.assign(headers, o.headers);
     return { problem, headers };
   }

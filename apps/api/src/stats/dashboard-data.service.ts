@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AdminStatsResponse, DashboardDataResponse } from '@bouncer/contracts';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, feedEntry } from '../audit/audit.service';
 import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
 import { DATABASE, type DatabaseHandle } from '../db/database';
@@ -28,7 +28,12 @@ export class DashboardDataService {
     const suspicious = decisions.filter((d) => d.state === 'suspicious');
     // Several instances: traffic merged in Redis and events from the shared audit log.
     const { top, series, tracked } = await this.detection.traffic(now, 20);
-    const events = this.database.kind === 'postgres' ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
+    const shared = this.database.kind === 'postgres';
+    const events = shared ? await this.audit.list(50).catch(() => this.audit.recent(50)) : this.audit.recent(50);
+    // Decisions have a feed of their own: a flood of failed sign-ins cannot push them out of sight.
+    const decisionEvents = shared
+      ? await this.audit.listDecisions(50).catch(() => this.audit.recentDecisions(50))
+      : this.audit.recentDecisions(50);
     const uniq = (xs: string[]) => [...new Set(xs)];
     return {
       total_ips: tracked,
@@ -50,7 +55,8 @@ export class DashboardDataService {
       series,
       top_clients: top.map((t) => ({ client: t.client, requests: t.requests, state: this.decisions.state(t.client, now) })),
       decisions: decisions.slice(0, 200),
-      events,
+      events: events.map(feedEntry),
+      decision_events: decisionEvents.map(feedEntry),
       healing: this.healing.lastRun(),
     };
   }

@@ -6,7 +6,8 @@ import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DATABASE, type DatabaseHandle } from '../db/database';
+import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
+import { storedFirst } from '../http/stored-first';
 import { refreshFamilies, signIns, users } from '../db/schema';
 import { PasswordService } from './password.service';
 import { RevocationService } from '../access/revocation.service';
@@ -15,6 +16,9 @@ import { normalizeUsername, USERNAME_PATTERN } from './username';
 export type UserRow = typeof users.$inferSelect;
 
 const SIGN_INS_KEPT_PER_USER = 20;
+
+/** Serializes every change that could leave no enabled admin, across instances (pg_advisory_xact_lock). */
+export const ADMIN_CHANGE_LOCK_ID = 7_406_222;
 
 /** People: their accounts, passwords, roles and sign-in history. */
 @Injectable()
@@ -60,55 +64,121 @@ export class UsersService {
     const hash = await this.passwords.hash(password);
     // Above every token a deleted account of the same name may still hold.
     const tokenGeneration = await this.revocation.generationForNewUser(username);
-    const inserted = await this.db
-      .insert(users)
-      .values({ username, passwordHash: hash, role, createdAt: new Date(this.clock.now()), tokenGeneration })
-      .onConflictDoNothing()
-      .returning();
-    if (inserted.length === 0) {
-      throw new ProblemException(409, 'Conflict', `A user named ${username} already exists.`);
-    }
+    const row = await storedFirst(`user ${username}`, () =>
+      this.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(users)
+          .values({ username, passwordHash: hash, role, createdAt: new Date(this.clock.now()), tokenGeneration })
+          .onConflictDoNothing()
+          .returning();
+        if (inserted.length === 0) throw new ProblemException(409, 'Conflict', `A user named ${username} already exists.`);
+        await this.audit.write({ type: 'user.created', actor, detail: `created ${role} ${username}` }, tx);
+        return inserted[0]!;
+      }),
+    );
     await this.revocation.userCreated(username, tokenGeneration);
-    await this.audit.record({ type: 'user.created', actor, detail: `created ${role} ${username}` });
-    return toSummary(inserted[0]!);
+    return toSummary(row);
   }
 
+  /**
+   * Changes a role or the disabled flag. There is always at least one enabled admin: the check
+   * and the change run in one transaction under a lock every admin change takes, so two admins
+   * disabling or demoting each other at the same moment (on two instances) cannot both succeed.
+   * Stored and audited before it takes effect in memory (revocation of the user's tokens).
+   */
   async update(rawUsername: string, change: { role?: Role; disabled?: boolean }, actor: string): Promise<UserSummary> {
-    const user = await this.requireUser(rawUsername);
-    if (user.username === normalizeUsername(actor) && (change.disabled || (change.role && change.role !== 'admin'))) {
+    const target = normalizeUsername(rawUsername);
+    if (target === normalizeUsername(actor) && (change.disabled || (change.role && change.role !== 'admin'))) {
       throw new ProblemException(409, 'Conflict', 'Admins cannot disable or demote themselves.');
     }
-    const [row] = await this.db
-      .update(users)
-      .set({
-        role: change.role ?? user.role,
-        disabled: change.disabled ?? user.disabled,
-        tokenGeneration: sql`${users.tokenGeneration} + 1`,
-      })
-      .where(eq(users.id, user.id))
-      .returning();
-    if (!row) throw new ProblemException(404, 'Not Found', `No user named ${user.username}.`);
+    const { row, revoked } = await storedFirst(`change of ${target}`, () =>
+      this.db.transaction(async (tx) => {
+        const db = tx as unknown as Database;
+        const user = await this.lockedUser(db, target);
+        const staysEnabledAdmin = (change.role ?? user.role) === 'admin' && !(change.disabled ?? user.disabled);
+        if (!staysEnabledAdmin) await this.assertAnotherEnabledAdmin(db, user, 'disable or demote');
+        const [updated] = await db
+          .update(users)
+          .set({
+            role: change.role ?? user.role,
+            disabled: change.disabled ?? user.disabled,
+            tokenGeneration: sql`${users.tokenGeneration} + 1`,
+          })
+          .where(eq(users.id, user.id))
+          .returning();
+        if (!updated) throw new ProblemException(404, 'Not Found', `No user named ${user.username}.`);
+        const ended = change.disabled ? await this.endSessions(db, user.id, 'user disabled') : [];
+        const parts = [
+          change.role && `role ${change.role}`,
+          change.disabled !== undefined && (change.disabled ? 'disabled' : 'enabled'),
+        ].filter(Boolean);
+        await this.audit.write({ type: 'user.updated', actor, detail: `${updated.username}: ${parts.join(', ')}` }, db);
+        return { row: updated, revoked: ended };
+      }),
+    );
     // Tokens carry the role: end every one issued before this answer; the next refresh gets the new role.
     await this.revocation.generationRaised(row.username, row.tokenGeneration);
-    if (change.disabled) await this.revokeSessions(user.id, 'user disabled');
-    const parts = [
-      change.role && `role ${change.role}`,
-      change.disabled !== undefined && (change.disabled ? 'disabled' : 'enabled'),
-    ].filter(Boolean);
-    await this.audit.record({ type: 'user.updated', actor, detail: `${row.username}: ${parts.join(', ')}` });
+    await this.revocation.revokeSessions(revoked.map((f) => f.id));
     return toSummary(row);
   }
 
   async remove(rawUsername: string, actor: string): Promise<void> {
-    const user = await this.requireUser(rawUsername);
-    if (user.username === normalizeUsername(actor)) {
+    const target = normalizeUsername(rawUsername);
+    if (target === normalizeUsername(actor)) {
       throw new ProblemException(409, 'Conflict', 'Admins cannot delete themselves.');
     }
-    await this.revokeSessions(user.id, 'user deleted');
-    // Recorded apart from the row, which goes: the tokens stay dead after restarts, on instances started later, and for a new account of the name.
+    const { user, revoked } = await storedFirst(`deletion of ${target}`, () =>
+      this.db.transaction(async (tx) => {
+        const db = tx as unknown as Database;
+        const user = await this.lockedUser(db, target);
+        await this.assertAnotherEnabledAdmin(db, user, 'delete');
+        const ended = await this.endSessions(db, user.id, 'user deleted');
+        // Recorded apart from the row, in the same transaction: the tokens stay dead after
+        // restarts, on instances started later, and for a new account of the name.
+        await this.revocation.storeUserDeleted(db, user.username, user.tokenGeneration + 1);
+        await db.delete(users).where(eq(users.id, user.id));
+        await this.audit.write({ type: 'user.deleted', actor, detail: `deleted ${user.username}` }, db);
+        return { user, revoked: ended };
+      }),
+    );
     await this.revocation.userDeleted(user.username, user.tokenGeneration + 1);
-    await this.db.delete(users).where(eq(users.id, user.id));
-    await this.audit.record({ type: 'user.deleted', actor, detail: `deleted ${user.username}` });
+    await this.revocation.revokeSessions(revoked.map((f) => f.id));
+  }
+
+  /**
+   * Takes the admin-change lock (released at commit; every instance takes the same one) and
+   * reads the user under it.
+   */
+  private async lockedUser(db: Database, username: string): Promise<UserRow> {
+    await db.execute(sql`select pg_advisory_xact_lock(${ADMIN_CHANGE_LOCK_ID})`);
+    const [user] = await db.select().from(users).where(eq(users.username, username)).limit(1);
+    if (!user) throw new ProblemException(404, 'Not Found', `No user named ${username}.`);
+    return user;
+  }
+
+  /** Refuses (409) a change that would leave no enabled admin; `user` is the one losing that standing. */
+  private async assertAnotherEnabledAdmin(db: Database, user: UserRow, what: string): Promise<void> {
+    if (user.role !== 'admin' || user.disabled) return;
+    const others = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.role, 'admin'), eq(users.disabled, false), ne(users.id, user.id)))
+      .limit(1);
+    if (others.length === 0) {
+      throw new ProblemException(
+        409,
+        'Conflict',
+        `Cannot ${what} ${user.username}: it is the last enabled admin. Make another admin first.`,
+      );
+    }
+  }
+
+  private endSessions(db: Database, userId: number, reason: string): Promise<{ id: string; expiresAt: Date }[]> {
+    return db
+      .update(refreshFamilies)
+      .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
+      .where(and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt)))
+      .returning({ id: refreshFamilies.id, expiresAt: refreshFamilies.expiresAt });
   }
 
   /** Whether `password` is the user's current one (argon2; the caller counts the attempt). */
@@ -184,20 +254,40 @@ export class UsersService {
   }
 
   /**
-   * First start: no admin exists. Create one from ADMIN_USERNAME/ADMIN_PASSWORD, or with a
-   * generated password printed once. There is never a default password.
+   * First start: no enabled admin exists. Create one from ADMIN_USERNAME/ADMIN_PASSWORD, or with
+   * a generated password printed once. There is never a default password. The users table's
+   * state never stops the start: when that name is taken by a disabled admin or a user, one
+   * warning says how to restore it (`bouncer admin restore`), and the server starts.
    */
   async ensureAdmin(print: (line: string) => void): Promise<void> {
-    const [admin] = await this.db.select({ id: users.id }).from(users).where(eq(users.role, 'admin')).limit(1);
+    const [admin] = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.role, 'admin'), eq(users.disabled, false)))
+      .limit(1);
     if (admin) return;
     const username = normalizeUsername(this.config.adminUsername ?? 'admin');
+    const existing = await this.findByUsername(username);
+    if (existing) {
+      this.logger.warn(
+        `No enabled admin: "${username}" exists but is ${existing.disabled ? 'disabled' : `a ${existing.role}`}. ` +
+          `Restore it on this host with \`npm run cli -- admin restore ${username}\` (enables it as an admin), then sign in.`,
+      );
+      return;
+    }
     const given = this.config.adminPassword;
     if (given) {
       const why = this.passwords.policyViolation(given, username);
       if (why) throw new Error(`Invalid ADMIN_PASSWORD: ${why}`);
     }
     const password = given ?? randomBytes(18).toString('base64url');
-    await this.create(username, password, 'admin', 'system');
+    try {
+      await this.create(username, password, 'admin', 'system');
+    } catch (err) {
+      // Another instance starting at the same moment created it first.
+      if (err instanceof ProblemException && err.getStatus() === 409) return;
+      throw err;
+    }
     if (given) {
       print(`Created admin user "${username}" from ADMIN_USERNAME/ADMIN_PASSWORD.`);
     } else {

@@ -72,6 +72,20 @@ export function client(server: TestServer) {
   return (path: string, opts?: HttpOptions) => http(server.url, path, opts);
 }
 
+/**
+ * JWT_PRIVATE_KEY_FILE for servers started in one process that must accept each other's tokens.
+ * Passport keeps one 'jwt' strategy per process (the last app started registers it), so every
+ * in-process server verifies with the last one's key unless they share it, as the instances of
+ * one deployment do in production.
+ */
+export async function sharedJwtKeyEnv(): Promise<{ JWT_PRIVATE_KEY_FILE: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bouncer-jwt-'));
+  const file = join(dir, 'jwt-es256.pem');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { JWT_PRIVATE_KEY_FILE: file };
+}
+
 export interface SharedPair {
   a: TestServer;
   b: TestServer;

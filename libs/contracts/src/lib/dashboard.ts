@@ -50,7 +50,10 @@ export interface DashboardDataResponse {
   series: { bucket_seconds: number; points: SeriesPoint[] };
   top_clients: TopClient[];
   decisions: DecisionView[];
+  /** The latest events, newest first (actor and detail clipped). */
   events: SecurityEvent[];
+  /** The latest decision and list events (blocked, lifted, cleared, list changes), newest first: a feed failed sign-ins cannot flood. */
+  decision_events: SecurityEvent[];
   healing: HealingRun | null;
 }
 

@@ -17,6 +17,8 @@ export type RuleId =
 
 /** A standing decision about one client. */
 export interface DecisionView {
+  /** The reference a refused client is shown (`reference` in its 403/429), to look the decision up by. */
+  id: string;
   /** The address, the IPv6 prefix (`2001:db8::/64`) or the CIDR the decision covers. */
   client: string;
   state: Exclude<ClientState, 'normal'>;

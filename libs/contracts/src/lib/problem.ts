@@ -9,4 +9,6 @@ export interface ProblemDetails {
   retry_after?: number;
   /** Field-level messages on 400. */
   errors?: { field: string; message: string }[];
+  /** On a refusal by a standing decision: its reference, which admins look up in /admin/decisions. */
+  reference?: string;
 }

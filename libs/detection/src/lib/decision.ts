@@ -27,6 +27,8 @@ export interface Decision {
   ticket?: import('./events').SignInTicket;
   /** The threshold behind a throttle, for RateLimit headers. */
   limit?: { policy: string; limit: number; windowSeconds: number };
+  /** The reference (`decisionRef`) of the standing decision behind a refusal, which admins can look up. */
+  ref?: string;
 }
 
 /** Which routes a block closes: every route, or only the sign-in routes (a time buffer). */
@@ -70,4 +72,19 @@ export type Effect =
 /** Where effects go. Called synchronously; an implementation that does I/O queues it. */
 export interface EventSink {
   record(effect: Effect): void;
+}
+
+/**
+ * A standing decision's reference: the same on every instance and after a restart (it is
+ * derived from what is stored), and it tells nothing about the decision to whoever holds it.
+ * A refusal carries it so the refused client can quote it and an admin can look it up.
+ */
+export function decisionRef(d: Pick<StandingDecision, 'client' | 'state' | 'scope' | 'createdAt'>): string {
+  // FNV-1a, 64 bits: a lookup handle, not a secret (the engine stays free of node:crypto).
+  let h = 0xcbf29ce484222325n;
+  for (const ch of `${d.client}|${d.state}|${d.scope}|${d.createdAt}`) {
+    h ^= BigInt(ch.codePointAt(0) ?? 0);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `d-${h.toString(16).padStart(16, '0').slice(0, 12)}`;
 }

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { DecisionBook } from './book/decision-book';
-import type { Decision, Effect, EventSink, StandingDecision } from './decision';
+import { type Decision, decisionRef, type Effect, type EventSink, type StandingDecision } from './decision';
 import type { DetectionEvent, EventOf, EventType, SignInTicket } from './events';
 import { type EscalationSpec, escalatedSeconds } from './rules/kinds/escalation.rule';
 import type { Judgement, RuleContext } from './rules/rule-kind';
@@ -241,6 +241,7 @@ export class DetectionEngine {
       const block = j.block ? this.book.blockFor(client, j.block.scope, now) : null;
       const until = Math.max(j.refuse?.until ?? now, block?.expiresAt ?? 0);
       return {
+        ...(block ? { ref: decisionRef(block) } : {}),
         verdict: 'blocked',
         ruleId,
         reason: j.refuse?.reason ?? j.block?.reason ?? ruleId,
@@ -302,7 +303,15 @@ export class DetectionEngine {
 
 /** A standing block as the answer to a request. */
 function refusal(d: StandingDecision, now: number, status: 403 | 429): Decision {
-  return { verdict: 'blocked', ruleId: d.rule, reason: d.reason, until: d.expiresAt, retryAfter: secondsUntil(d.expiresAt, now), status };
+  return {
+    verdict: 'blocked',
+    ruleId: d.rule,
+    reason: d.reason,
+    until: d.expiresAt,
+    retryAfter: secondsUntil(d.expiresAt, now),
+    status,
+    ref: decisionRef(d),
+  };
 }
 
 /** Prefixes a rule's keys with its id and moves its guards to where its program lands. */

@@ -39,6 +39,11 @@ export class AccessLists {
     this.entries = this.entries.filter((e) => !(e.kind === entry.kind && e.cidr === entry.cidr)).concat(entry);
   }
 
+  /** Whether an admin's entry (not a configured one) of this kind and range exists. */
+  hasEntry(kind: ListKind, cidr: string): boolean {
+    return this.entries.some((e) => e.kind === kind && e.cidr === cidr);
+  }
+
   /** Removes an entry; false if there was none. */
   remove(kind: ListKind, cidr: string): boolean {
     const before = this.entries.length;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Effect, EventSink } from '@bouncer/detection';
+import { decisionRef, type Effect, type EventSink } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
 import { DecisionRepository } from './decision.repository';
 import { DecisionSync } from './decision-sync';
@@ -21,8 +21,25 @@ export class DecisionRecorder implements EventSink {
     private readonly audit: AuditService,
   ) {}
 
+  private muted = false;
+
   record(effect: Effect): void {
+    if (this.muted) return;
     this.pending.push(this.write(effect).catch((e: Error) => this.logger.error(`recording ${effect.type} failed: ${e.message}`)));
+  }
+
+  /**
+   * Runs an engine call whose effects the caller has already stored, shared and audited (a
+   * person's block or lift, stored before it takes effect): they are not recorded twice. The
+   * engine emits synchronously, so only this call's effects are dropped.
+   */
+  alreadyRecorded<T>(engineCall: () => T): T {
+    this.muted = true;
+    try {
+      return engineCall();
+    } finally {
+      this.muted = false;
+    }
   }
 
   /** Waits for everything recorded so far. */
@@ -46,13 +63,18 @@ export class DecisionRecorder implements EventSink {
         await this.repository.saveDecision(d);
         const seconds = Math.round((d.expiresAt - d.createdAt) / 1000);
         if (d.state === 'suspicious') {
-          await this.audit.record({ type: 'decision.suspicious', client: d.client, actor: d.decidedBy, detail: `${d.reason} (${d.rule})` });
+          await this.audit.record({
+            type: 'decision.suspicious',
+            client: d.client,
+            actor: d.decidedBy,
+            detail: `${d.reason} (${d.rule}; ref ${decisionRef(d)})`,
+          });
         } else {
           await this.audit.record({
             type: d.enforced ? 'decision.blocked' : 'decision.blocked.observed',
             client: d.client,
             actor: d.decidedBy,
-            detail: `${d.reason} (${d.rule}, ${seconds} s${d.scope === 'sign-in' ? ', sign-in routes' : ''}${d.enforced ? '' : ', observe only'})`,
+            detail: `${d.reason} (${d.rule}, ${seconds} s${d.scope === 'sign-in' ? ', sign-in routes' : ''}${d.enforced ? '' : ', observe only'}; ref ${decisionRef(d)})`,
           });
         }
         return;

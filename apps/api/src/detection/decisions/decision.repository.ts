@@ -1,18 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, gt, lte } from 'drizzle-orm';
+import { and, eq, gt, lt, lte } from 'drizzle-orm';
 import type { ListEntry, ListKind } from '@bouncer/contracts';
-import { DATABASE, type DatabaseHandle } from '../../db/database';
+import { type Database, DATABASE, type DatabaseHandle } from '../../db/database';
 import { blockHistory, decisions, listEntries } from '../../db/schema';
 import type { OffenceHistory } from '@bouncer/detection';
 import type { Decision, DecisionState } from './decision';
 
-/** The decisions' SQL (Drizzle): standing decisions, block history and list entries, so they survive a restart. */
+/**
+ * The decisions' SQL (Drizzle): standing decisions, block history and list entries, so they
+ * survive a restart. Writes take an optional `db`: the transaction that also audits a person's change.
+ */
 @Injectable()
 export class DecisionRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
 
   private get db() {
     return this.database.db;
+  }
+
+  /** Runs `fn` in one transaction: a person's change and its audit record are stored together or not at all. */
+  transaction<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(tx as unknown as Database));
   }
 
   async liveDecisions(now: number): Promise<Decision[]> {
@@ -43,7 +51,7 @@ export class DecisionRepository {
     return rows.map((r) => ({ kind: r.kind, cidr: r.cidr, note: r.note, created_at: r.createdAt.toISOString(), created_by: r.createdBy }));
   }
 
-  async saveDecision(d: Decision): Promise<void> {
+  async saveDecision(d: Decision, db: Database = this.db): Promise<void> {
     const row = {
       client: d.client,
       state: d.state,
@@ -55,7 +63,7 @@ export class DecisionRepository {
       decidedBy: d.decidedBy,
       enforced: d.enforced,
     };
-    await this.db
+    await db
       .insert(decisions)
       .values(row)
       .onConflictDoUpdate({ target: [decisions.client, decisions.state, decisions.scope], set: row });
@@ -69,8 +77,17 @@ export class DecisionRepository {
       .onConflictDoUpdate({ target: blockHistory.client, set: { lastBlockedAt: new Date(at), lastDurationSeconds: seconds, count } });
   }
 
-  async deleteDecision(client: string, state: DecisionState): Promise<void> {
-    await this.db.delete(decisions).where(and(eq(decisions.client, client), eq(decisions.state, state)));
+  /** Forgets offences older than `before` (past the repeat-offender window); returns how many. */
+  async pruneBlockHistory(before: number): Promise<number> {
+    const gone = await this.db
+      .delete(blockHistory)
+      .where(lt(blockHistory.lastBlockedAt, new Date(before)))
+      .returning({ c: blockHistory.client });
+    return gone.length;
+  }
+
+  async deleteDecision(client: string, state: DecisionState, db: Database = this.db): Promise<void> {
+    await db.delete(decisions).where(and(eq(decisions.client, client), eq(decisions.state, state)));
   }
 
   /** Deletes every decision past its expiry; returns the rows this call removed. */
@@ -81,14 +98,14 @@ export class DecisionRepository {
       .returning({ client: decisions.client, state: decisions.state, rule: decisions.rule });
   }
 
-  async saveListEntry(kind: ListKind, cidr: string, note: string, at: number, by: string): Promise<void> {
-    await this.db
+  async saveListEntry(kind: ListKind, cidr: string, note: string, at: number, by: string, db: Database = this.db): Promise<void> {
+    await db
       .insert(listEntries)
       .values({ kind, cidr, note, createdAt: new Date(at), createdBy: by })
       .onConflictDoUpdate({ target: [listEntries.kind, listEntries.cidr], set: { note } });
   }
 
-  async deleteListEntry(kind: ListKind, cidr: string): Promise<void> {
-    await this.db.delete(listEntries).where(and(eq(listEntries.kind, kind), eq(listEntries.cidr, cidr)));
+  async deleteListEntry(kind: ListKind, cidr: string, db: Database = this.db): Promise<void> {
+    await db.delete(listEntries).where(and(eq(listEntries.kind, kind), eq(listEntries.cidr, cidr)));
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ClientState, DecisionView, ListEntry, ListKind } from '@bouncer/contracts';
-import { canonicalRange, type Decision as EngineDecision, DetectionEngine } from '@bouncer/detection';
+import { canonicalRange, decisionRef, DetectionEngine } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
 import { DETECTION_OPTIONS, type DetectionOptions } from '../../config/detection-options';
 import { CLOCK, type Clock } from '../../core/clock';
+import { storedFirst } from '../../http/stored-first';
 import { Prunable, type PrunableProvider, type PruneResult } from '../../core/prunable';
 import { DETECTION_ENGINE } from '../engine.provider';
 import { AccessLists } from './access-lists';
@@ -105,22 +106,69 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
 
   // ---- a person's decisions ------------------------------------------------------------------
 
-  /** Blocks a client (an address, an IPv6 prefix key, or a CIDR) on every route, at once. */
+  /**
+   * Blocks a client (an address, an IPv6 prefix key, or a CIDR) on every route. The block is
+   * stored and audited (one transaction) before it takes effect here and on the other
+   * instances; if storing fails nothing changes and the caller answers 503.
+   */
   async block(input: { client: string; reason: string; seconds: number; by: string }): Promise<Decision> {
-    await this.engine.decide({ type: 'admin-block', client: input.client, seconds: input.seconds, reason: input.reason, by: input.by });
-    await this.recorder.flush();
     const now = this.clock.now();
-    const d =
-      this.engine.book.blockFor(input.client, 'all', now) ?? this.engine.book.list(now, 'blocked').find((x) => x.client === input.client);
-    if (!d) throw new Error(`block of ${input.client} did not stand`);
+    const d: Decision = {
+      client: input.client,
+      state: 'blocked',
+      scope: 'all',
+      rule: 'admin',
+      reason: input.reason,
+      createdAt: now,
+      expiresAt: now + input.seconds * 1000,
+      decidedBy: input.by,
+      enforced: true,
+    };
+    await storedFirst(`block of ${d.client}`, () =>
+      this.repository.transaction(async (db) => {
+        await this.repository.saveDecision(d, db);
+        await this.audit.write(
+          {
+            type: 'decision.blocked',
+            client: d.client,
+            actor: d.decidedBy,
+            detail: `${d.reason} (admin, ${input.seconds} s; ref ${decisionRef(d)})`,
+          },
+          db,
+        );
+      }),
+    );
+    // A person's block replaces the route block that stood, shorter or longer: it is what they asked for.
+    // A sign-in buffer is another decision and stays.
+    this.engine.book.remove(d.client, 'blocked', now, 'all');
+    this.engine.book.put(d, now);
+    this.sync.publish({ op: 'set', decision: d });
     return d;
   }
 
-  /** Lifts a standing decision; false if there was none. */
+  /**
+   * Lifts a standing decision; false if there was none. Stored and audited first, like a
+   * block; then the engine drops it (and forgives the counts behind a block) without recording it again.
+   */
   async lift(client: string, state: DecisionState, by: string, why = 'lifted'): Promise<boolean> {
-    const d: EngineDecision = await this.engine.decide({ type: 'admin-lift', client, state, by, why });
-    await this.recorder.flush();
-    return d.reason === 'lifted';
+    if (!this.engine.book.list(this.clock.now(), state).some((d) => d.client === client)) return false;
+    await storedFirst(`lift of ${client}`, () =>
+      this.repository.transaction(async (db) => {
+        await this.repository.deleteDecision(client, state, db);
+        await this.audit.write(
+          {
+            type: `decision.${state === 'blocked' ? 'unblocked' : 'cleared'}`,
+            client,
+            actor: by,
+            detail: `${state} decision ${why} by ${by}`,
+          },
+          db,
+        );
+      }),
+    );
+    await this.recorder.alreadyRecorded(() => this.engine.decide({ type: 'admin-lift', client, state, by, why }));
+    this.sync.publish({ op: 'lift', client, state });
+    return true;
   }
 
   /**
@@ -142,9 +190,26 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     return lifted;
   }
 
-  /** The healing job: expired decisions are lifted first in every pass. */
+  /**
+   * The healing job: expired decisions are lifted first in every pass; offence records older
+   * than the repeat-offender window are forgotten (they no longer lengthen a block), in memory
+   * and in SQL, so clients that rotate addresses cannot grow them without bound.
+   */
   async pruneStale(now: number): Promise<PruneResult> {
-    return { lifted: await this.liftExpired(now) };
+    const lifted = await this.liftExpired(now);
+    const before = now - this.repeatWindowSeconds() * 1000;
+    let pruned = this.engine.book.pruneOffences(before);
+    pruned += await this.repository.pruneBlockHistory(before).catch((e: Error) => {
+      this.logger.warn(`pruning block history failed: ${e.message}`);
+      return 0;
+    });
+    return { lifted, pruned };
+  }
+
+  /** How long an offence counts (the escalation rule's window); 0 when no rule escalates. */
+  private repeatWindowSeconds(): number {
+    const w = this.engine.rules.rules.find((r) => r.enabled && r.kind.kind === 'escalation')?.spec['windowSeconds'];
+    return typeof w === 'number' ? w : 0;
   }
 
   // ---- allow and deny lists ----------------------------------------------------------------
@@ -153,19 +218,28 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     return this.accessLists.all();
   }
 
+  /** Adds an allow or deny entry: stored and audited first, then in force here and on the other instances. */
   async addListEntry(kind: ListKind, cidr: string, note: string, by: string): Promise<ListEntry> {
     const canonical = canonicalRange(cidr) as string;
-    const entry: ListEntry = { kind, cidr: canonical, note, created_at: new Date(this.clock.now()).toISOString(), created_by: by };
+    const now = this.clock.now();
+    const entry: ListEntry = { kind, cidr: canonical, note, created_at: new Date(now).toISOString(), created_by: by };
+    await storedFirst(`${kind}list entry ${canonical}`, () =>
+      this.repository.transaction(async (db) => {
+        await this.repository.saveListEntry(kind, canonical, note, now, by, db);
+        await this.audit.write(
+          {
+            type: `list.${kind}.added`,
+            client: canonical,
+            actor: by,
+            detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}`,
+          },
+          db,
+        );
+      }),
+    );
     this.accessLists.put(entry);
     this.applyLists();
-    await this.repository.saveListEntry(kind, canonical, note, this.clock.now(), by);
     this.sync.publish({ op: 'lists' });
-    await this.audit.record({
-      type: `list.${kind}.added`,
-      client: canonical,
-      actor: by,
-      detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}`,
-    });
     if (kind === 'allow') {
       // Allowlisting forgives: standing blocks inside the range end now.
       for (const client of this.engine.book.blockedWithin(canonical, this.clock.now()))
@@ -174,18 +248,22 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     return entry;
   }
 
+  /** Removes an admin's entry (not one from the configuration); false if there was none. */
   async removeListEntry(kind: ListKind, cidr: string, by: string): Promise<boolean> {
     const canonical = canonicalRange(cidr) ?? cidr;
-    if (!this.accessLists.remove(kind, canonical)) return false;
+    if (!this.accessLists.hasEntry(kind, canonical)) return false;
+    await storedFirst(`${kind}list entry ${canonical}`, () =>
+      this.repository.transaction(async (db) => {
+        await this.repository.deleteListEntry(kind, canonical, db);
+        await this.audit.write(
+          { type: `list.${kind}.removed`, client: canonical, actor: by, detail: `${canonical} removed from the ${kind}list` },
+          db,
+        );
+      }),
+    );
+    this.accessLists.remove(kind, canonical);
     this.applyLists();
-    await this.repository.deleteListEntry(kind, canonical);
     this.sync.publish({ op: 'lists' });
-    await this.audit.record({
-      type: `list.${kind}.removed`,
-      client: canonical,
-      actor: by,
-      detail: `${canonical} removed from the ${kind}list`,
-    });
     return true;
   }
 }

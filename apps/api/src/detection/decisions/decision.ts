@@ -1,5 +1,5 @@
 import type { DecisionView } from '@bouncer/contracts';
-import type { StandingDecision } from '@bouncer/detection';
+import { decisionRef, type StandingDecision } from '@bouncer/detection';
 
 /** A standing decision about a client (an address, an IPv6 prefix key, or a CIDR range): the engine's. */
 export type Decision = StandingDecision;
@@ -7,6 +7,7 @@ export type DecisionState = Decision['state'];
 
 export function toView(d: Decision, now: number): DecisionView {
   return {
+    id: decisionRef(d),
     client: d.client,
     state: d.state,
     reason: d.reason,

@@ -9,6 +9,7 @@ import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
 
 function decision(over: Partial<DecisionView>): DecisionView {
   return {
+    id: 'd-000000000001',
     client: '127.0.0.77',
     state: 'blocked',
     reason: '6 failed logins in 60 s',
@@ -44,6 +45,9 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
     top_clients: [{ client: '127.0.0.77', requests: 40, state: 'blocked' }],
     decisions: [decision({}), decision({ client: '127.0.0.5', state: 'suspicious', remaining_seconds: 30 })],
     events: [{ at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' }],
+    decision_events: [
+      { at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' },
+    ],
     healing: { at: '2026-01-01T00:00:00Z', duration_ms: 4, lifted: 1, pruned_counters: 2, trimmed_audit: 0 },
     ...over,
   };
@@ -105,6 +109,23 @@ describe('Dashboard', () => {
     expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
     expect(el.querySelector('[data-testid="degraded-badge"]')).toBeNull();
     expect(text('healing')).toContain('Decisions lifted');
+  });
+
+  it('shows decisions in a feed of their own, which failed sign-ins cannot flood', () => {
+    const flood = Array.from({ length: 50 }, (_, i) => ({
+      at: `2026-01-01T00:01:${String(i).padStart(2, '0')}Z`,
+      type: 'login.failed',
+      client: `127.0.1.${i}`,
+      actor: 'x',
+      detail: 'failed sign-in as x',
+    }));
+    api.responses = [() => of(data({ events: flood }))];
+    const { fixture, text } = create();
+    jest.advanceTimersByTime(0);
+    fixture.detectChanges();
+    expect(text('event-feed')).not.toContain('decision.blocked');
+    expect(text('decision-feed')).toContain('decision.blocked');
+    expect(text('decision-feed')).toContain('127.0.0.77');
   });
 
   it('shows degraded and observe-mode badges', () => {

@@ -10,7 +10,7 @@ import type { SecurityEvent } from '@bouncer/contracts';
     @if (latest().length === 0) {
       <p class="empty">No events yet.</p>
     } @else {
-      <ol class="feed" data-testid="event-feed">
+      <ol class="feed" [attr.data-testid]="testId()">
         @for (e of latest(); track $index) {
           <li>
             <time [attr.datetime]="e.at" class="muted">{{ e.at | date: 'HH:mm:ss' }}</time>
@@ -52,6 +52,7 @@ import type { SecurityEvent } from '@bouncer/contracts';
 export class EventFeed {
   readonly events = input.required<SecurityEvent[]>();
   readonly limit = input(30);
+  readonly testId = input('event-feed');
 
   protected readonly latest = computed(() => [...this.events()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, this.limit()));
 }
