@@ -34,7 +34,7 @@ export const accountBackoff = defineRuleKind({
           reason: `This account is protected after many failed sign-ins; try again in ${describeWait(wait)}.`,
           until: ctx.now + wait * 1000,
           status: 429,
-          limit: { limit: spec.threshold, windowSeconds: spec.windowSeconds },
+          limit: accountLimit(spec),
         },
       };
     }
@@ -49,10 +49,15 @@ export const accountBackoff = defineRuleKind({
       },
     };
   },
+  limit: (s) => accountLimit(s),
   forget: () => [],
   describe: (s) =>
     `after ${s.threshold} failed sign-ins at one account within ${s.windowSeconds} s, one checked guess per delay doubling from 1 s to ${s.maxDelaySeconds} s (429); the owner's known browser passes`,
 });
+
+function accountLimit(spec: { threshold: number; windowSeconds: number }) {
+  return { limit: spec.threshold, windowSeconds: spec.windowSeconds };
+}
 
 /** Doubling delays after the free failures: 1 s, 2 s, 4 s … up to the cap. */
 function delayMs(spec: { threshold: number; maxDelaySeconds: number }, failures: number): number {

@@ -35,7 +35,7 @@ export const loginBuffer = defineRuleKind({
             : 'Too many sign-in attempts at once from this client; try again in 1 second.',
           until: inBuffer ? out.gate.resetAt : ctx.now + 1000,
           status: 429,
-          limit: { limit: spec.threshold, windowSeconds: spec.bufferSeconds },
+          limit: loginBufferLimit(spec),
         },
       };
     }
@@ -52,6 +52,7 @@ export const loginBuffer = defineRuleKind({
       return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
     return null;
   },
+  limit: (s) => loginBufferLimit(s),
   forget: (client) => [
     { op: 'del', key: `n:${client}` },
     { op: 'del', key: `g:${client}` },
@@ -59,6 +60,11 @@ export const loginBuffer = defineRuleKind({
   describe: (s, sus) =>
     `the ${ordinal(s.threshold)} failed sign-in of a client within ${s.memorySeconds} s starts a ${s.bufferSeconds} s buffer, each further one ${s.bufferSeconds} s longer (429 on sign-in routes); suspicious from the ${ordinal(Math.ceil(s.threshold * sus.ratio))}`,
 });
+
+/** The failures are counted over memorySeconds; bufferSeconds is only the wait (Retry-After). */
+function loginBufferLimit(spec: { threshold: number; memorySeconds: number }) {
+  return { limit: spec.threshold, windowSeconds: spec.memorySeconds };
+}
 
 function bufferMs(spec: { threshold: number; bufferSeconds: number }, failures: number): number {
   return spec.bufferSeconds * (failures - (spec.threshold - 1)) * 1000;
