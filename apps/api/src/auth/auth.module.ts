@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AccessModule } from '../access/access.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { PublicOrigin } from '../http/public-origin';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthService } from './auth.service';
@@ -10,6 +12,7 @@ import { JwksController } from './jwks.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { MeController } from './me.controller';
 import { RefreshTokenService } from './refresh-token.service';
+import { SameOriginGuard } from './same-origin.guard';
 import { SessionController } from './session.controller';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenController } from './token.controller';
@@ -23,6 +26,16 @@ import { TokenVerifier } from './token-verifier';
 @Module({
   imports: [AccessModule, JwtModule.register({}), PassportModule, UsersModule],
   controllers: [TokenController, SessionController, MeController, JwksController],
-  providers: [AccessTokenService, AuthService, DeviceCookieService, JwtStrategy, RefreshTokenService, SigningKeysService, TokenVerifier],
+  providers: [
+    AccessTokenService,
+    AuthService,
+    DeviceCookieService,
+    JwtStrategy,
+    RefreshTokenService,
+    SameOriginGuard,
+    SigningKeysService,
+    TokenVerifier,
+    { provide: PublicOrigin, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new PublicOrigin(config) },
+  ],
 })
 export class AuthModule {}

@@ -5,6 +5,7 @@ import type { MeResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
+import { PublicOrigin } from '../http/public-origin';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -18,6 +19,7 @@ export class MeController {
   constructor(
     private readonly auth: AuthService,
     private readonly users: UsersService,
+    private readonly origin: PublicOrigin,
   ) {}
 
   @Get()
@@ -48,6 +50,6 @@ export class MeController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.auth.logoutEverywhere(user, clientKeyOf(req));
-    clearSessionCookie(reply);
+    clearSessionCookie(reply, this.origin.isHttps(req.raw));
   }
 }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /** Where the gate leaves the resolved client key on the raw request. */
 export const CLIENT_KEY = Symbol.for('bouncer.client');
 
@@ -7,4 +9,33 @@ type WithKey = { [CLIENT_KEY]?: string; raw?: { [CLIENT_KEY]?: string }; socket?
 export function clientKeyOf(req: unknown): string {
   const r = req as WithKey;
   return r.raw?.[CLIENT_KEY] ?? r[CLIENT_KEY] ?? r.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Set on a raw request whose answer says nothing about its client's intent, so the probing
+ * rule does not count it: a request a page on another site made the visitor's browser send
+ * (refused by a route's cross-site check).
+ */
+export const UNATTRIBUTED = Symbol.for('bouncer.unattributed');
+
+export function markUnattributed(req: unknown): void {
+  const r = req as { raw?: Record<symbol, unknown> } & Record<symbol, unknown>;
+  (r.raw ?? r)[UNATTRIBUTED] = true;
+}
+
+/**
+ * Where the host application leaves, on the raw request, a function giving the headers it puts
+ * on every answer (security headers, its request id), so the gate's own refusals carry them too.
+ */
+export const ANSWER_HEADERS = Symbol.for('bouncer.answerHeaders');
+
+export type AnswerHeaders = (req: IncomingMessage) => Record<string, string>;
+
+/**
+ * A sub-resource (image, script, style) that a page on another site made the browser fetch,
+ * with no credentials of ours (our cookies are SameSite=Strict; no Authorization header). Its
+ * answer is the embedding page's doing, not the visitor's: it must not count against them.
+ */
+export function isCrossSiteSubresource(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers['sec-fetch-site'] === 'cross-site' && headers['sec-fetch-mode'] === 'no-cors' && headers['authorization'] === undefined;
 }
