@@ -12,7 +12,7 @@ import { JwksController } from './jwks.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { MeController } from './me.controller';
 import { RefreshTokenService } from './refresh-token.service';
-import { SameOriginGuard } from './same-origin.guard';
+import { NoCrossSiteGuard, SameOriginGuard } from './same-origin.guard';
 import { SessionController } from './session.controller';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenController } from './token.controller';
@@ -32,6 +32,7 @@ import { TokenVerifier } from './token-verifier';
     DeviceCookieService,
     JwtStrategy,
     RefreshTokenService,
+    NoCrossSiteGuard,
     SameOriginGuard,
     SigningKeysService,
     TokenVerifier,

@@ -5,24 +5,38 @@ import { ProblemException } from '../http/problem.exception';
 import { PublicOrigin } from '../http/public-origin';
 
 /**
- * The cookie routes (sign-in, refresh, sign-out) answer only the dashboard's own pages, with
- * JSON bodies. A page on another site can make a browser send a form post (no preflight) with
- * the visitor's cookies, or sign the visitor in as the attacker (login CSRF): refused here,
- * before the sign-in throttle counts the request and before any cookie is read or set.
+ * The sign-in routes answer no page of another site. A page can make its visitors' browsers
+ * post forms (no preflight needed) to /token or /session: to sign them in as the attacker
+ * (login CSRF), or to spend their client's sign-in budget and buy it a sign-in buffer with
+ * wrong passwords (a block by proxy). Refused here, before the sign-in throttle and rules
+ * count the request, and not counted as probing: it is the other site's doing. API clients
+ * (curl, servers) send no Sec-Fetch-Site and no Origin and are not affected.
  */
 @Injectable()
-export class SameOriginGuard implements CanActivate {
+export class NoCrossSiteGuard implements CanActivate {
   constructor(private readonly origin: PublicOrigin) {}
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const refusal = this.origin.crossSiteRefusal(req.raw);
     if (refusal) {
-      // Another site's doing, not the visitor's: it must not get the visitor blocked for probing.
       markUnattributed(req);
       throw new ProblemException(403, 'Forbidden', refusal, { type: 'urn:bouncer:problem:cross-site-request' });
     }
-    const type = req.headers['content-type'];
+    return true;
+  }
+}
+
+/**
+ * The cookie routes (sign-in, refresh, sign-out) also take JSON bodies only: a cross-site form
+ * cannot send JSON without a CORS preflight, so a browser without Fetch Metadata or Origin
+ * still cannot be made to post to them.
+ */
+@Injectable()
+export class SameOriginGuard extends NoCrossSiteGuard {
+  override canActivate(context: ExecutionContext): boolean {
+    super.canActivate(context);
+    const type = context.switchToHttp().getRequest<FastifyRequest>().headers['content-type'];
     if (type !== undefined && type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
       throw new ProblemException(415, 'Unsupported Media Type', 'This route accepts only application/json bodies.');
     }

@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isCrossSiteSubresource, UNATTRIBUTED } from './client-key';
+import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedBody } from './refusal';
 
@@ -43,8 +43,8 @@ export class ClientGateMiddleware implements NestMiddleware {
       return;
     }
     const client = verdict.client;
-    const subresource = isCrossSiteSubresource(req.headers);
-    res.once('finish', () => this.detection.answered(client, res.statusCode, !subresource && !req[UNATTRIBUTED]));
+    const foreign = isForeignPageRequest(req.headers);
+    res.once('finish', () => this.detection.answered(client, res.statusCode, !foreign && !req[UNATTRIBUTED]));
     next();
   }
 }

@@ -32,10 +32,16 @@ export const ANSWER_HEADERS = Symbol.for('bouncer.answerHeaders');
 export type AnswerHeaders = (req: IncomingMessage) => Record<string, string>;
 
 /**
- * A sub-resource (image, script, style) that a page on another site made the browser fetch,
- * with no credentials of ours (our cookies are SameSite=Strict; no Authorization header). Its
- * answer is the embedding page's doing, not the visitor's: it must not count against them.
+ * A request a page on another site (or another origin of this site) made the visitor's browser
+ * send, with no credentials of ours (no Authorization header; our cookies are SameSite=Strict
+ * and read by the session routes only): an <img> or <script> (no-cors), an <iframe> or a
+ * link (navigate), a fetch (cors). Its answer is that page's doing, not the visitor's, so it
+ * must not count against them. Not only no-cors: a page can as easily open 21 iframes.
+ * Browsers set Sec-Fetch-Site and no page can change it; a scanner can forge it, which
+ * only lets it go uncounted by the probing rule (not by the request rate) for requests that
+ * carry no credentials.
  */
-export function isCrossSiteSubresource(headers: Record<string, string | string[] | undefined>): boolean {
-  return headers['sec-fetch-site'] === 'cross-site' && headers['sec-fetch-mode'] === 'no-cors' && headers['authorization'] === undefined;
+export function isForeignPageRequest(headers: Record<string, string | string[] | undefined>): boolean {
+  const site = headers['sec-fetch-site'];
+  return (site === 'cross-site' || site === 'same-site') && headers['authorization'] === undefined;
 }

@@ -118,16 +118,32 @@ describe('attacks on the browser and HTTP edge', () => {
     }
     expect((await req('/session', { body: { username: 'bob', password }, from: victim })).status).toBe(200);
 
-    // API clients (no cookies) keep using forms on /token.
-    expect((await req('/token', { form: { username: 'bob', password }, headers: { origin: 'https://evil.example' }, from })).status).toBe(
-      200,
-    );
+    // The same page posting wrong passwords to /token would buy its visitors a sign-in buffer (rule 2).
+    const visitor = '127.0.7.3';
+    for (let i = 0; i < 6; i++) {
+      const res = await req('/token', { form: { username: 'bob', password: `guess-${i}` }, headers: crossSite, from: visitor });
+      expect(res.status).toBe(403);
+    }
+    expect((await req('/token', { form: { username: 'bob', password }, from: visitor })).status).toBe(200);
+
+    // API clients (no cookies, no browser headers) keep using forms on /token.
+    expect((await req('/token', { form: { username: 'bob', password }, from })).status).toBe(200);
   });
 
   it('M11 cross-site image requests to unknown paths do not get the visitor blocked', async () => {
     const visitor = '127.0.11.1';
     for (let n = 1; n <= 25; n++) expect((await req(`/img-${n}.png`, { headers: imageFromElsewhere, from: visitor })).status).toBe(404);
     expect((await req('/token', { form: { username: 'carol', password }, from: visitor })).status).toBe(200);
+
+    // Nor do iframes and fetches another page opens (navigate, cors), nor a sibling subdomain's page.
+    const framed = '127.0.11.4';
+    for (let n = 1; n <= 25; n++) {
+      const mode =
+        n % 2 ? { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' } : { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
+      const site = n % 3 ? 'cross-site' : 'same-site';
+      expect((await req(`/frame-${n}`, { headers: { ...mode, 'sec-fetch-site': site }, from: framed })).status).toBe(404);
+    }
+    expect((await req('/health', { from: framed })).status).toBe(200);
 
     // The same 404s sent directly still count (rule 6: more than 20 in 60 s).
     const scanner = '127.0.11.2';
@@ -172,6 +188,19 @@ describe('attacks on the browser and HTTP edge', () => {
       expect(refused.headers['cache-control']).toBe('no-store');
       expect(refused.headers['x-frame-options']).toBe('DENY');
       expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+
+    // So do the answers Fastify gives before any route (unknown path, media type, body size).
+    const others = [
+      await req('/no-such-path', { from: '127.0.8.9' }),
+      await req('/token', { raw: 'x', headers: { 'content-type': 'text/plain' }, from: '127.0.8.9' }),
+      await req('/token', { form: { username: 'x'.repeat(20_000) }, from: '127.0.8.9' }),
+    ];
+    expect(others.map((r) => r.status)).toEqual([404, 415, 413]);
+    for (const r of others) {
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }
 
     // Sign-in answers that are not 429 tell the client its remaining sign-in budget.
