@@ -25,6 +25,8 @@ describe('PublicOrigin', () => {
     expect(refused({ 'sec-fetch-site': 'cross-site', origin: 'http://bouncer.example:8080' })).toBe(true);
     expect(refused({ 'sec-fetch-site': 'same-site', origin: 'https://evil.bouncer.example' })).toBe(true);
     expect(refused({ 'sec-fetch-site': 'same-site', origin: 'https://app.example' })).toBe(false);
+    expect(refused({ 'sec-fetch-site': 'cross-site', origin: 'https://app.example' })).toBe(false);
+    expect(refused({ 'sec-fetch-site': 'cross-site', origin: 'https://app.example.evil' })).toBe(true);
     expect(refused({ 'sec-fetch-site': 'same-origin', origin: 'http://bouncer.example:8080' })).toBe(false);
     expect(refused({ origin: 'https://evil.example' })).toBe(true);
     expect(refused({ origin: 'null' })).toBe(true);

@@ -43,18 +43,19 @@ export class PublicOrigin {
   }
 
   /**
-   * Why a request may not use the cookie routes (sign-in, refresh, sign-out), or null. Browsers
-   * send `Sec-Fetch-Site` (a page cannot forge it): it decides. Older browsers send only
-   * `Origin`, which must then be ours. A request with neither is not from a browser's page
+   * Why a request may not use the sign-in routes, or null. Browsers send `Sec-Fetch-Site` (a
+   * page cannot forge it): it decides, and only an origin in PUBLIC_URL or CORS_ORIGINS may
+   * call from another site. Older browsers send only `Origin`, which must then be ours. A request with neither is not from a browser's page
    * (curl, a server): it carries no victim's cookies, so it is no cross-site request forgery.
    */
   crossSiteRefusal(req: EdgeRequest): string | null {
     const site = single(req.headers['sec-fetch-site'])?.toLowerCase();
     const origin = single(req.headers['origin']);
-    if (site === 'cross-site') return 'This route refuses requests from other sites.';
-    if (site === 'same-site') {
-      return origin !== undefined && this.trustedOrigins.has(normalOrigin(origin) ?? '')
-        ? null
+    if (site === 'cross-site' || site === 'same-site') {
+      // Only an origin the operator trusts (PUBLIC_URL, CORS_ORIGINS) may call from elsewhere.
+      if (origin !== undefined && this.trustedOrigins.has(normalOrigin(origin) ?? '')) return null;
+      return site === 'cross-site'
+        ? 'This route refuses requests from other sites.'
         : 'This route refuses requests from other origins of this site.';
     }
     if (site === 'same-origin' || site === 'none') return null;
