@@ -24,6 +24,7 @@ export class PublicOrigin {
   private readonly proxies: CidrList;
   private readonly alwaysHttps: boolean;
   private readonly trustedOrigins: Set<string>;
+  private readonly peers = new Map<string, boolean>();
 
   constructor(private readonly options: PublicOriginOptions) {
     this.proxies = new CidrList(options.trustedProxies);
@@ -38,8 +39,19 @@ export class PublicOrigin {
     if (this.alwaysHttps) return true;
     if (this.proxies.size === 0) return false;
     const peer = req.socket?.remoteAddress;
-    if (!peer || !this.proxies.match(peer)) return false;
+    if (!peer || !this.isTrustedProxy(peer)) return false;
     return forwardedProto(req.headers['x-forwarded-proto']) === 'https';
+  }
+
+  /** Cached: parsing the address costs ~1 µs, and the same few proxies come again and again. */
+  private isTrustedProxy(peer: string): boolean {
+    let trusted = this.peers.get(peer);
+    if (trusted === undefined) {
+      trusted = this.proxies.match(peer) !== null;
+      if (this.peers.size >= 10_000) this.peers.clear();
+      this.peers.set(peer, trusted);
+    }
+    return trusted;
   }
 
   /**
