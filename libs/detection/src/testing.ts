@@ -137,6 +137,27 @@ export function counterStoreContract(name: string, fixture: ContractFixture, t: 
       30_000,
     );
 
+    it('slides: the previous window counts by the share of it still within the last windowMs', () =>
+      with_(async (s) => {
+        const slide = (now: number, by?: number) => one(s, { op: 'add', key: 's', windowMs: 1000, sliding: true, by }, now);
+        expect((await slide(T0, 10)).count).toBe(10);
+        // A burst at the start of the next window sees the previous one at full weight.
+        const next = await slide(T0 + 1000);
+        expect([next.count, next.resetAt]).toEqual([11, T0 + 2000]);
+        expect((await slide(T0 + 1500)).count).toBe(2 + 5);
+        expect((await one(s, { op: 'get', key: 's' }, T0 + 1750)).count).toBe(2 + 2);
+        expect((await slide(T0 + 2000)).count).toBe(1 + 2);
+        // More than a whole window of silence: a fresh count.
+        expect((await slide(T0 + 4100)).count).toBe(1);
+      }));
+
+    it('keeps a sliding counter one window longer when pruning', () =>
+      with_(async (s) => {
+        await one(s, { op: 'add', key: 'sp', windowMs: 1000, sliding: true, by: 4 });
+        await s.prune(T0 + 1500);
+        expect((await one(s, { op: 'add', key: 'sp', windowMs: 1000, sliding: true }, T0 + 1500)).count).toBe(1 + 2);
+      }));
+
     it('prunes expired windows', () =>
       with_(async (s) => {
         await one(s, { op: 'add', key: 'p1', windowMs: 1000 });

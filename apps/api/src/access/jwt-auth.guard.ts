@@ -1,40 +1,53 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { ProblemException } from '../http/problem.exception';
+import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from './bearer-authenticator';
 import { IS_PUBLIC_KEY } from './public.decorator';
 
-/** Global: every route needs a valid bearer token unless marked @Public(). */
+/**
+ * Global: every route needs a valid bearer token unless marked @Public().
+ *
+ * Why not @nestjs/passport's AuthGuard: passport keeps strategies in one process-wide registry by
+ * name, so two applications in one process (two instances of a deployment in a test, or an
+ * embedding host) silently share whichever 'jwt' strategy registered last, with that
+ * instance's key and revocations. The authenticator here is this application's own provider.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  private authenticator?: BearerAuthenticator;
 
-  override canActivate(context: ExecutionContext) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    return super.canActivate(context);
-  }
-
-  override handleRequest<T>(err: unknown, user: T, info: unknown): T {
-    if (err instanceof ProblemException) throw err;
-    if (err || !user) {
-      const missing = info instanceof Error && /No auth token/i.test(info.message);
-      const expired = info instanceof Error && info.name === 'TokenExpiredError';
-      const detail = missing
-        ? 'A bearer token is required.'
-        : expired
-          ? 'The access token has expired.'
-          : 'The access token is invalid or has been revoked.';
-      throw new ProblemException(401, 'Unauthorized', detail, {
-        headers: {
-          'WWW-Authenticate': missing
-            ? 'Bearer realm="bouncer"'
-            : `Bearer realm="bouncer", error="invalid_token", error_description="${detail.replace(/"/g, '')}"`,
-        },
-      });
+    // Resolved on first use: auth/ provides it, and access/ must not import auth/.
+    this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
+    const request = context.switchToHttp().getRequest<{ user?: unknown }>();
+    try {
+      request.user = await this.authenticator.authenticate(request);
+    } catch (err) {
+      if (err instanceof ProblemException) throw err;
+      throw unauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
     }
-    return user;
+    return true;
   }
+}
+
+function unauthorized(reason: BearerRefusal['reason']): ProblemException {
+  const detail =
+    reason === 'missing'
+      ? 'A bearer token is required.'
+      : reason === 'expired'
+        ? 'The access token has expired.'
+        : 'The access token is invalid or has been revoked.';
+  return new ProblemException(401, 'Unauthorized', detail, {
+    headers: {
+      'WWW-Authenticate':
+        reason === 'missing' ? 'Bearer realm="bouncer"' : `Bearer realm="bouncer", error="invalid_token", error_description="${detail}"`,
+    },
+  });
 }

@@ -1,21 +1,33 @@
 import { z } from 'zod';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { and, gt, isNotNull, lt } from 'drizzle-orm';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { REDIS, type RedisHandle } from '../core/redis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle } from '../db/database';
-import { refreshFamilies, revokedTokens, users } from '../db/schema';
+import { deployment, revocations, users } from '../db/schema';
 
 /** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
 const CHANNEL_NAME = 'revocations';
-/** With a shared database, instances re-read revocations this often even without Redis. */
+/** With a shared database, instances read new revocations this often even without Redis. */
 const RELOAD_INTERVAL_MS = 5_000;
+/**
+ * Each periodic read goes back this far before the previous one (the database's clock): a row is
+ * stamped when its statement starts and may become visible a little later.
+ */
+const RELOAD_OVERLAP_MS = 30_000;
+/**
+ * A session revoked while one of its refreshes is in flight may still get an access token signed
+ * a moment later; its revocation is held this much longer than the access-token lifetime.
+ */
+const IN_FLIGHT_MARGIN_MS = 60_000;
 
 const RevocationMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('jti'), id: z.string(), exp: z.number() }),
   z.object({ kind: z.literal('session'), id: z.string(), exp: z.number() }),
-  z.object({ kind: z.literal('user'), id: z.string(), at: z.number() }),
+  z.object({ kind: z.literal('user'), id: z.string(), gen: z.number().int().nonnegative(), exp: z.number() }),
+  z.object({ kind: z.literal('user-deleted'), id: z.string(), gen: z.number().int().nonnegative(), exp: z.number() }),
 ]);
 type Revocation = z.infer<typeof RevocationMessage>;
 
@@ -29,13 +41,40 @@ export function parseRevocation(raw: string): Revocation | null {
   }
 }
 
+/** The lowest token generation a user's tokens need; `until` is finite once the account is gone. */
+export interface GenerationFloor {
+  gen: number;
+  until: number;
+  deleted: boolean;
+}
+
+/**
+ * A user's floor after a generation change, whatever order the changes arrive in (Redis and
+ * the periodic read may deliver them twice or out of order). A deletion raises the floor above
+ * the account's last generation; a new account of the same name starts at that floor, so at an
+ * equal generation an existing account is the newer fact.
+ */
+export function nextFloor(
+  old: GenerationFloor | undefined,
+  change: { kind: 'user' | 'user-deleted'; gen: number; exp: number },
+): GenerationFloor {
+  if (change.kind === 'user') {
+    return !old || change.gen >= old.gen ? { gen: change.gen, until: Infinity, deleted: false } : old;
+  }
+  if (!old || change.gen > old.gen || (change.gen === old.gen && old.deleted)) {
+    return { gen: change.gen, until: Math.max(change.exp, old?.deleted ? old.until : 0), deleted: true };
+  }
+  return old;
+}
+
 /**
  * What makes an otherwise valid access token dead before its expiry: its own id revoked
- * (logout), its session (refresh family) revoked, or its user's tokens invalidated (disable,
- * role change). All three are answered from memory on every request. The database holds the
- * same facts so they survive a restart; with several instances, each revocation is also
- * published on Redis (applied everywhere at once) and re-read from the shared database every
- * few seconds (so nothing is missed while Redis is down).
+ * (logout), its session (refresh family) revoked, or its user's token generation raised (role
+ * change, disable, password change, deletion). All three are answered from memory on every
+ * request. Every revocation is written to the `revocations` table before it is answered (so it
+ * survives restarts, and deleting a user does not forget it), published on Redis (applied on
+ * every instance at once), and, with a shared database, read back by the other instances every
+ * few seconds (only what changed), so nothing is missed while Redis is down.
  */
 @Injectable()
 @Prunable({ order: 30 })
@@ -43,15 +82,18 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
   private readonly logger = new Logger(RevocationService.name);
   /** jti -> expiry (ms). */
   private readonly revokedJtis = new Map<string, number>();
-  /** refresh family id -> expiry (ms). */
+  /** refresh family id -> until when its access tokens can live (ms). */
   private readonly revokedSessions = new Map<string, number>();
-  /** username -> tokens issued before this instant (ms) are dead. */
-  private readonly notBefore = new Map<string, number>();
+  /** username -> the lowest generation its tokens need. */
+  private readonly floors = new Map<string, GenerationFloor>();
+  /** The database's time of the last read (ms), for reading only what changed since. */
+  private lastReadAt: number | null = null;
   private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: RedisHandle | null,
   ) {}
 
@@ -59,8 +101,13 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     return `${this.redis?.prefix ?? ''}${CHANNEL_NAME}`;
   }
 
+  /** Until when an access token issued now can live (ms). */
+  private accessHorizon(): number {
+    return this.clock.now() + this.config.accessTokenTtlSeconds * 1000 + IN_FLIGHT_MARGIN_MS;
+  }
+
   async onModuleInit(): Promise<void> {
-    await this.reload();
+    await this.loadAll();
     if (this.redis) {
       this.redis.subscriber.on('message', (channel: string, message: string) => {
         if (channel !== this.channel) return;
@@ -84,47 +131,90 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Reads every live revocation from the database. */
-  async reload(): Promise<void> {
-    const now = new Date(this.clock.now());
+  /** At start: every user's generation and every live revocation. */
+  private async loadAll(): Promise<void> {
+    for (const u of await this.database.db.select({ username: users.username, gen: users.tokenGeneration }).from(users)) {
+      this.apply({ kind: 'user', id: u.username, gen: u.gen, exp: 0 });
+    }
+    await this.reload();
+  }
+
+  /**
+   * Reads the revocations recorded since the last read (all live ones the first time); returns
+   * how many rows it read. Users' generations need no re-read: every change is also a row here.
+   */
+  async reload(): Promise<number> {
     const db = this.database.db;
-    for (const r of await db.select().from(revokedTokens).where(gt(revokedTokens.expiresAt, now))) {
-      this.revokedJtis.set(r.jti, r.expiresAt.getTime());
+    // The database's clock, not the instance's: rows are stamped with it.
+    const [clock] = await db
+      .select({ nowMs: sql<number>`(extract(epoch from now()) * 1000)::float8` })
+      .from(deployment)
+      .limit(1);
+    const dbNow = Number(clock?.nowMs ?? this.clock.now());
+    const since = this.lastReadAt === null ? null : new Date(this.lastReadAt - RELOAD_OVERLAP_MS);
+    const live = gt(revocations.expiresAt, new Date(this.clock.now()));
+    const rows = await db
+      .select()
+      .from(revocations)
+      .where(since ? and(live, gt(revocations.recordedAt, since)) : live);
+    for (const r of rows) {
+      const exp = r.expiresAt.getTime();
+      if (r.kind === 'jti' || r.kind === 'session') this.apply({ kind: r.kind, id: r.key, exp });
+      else this.apply({ kind: r.kind, id: r.key, gen: r.generation ?? 0, exp });
     }
-    const families = await db
-      .select({ id: refreshFamilies.id, expiresAt: refreshFamilies.expiresAt })
-      .from(refreshFamilies)
-      // A family outlives every access token it issued, so its expiry bounds theirs.
-      .where(and(isNotNull(refreshFamilies.revokedAt), gt(refreshFamilies.expiresAt, now)));
-    for (const f of families) this.revokedSessions.set(f.id, f.expiresAt.getTime());
-    for (const u of await db.select({ username: users.username, after: users.tokensValidAfter }).from(users)) {
-      this.notBefore.set(u.username, u.after.getTime());
-    }
+    this.lastReadAt = dbNow;
+    return rows.length;
   }
 
   /** True when the token must be refused although its signature and expiry are fine. */
-  isRevoked(claims: { jti: string; sid?: string; sub: string; iat: number }): boolean {
+  isRevoked(claims: { jti: string; sid?: string; sub: string; gen: number }): boolean {
     if (this.revokedJtis.has(claims.jti)) return true;
     if (claims.sid && this.revokedSessions.has(claims.sid)) return true;
-    const nb = this.notBefore.get(claims.sub);
-    return nb !== undefined && claims.iat * 1000 < nb - 999;
+    const floor = this.floors.get(claims.sub);
+    return floor !== undefined && claims.gen < floor.gen;
   }
 
+  /** Ends one access token (logout, misuse). */
   async revokeToken(jti: string, expiresAtMs: number): Promise<void> {
-    this.share({ kind: 'jti', id: jti, exp: expiresAtMs });
-    await this.database.db
-      .insert(revokedTokens)
-      .values({ jti, expiresAt: new Date(expiresAtMs) })
-      .onConflictDoNothing();
+    await this.record({ kind: 'jti', id: jti, exp: expiresAtMs });
   }
 
-  /** Remembers that a session is dead (the caller has already marked it revoked in SQL). */
-  markSessionRevoked(familyId: string, expiresAtMs: number): void {
-    this.share({ kind: 'session', id: familyId, exp: expiresAtMs });
+  /** Ends the access tokens of sessions (the caller has already marked the families revoked in SQL). */
+  async revokeSessions(familyIds: readonly string[]): Promise<void> {
+    const exp = this.accessHorizon();
+    for (const id of familyIds) await this.record({ kind: 'session', id, exp });
   }
 
-  setNotBefore(username: string, atMs: number): void {
-    this.share({ kind: 'user', id: username, at: atMs });
+  /** The user's token generation was raised to `generation`: every token below it is dead. */
+  async generationRaised(username: string, generation: number): Promise<void> {
+    await this.record({ kind: 'user', id: username, gen: generation, exp: this.accessHorizon() });
+  }
+
+  /** The user is gone: tokens below `generation` stay dead until they would have expired, also for a new account of that name. */
+  async userDeleted(username: string, generation: number): Promise<void> {
+    await this.record({ kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() });
+  }
+
+  /** The generation a new account of this name must start at (above every token of a deleted one). */
+  async generationForNewUser(username: string): Promise<number> {
+    const [row] = await this.database.db
+      .select({ gen: revocations.generation })
+      .from(revocations)
+      .where(
+        and(eq(revocations.kind, 'user-deleted'), eq(revocations.key, username), gt(revocations.expiresAt, new Date(this.clock.now()))),
+      )
+      .limit(1);
+    return row?.gen ?? 0;
+  }
+
+  /** A user account exists with this generation (created here). */
+  async userCreated(username: string, generation: number): Promise<void> {
+    await this.share({ kind: 'user', id: username, gen: generation, exp: 0 });
+  }
+
+  /** How many revocations are held in memory (for tests and stats). */
+  size(): { tokens: number; sessions: number; users: number } {
+    return { tokens: this.revokedJtis.size, sessions: this.revokedSessions.size, users: this.floors.size };
   }
 
   /** Drops entries whose tokens have expired anyway; returns how many went. */
@@ -138,7 +228,12 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
           n++;
         }
     }
-    await this.database.db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date(now)));
+    for (const [k, floor] of this.floors)
+      if (floor.until <= now) {
+        this.floors.delete(k);
+        n++;
+      }
+    await this.database.db.delete(revocations).where(lt(revocations.expiresAt, new Date(now)));
     return n;
   }
 
@@ -146,14 +241,44 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     return { pruned: await this.prune() };
   }
 
-  private share(r: Revocation): void {
+  /**
+   * In effect here at once (even if the write below fails), durable, then on every peer, all
+   * before the caller answers.
+   */
+  private async record(r: Revocation): Promise<void> {
     this.apply(r);
-    if (this.redis?.isUp()) void this.redis.client.publish(this.channel, JSON.stringify(r)).catch(() => undefined);
+    const expiresAt = new Date(r.exp);
+    const generation = r.kind === 'user' || r.kind === 'user-deleted' ? r.gen : null;
+    try {
+      await this.database.db
+        .insert(revocations)
+        .values({ kind: r.kind, key: r.id, generation, expiresAt })
+        .onConflictDoUpdate({
+          target: [revocations.kind, revocations.key],
+          set: {
+            generation: sql`greatest(${revocations.generation}, excluded.generation)`,
+            expiresAt: sql`greatest(${revocations.expiresAt}, excluded.expires_at)`,
+            recordedAt: sql`now()`,
+          },
+        });
+    } finally {
+      await this.publish(r);
+    }
+  }
+
+  private async share(r: Revocation): Promise<void> {
+    this.apply(r);
+    await this.publish(r);
+  }
+
+  private async publish(r: Revocation): Promise<void> {
+    // Awaited so that the peers have it (Redis has delivered it) before the change is answered.
+    if (this.redis?.isUp()) await this.redis.client.publish(this.channel, JSON.stringify(r)).catch(() => undefined);
   }
 
   private apply(r: Revocation): void {
-    if (r.kind === 'jti') this.revokedJtis.set(r.id, r.exp);
-    else if (r.kind === 'session') this.revokedSessions.set(r.id, r.exp);
-    else this.notBefore.set(r.id, r.at);
+    if (r.kind === 'jti') this.revokedJtis.set(r.id, Math.max(r.exp, this.revokedJtis.get(r.id) ?? 0));
+    else if (r.kind === 'session') this.revokedSessions.set(r.id, Math.max(r.exp, this.revokedSessions.get(r.id) ?? 0));
+    else this.floors.set(r.id, nextFloor(this.floors.get(r.id), r));
   }
 }

@@ -6,12 +6,16 @@ import { CLOCK, type Clock } from '../core/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JWT_ALGORITHM, SigningKeysService } from './signing-keys.service';
 
-/** The claims of a Bouncer access token. `sid` is the refresh family (session) it belongs to. */
+/**
+ * The claims of a Bouncer access token. `sid` is the refresh family (session) it belongs to;
+ * `gen` the user's token generation when it was issued (it dies when the generation is raised).
+ */
 export interface AccessClaims {
   sub: string;
   role: Role;
   jti: string;
   sid: string;
+  gen: number;
   iat: number;
   exp: number;
   iss: string;
@@ -31,12 +35,22 @@ export class AccessTokenService {
     return this.config.accessTokenTtlSeconds;
   }
 
-  sign(username: string, role: Role, sessionId: string): { token: string; jti: string; exp: number } {
+  sign(user: { username: string; role: Role; tokenGeneration: number }, sessionId: string): { token: string; jti: string; exp: number } {
     const iat = Math.floor(this.clock.now() / 1000);
     const exp = iat + this.config.accessTokenTtlSeconds;
     const jti = randomUUID();
     const token = this.jwt.sign(
-      { sub: username, role, jti, sid: sessionId, iat, exp, iss: this.config.jwtIssuer, aud: this.config.jwtAudience },
+      {
+        sub: user.username,
+        role: user.role,
+        jti,
+        sid: sessionId,
+        gen: user.tokenGeneration,
+        iat,
+        exp,
+        iss: this.config.jwtIssuer,
+        aud: this.config.jwtAudience,
+      },
       { privateKey: this.keys.privateKeyPem, algorithm: JWT_ALGORITHM, keyid: this.keys.kid },
     );
     return { token, jti, exp };

@@ -7,7 +7,7 @@ import { LoginDefenseService, TokenMisuseService } from '../detection';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
 import type { AuthUser } from '../access/current-user.decorator';
-import { DeviceCookieService } from './device-cookie.service';
+import { DevicesService, type RememberedDevice } from '../users/devices.service';
 import { PasswordService } from '../users/password.service';
 import { RefreshTokenService } from './refresh-token.service';
 import { RevocationService } from '../access/revocation.service';
@@ -19,6 +19,8 @@ export interface IssuedSession {
   accessToken: string;
   expiresIn: number;
   refreshToken: string;
+  /** Browser sign-ins: the remembered device to (re)send as a cookie. */
+  device?: RememberedDevice;
 }
 
 export interface LoginAttempt {
@@ -26,7 +28,9 @@ export interface LoginAttempt {
   password: string;
   client: string;
   userAgent: string | null;
+  /** Browser sign-ins: the device cookie presented (if any); a device is remembered on success. */
   deviceCookie?: string;
+  browser?: boolean;
 }
 
 /** Same words for an unknown user, a wrong password and a disabled account. */
@@ -41,7 +45,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly revocation: RevocationService,
-    private readonly devices: DeviceCookieService,
+    private readonly devices: DevicesService,
     private readonly defense: LoginDefenseService,
     private readonly misuse: TokenMisuseService,
     private readonly audit: AuditService,
@@ -51,10 +55,12 @@ export class AuthService {
   async login(attempt: LoginAttempt): Promise<IssuedSession> {
     const username = normalizeUsername(attempt.username);
     const user = await this.users.findByUsername(username);
-    const trustedDevice =
-      this.devices.vouchesFor(attempt.deviceCookie, username) || (user ? await this.users.hasSignedInFrom(user.id, attempt.client) : false);
+    // Only a remembered device of this very user, under its current password, passes the account
+    // rule. An address the user signed in from before does not: it may be a NAT, a CGNAT or a
+    // proxy shared with the attacker (security review I8); the pair budget covers new addresses.
+    const device = user && !user.disabled ? await this.devices.recognise(attempt.deviceCookie, user) : null;
     // Every refusal happens here, before any password hashing.
-    const ticket = await this.defense.check(attempt.client, username, { trustedDevice });
+    const ticket = await this.defense.check(attempt.client, username, { trustedDevice: device !== null });
 
     // verify() runs against a dummy hash for unknown users: same time, same answer.
     let passwordOk: boolean;
@@ -72,16 +78,29 @@ export class AuthService {
     await this.defense.recordSuccess(attempt.client, username, ticket);
 
     if (this.passwords.needsRehash(user.passwordHash)) {
-      await this.users.updateHash(user.id, await this.passwords.hash(attempt.password));
+      const rehashed = await this.passwords.hash(attempt.password);
+      await this.users.updateHash(user.id, rehashed);
+      await this.devices.rebind(user.id, user.passwordHash, rehashed);
+      user.passwordHash = rehashed;
     }
+    const remembered = attempt.browser ? await this.devices.remember(user, device, attempt.userAgent) : undefined;
     await this.users.recordSignIn(user.id, attempt.client, attempt.userAgent);
     const { familyId, token: refreshToken } = await this.refreshTokens.issue(user.id);
-    const access = this.accessTokens.sign(user.username, user.role, familyId);
-    return { username: user.username, role: user.role, accessToken: access.token, expiresIn: this.accessTokens.ttlSeconds, refreshToken };
+    // The sign-in client is the session's first: "used from more than N clients" counts it.
+    await this.misuse.observeRefreshFamily(familyId, attempt.client, user.username);
+    const access = this.accessTokens.sign(user, familyId);
+    return {
+      username: user.username,
+      role: user.role,
+      accessToken: access.token,
+      expiresIn: this.accessTokens.ttlSeconds,
+      refreshToken,
+      ...(remembered ? { device: remembered } : {}),
+    };
   }
 
   async refresh(refreshToken: string, client: string): Promise<IssuedSession> {
-    const result = await this.refreshTokens.rotate(refreshToken);
+    const result = await this.refreshTokens.rotate(refreshToken, client);
     if (result.kind === 'invalid') throw invalidRefresh('The refresh token is invalid or expired.');
     if (result.kind === 'reused') {
       await this.endSession(result.familyId, 'refresh token reuse');
@@ -104,7 +123,7 @@ export class AuthService {
       await this.endSession(result.familyId, 'session used from too many clients');
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }
-    const access = this.accessTokens.sign(user.username, user.role, result.familyId);
+    const access = this.accessTokens.sign(user, result.familyId);
     return {
       username: user.username,
       role: user.role,
@@ -143,6 +162,9 @@ export class AuthService {
     // A right current password is not a sign-in: its place is given back, no success is counted.
     await this.defense.abandon(client, user.username, ticket);
     await this.users.changePassword(user.username, next, user.sid);
+    // The devices are bound to the old password and would no longer count; forget them outright.
+    const row = await this.users.findByUsername(user.username);
+    if (row) await this.devices.revokeAll(row, { actor: user.username, client, why: 'password changed' });
   }
 
   /** Ends this access token now and the session it belongs to. */
@@ -167,13 +189,8 @@ export class AuthService {
   }
 
   async endSession(familyId: string, reason: string): Promise<void> {
-    const exp = await this.refreshTokens.revokeFamily(familyId, reason);
-    const accessHorizon = this.clock.now() + this.accessTokens.ttlSeconds * 1000;
-    this.revocation.markSessionRevoked(familyId, Math.max(exp ?? 0, accessHorizon));
-  }
-
-  deviceCookieFor(username: string): string {
-    return this.devices.issue(username);
+    await this.refreshTokens.revokeFamily(familyId, reason);
+    await this.revocation.revokeSessions([familyId]);
   }
 }
 

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { MeResponse } from '@bouncer/contracts';
+import type { DeviceView, MeResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { PublicOrigin } from '../http/public-origin';
+import { DevicesService } from '../users/devices.service';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -19,6 +20,7 @@ export class MeController {
   constructor(
     private readonly auth: AuthService,
     private readonly users: UsersService,
+    private readonly devices: DevicesService,
     private readonly origin: PublicOrigin,
   ) {}
 
@@ -32,6 +34,26 @@ export class MeController {
       created_at: row.createdAt.toISOString(),
       recent_sign_ins: await this.users.recentSignIns(row.id),
     };
+  }
+
+  /** The caller's remembered devices (browsers that pass the account rule while it is under attack). */
+  @Get('devices')
+  async listDevices(@CurrentUser() user: AuthUser): Promise<DeviceView[]> {
+    return this.devices.list((await this.requireRow(user)).id);
+  }
+
+  /** Forgets one remembered device (audited). */
+  @Delete('devices/:id')
+  @HttpCode(204)
+  async forgetDevice(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
+    await this.devices.revoke(await this.requireRow(user), id, clientKeyOf(req));
+  }
+
+  /** Forgets every remembered device (audited). */
+  @Delete('devices')
+  @HttpCode(204)
+  async forgetDevices(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {
+    await this.devices.revokeAll(await this.requireRow(user), { actor: user.username, client: clientKeyOf(req), why: 'by their owner' });
   }
 
   /** Changes the caller's password; their other sessions end. */
@@ -51,5 +73,11 @@ export class MeController {
   ): Promise<void> {
     await this.auth.logoutEverywhere(user, clientKeyOf(req));
     clearSessionCookie(reply, this.origin.isHttps(req.raw));
+  }
+
+  private async requireRow(user: AuthUser) {
+    const row = await this.users.findByUsername(user.username);
+    if (!row) throw new ProblemException(401, 'Unauthorized', 'The account no longer exists.');
+    return row;
   }
 }

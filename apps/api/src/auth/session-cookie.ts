@@ -34,16 +34,11 @@ export function readCookie(req: FastifyRequest, base: string, https: boolean): s
   return req.cookies?.[cookieName(base, https)];
 }
 
-/** Sets the refresh cookie and the device cookie (which vouches for this browser at the next sign-in). */
-export function setSessionCookies(
-  reply: FastifyReply,
-  session: IssuedSession,
-  deviceCookie: string,
-  config: AppConfig,
-  https: boolean,
-): void {
+/** Sets the refresh cookie and, after a password sign-in, the device cookie (the remembered device). */
+export function setSessionCookies(reply: FastifyReply, session: IssuedSession, config: AppConfig, https: boolean): void {
   reply.setCookie(cookieName(REFRESH_COOKIE, https), session.refreshToken, options(https, config.refreshTokenTtlSeconds));
-  reply.setCookie(cookieName(DEVICE_COOKIE, https), deviceCookie, options(https, 365 * 24 * 3600));
+  if (!session.device) return;
+  reply.setCookie(cookieName(DEVICE_COOKIE, https), session.device.cookie, options(https, session.device.maxAgeSeconds));
 }
 
 export function clearSessionCookie(reply: FastifyReply, https: boolean): void {

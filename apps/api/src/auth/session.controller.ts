@@ -45,8 +45,9 @@ export class SessionController {
       client: clientKeyOf(req),
       userAgent: req.headers['user-agent'] ?? null,
       deviceCookie: readCookie(req, DEVICE_COOKIE, https),
+      browser: true,
     });
-    setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config, https);
+    setSessionCookies(reply, session, this.config, https);
     return toSessionResponse(session);
   }
 
@@ -60,7 +61,7 @@ export class SessionController {
     if (!token) throw new ProblemException(401, 'Unauthorized', 'No session cookie.');
     try {
       const session = await this.auth.refresh(token, clientKeyOf(req));
-      setSessionCookies(reply, session, this.auth.deviceCookieFor(session.username), this.config, https);
+      setSessionCookies(reply, session, this.config, https);
       return toSessionResponse(session);
     } catch (err) {
       clearSessionCookie(reply, https);

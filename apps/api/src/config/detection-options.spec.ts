@@ -48,7 +48,15 @@ describe('detectionOptionsFromEnv', () => {
     [{ TRUSTED_PROXIES: '10.0.0.0/8,proxy.local' }, /^Invalid TRUSTED_PROXIES/],
     [{ OBSERVE_RULES: 'request-rate,nope' }, /^Invalid OBSERVE_RULES/],
     [{ IPV6_PREFIX: '200' }, /^Invalid IPV6_PREFIX/],
+    [{ FORWARDED_HEADER: 'x-forwarded-for,forwarded' }, /^Invalid FORWARDED_HEADER/],
+    [{ ACCOUNT_MAX_DELAY: '300' }, /^Invalid ACCOUNT_MAX_DELAY/],
   ])('stops on %j naming the variable', (env, message) => {
     expect(() => detectionOptionsFromEnv(env)).toThrow(message);
+  });
+
+  it('reads the one forwarding header the trusted proxies write', () => {
+    expect(detectionOptionsFromEnv({}).forwardedHeader).toBeUndefined();
+    expect(detectionOptionsFromEnv({ FORWARDED_HEADER: 'Forwarded' }).forwardedHeader).toBe('forwarded');
+    expect(detectionOptionsFromEnv({ FORWARDED_HEADER: 'x-real-ip' }).forwardedHeader).toBe('x-real-ip');
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
-import { compileRules, DEFAULT_RULES, parseRulesText, type RulesDocument, RulesError, type RuleSet } from '@bouncer/detection';
+import { compileRules, DEFAULT_RULES, FORWARDED_HEADERS, type ForwardedHeader, parseRulesText, type RulesDocument, RulesError, type RuleSet } from '@bouncer/detection';
 
 /**
  * The detection settings live in config/ (not detection/) so that config imports no feature:
@@ -19,6 +19,8 @@ export interface DetectionOptions {
   /** Rule ids recorded but not enforced even in enforce mode. */
   observeRules: string[];
   trustedProxies: string[];
+  /** The one header TRUSTED_PROXIES write the client's address into (`x-forwarded-for`, `forwarded` or `x-real-ip`). */
+  forwardedHeader: ForwardedHeader;
   /** IPv6 clients are grouped (counted and blocked) per this prefix. */
   ipv6Prefix: number;
   allowlist: string[];
@@ -41,6 +43,7 @@ const DEFAULTS: Omit<DetectionOptions, 'rules'> = {
   mode: 'enforce',
   observeRules: [],
   trustedProxies: [],
+  forwardedHeader: 'x-forwarded-for',
   ipv6Prefix: 64,
   allowlist: [],
   denylist: [],
@@ -85,7 +88,7 @@ const RULE_VARS: [string, [string, string][], number, number][] = [
   ['FAILED_LOGIN_THRESHOLD', [['failed-logins', 'threshold']], 1, 1000],
   ['FAILED_LOGIN_BUFFER', [['failed-logins', 'bufferSeconds']], 1, 86400],
   ['ACCOUNT_FREE_FAILURES', [['account-failed-logins', 'threshold']], 1, 1000],
-  ['ACCOUNT_MAX_DELAY', [['account-failed-logins', 'maxDelaySeconds']], 1, 86400],
+  ['ACCOUNT_MAX_DELAY', [['account-failed-logins', 'maxDelaySeconds']], 1, 60],
   ['SUCCESS_LOGIN_BLOCK', [['successful-logins', 'threshold']], 2, 1000],
   ['TOKEN_MAX_CLIENTS', [['token-misuse', 'maxClients']], 1, 100],
   ['PROBE_THRESHOLD', [['probing', 'threshold']], 1, Number.MAX_SAFE_INTEGER],
@@ -101,6 +104,12 @@ export function detectionOptionsFromEnv(env: Record<string, string | undefined>)
     if (mode !== 'enforce' && mode !== 'observe' && mode !== 'off')
       throw new Error('Invalid SHIELD_MODE: expected enforce, observe or off');
     out.mode = mode;
+  }
+  const header = env['FORWARDED_HEADER'];
+  if (header !== undefined && header !== '') {
+    const h = header.trim().toLowerCase() as ForwardedHeader;
+    if (!FORWARDED_HEADERS.includes(h)) throw new Error(`Invalid FORWARDED_HEADER: expected ${FORWARDED_HEADERS.join(', ')}`);
+    out.forwardedHeader = h;
   }
   const list = (name: string) =>
     (env[name] ?? '')

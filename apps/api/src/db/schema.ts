@@ -15,8 +15,11 @@ export const users = pgTable('users', {
   role: text('role', { enum: ['admin', 'user'] }).notNull(),
   disabled: boolean('disabled').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
-  /** Access tokens issued before this instant are rejected (password change, disable). */
-  tokensValidAfter: ts('tokens_valid_after').notNull().defaultNow(),
+  /**
+   * Raised by every change that must end the user's access tokens (role, disable, password).
+   * Tokens carry it (`gen`) and are refused when it is lower: exact, with no same-second window.
+   */
+  tokenGeneration: integer('token_generation').notNull().default(0),
   lastSignInAt: ts('last_sign_in_at'),
 });
 
@@ -35,6 +38,9 @@ export const refreshFamilies = pgTable(
     generation: integer('generation').notNull().default(0),
     revokedAt: ts('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /** The last rotation: when and by which client (two tabs refreshing at once get the same next token). */
+    rotatedAt: ts('rotated_at'),
+    rotatedBy: text('rotated_by'),
   },
   (t) => [index('refresh_families_user_idx').on(t.userId)],
 );
@@ -48,11 +54,24 @@ export const usedRefreshTokens = pgTable('used_refresh_tokens', {
   expiresAt: ts('expires_at').notNull(),
 });
 
-/** Access-token ids revoked before their expiry (logout). */
-export const revokedTokens = pgTable('revoked_tokens', {
-  jti: text('jti').primaryKey(),
-  expiresAt: ts('expires_at').notNull(),
-});
+/**
+ * What ends access tokens before their expiry, kept until they would have expired anyway:
+ * `jti` one token (logout), `session` every token of a refresh family, `user` / `user-deleted`
+ * every token of the user below `generation`. Not tied to the users row, so deleting a user
+ * keeps their tokens dead. `recorded_at` (the database's clock) lets instances read only what
+ * changed since their last read.
+ */
+export const revocations = pgTable(
+  'revocations',
+  {
+    kind: text('kind', { enum: ['jti', 'session', 'user', 'user-deleted'] }).notNull(),
+    key: text('key').notNull(),
+    generation: integer('generation'),
+    expiresAt: ts('expires_at').notNull(),
+    recordedAt: ts('recorded_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.key] }), index('revocations_recorded_at_idx').on(t.recordedAt)],
+);
 
 export const signIns = pgTable(
   'sign_ins',
@@ -66,6 +85,30 @@ export const signIns = pgTable(
     userAgent: text('user_agent'),
   },
   (t) => [index('sign_ins_user_at_idx').on(t.userId, t.at)],
+);
+
+/**
+ * Remembered devices (browsers that signed in with the right password): a random secret per
+ * device, stored hashed, bound to the account's password (`credentialTag`) so that a password
+ * change ends them all. The device cookie is `<id>.<secret>`.
+ */
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** sha256 of the secret. */
+    secretHash: text('secret_hash').notNull(),
+    /** sha256 of the password hash the device was remembered under. */
+    credentialTag: text('credential_tag').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('devices_user_idx').on(t.userId)],
 );
 
 /** Every security decision, lift and admin action. Trimmed after its retention. */

@@ -42,7 +42,7 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(REDIS) redis: RedisHandle | null = null,
   ) {
-    this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix);
+    this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix, options.forwardedHeader);
     const rate = options.rules.rules.find((r) => r.kind.kind === 'request-rate')?.spec['windowSeconds'];
     this.monitor = new TrafficMonitor(options.maxTrackedClients, (typeof rate === 'number' ? rate : 60) * 1000);
     this.shared = redis ? new SharedTraffic(redis, () => this.clock.now()) : null;

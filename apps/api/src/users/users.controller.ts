@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { UserSummary } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
+import { clientKeyOf } from '../detection/client-key';
 import { ProblemException } from '../http/problem.exception';
+import { DevicesService } from './devices.service';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -13,7 +15,10 @@ import { UsersService } from './users.service';
 @Roles('admin')
 @Controller('admin/users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly devices: DevicesService,
+  ) {}
 
   @Get()
   list(): Promise<UserSummary[]> {
@@ -33,6 +38,15 @@ export class UsersController {
       });
     }
     return this.users.update(username, body, admin.username);
+  }
+
+  /** Forgets every remembered device of a user (a lost laptop, a suspected stolen cookie); audited. */
+  @Delete(':username/devices')
+  @HttpCode(204)
+  async forgetDevices(@Param('username') username: string, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<void> {
+    const user = await this.users.findByUsername(username);
+    if (!user) throw new ProblemException(404, 'Not Found', 'No such user.');
+    await this.devices.revokeAll(user, { actor: admin.username, client: clientKeyOf(req), why: `by admin ${admin.username}` });
   }
 
   @Delete(':username')

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { DevicesService } from './devices.service';
 import { PasswordService } from './password.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
-/** People: accounts, passwords, roles and sign-in history, and the admin API over them. Never imports auth. */
+/** People: accounts, passwords, roles, remembered devices and sign-in history, and the admin API over them. Never imports auth. */
 @Module({
   imports: [AccessModule],
   controllers: [UsersController],
-  providers: [PasswordService, UsersService],
-  exports: [PasswordService, UsersService],
+  providers: [DevicesService, PasswordService, UsersService],
+  exports: [DevicesService, PasswordService, UsersService],
 })
 export class UsersModule {}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Role, SignInRecord, UserSummary } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../core/clock';
@@ -58,15 +58,17 @@ export class UsersService {
     this.assertValidUsername(username);
     this.assertPasswordPolicy(password, username, 'password');
     const hash = await this.passwords.hash(password);
+    // Above every token a deleted account of the same name may still hold.
+    const tokenGeneration = await this.revocation.generationForNewUser(username);
     const inserted = await this.db
       .insert(users)
-      .values({ username, passwordHash: hash, role, createdAt: new Date(this.clock.now()), tokensValidAfter: new Date(0) })
+      .values({ username, passwordHash: hash, role, createdAt: new Date(this.clock.now()), tokenGeneration })
       .onConflictDoNothing()
       .returning();
     if (inserted.length === 0) {
       throw new ProblemException(409, 'Conflict', `A user named ${username} already exists.`);
     }
-    this.revocation.setNotBefore(username, 0);
+    await this.revocation.userCreated(username, tokenGeneration);
     await this.audit.record({ type: 'user.created', actor, detail: `created ${role} ${username}` });
     return toSummary(inserted[0]!);
   }
@@ -76,15 +78,18 @@ export class UsersService {
     if (user.username === normalizeUsername(actor) && (change.disabled || (change.role && change.role !== 'admin'))) {
       throw new ProblemException(409, 'Conflict', 'Admins cannot disable or demote themselves.');
     }
-    const now = new Date(this.clock.now());
     const [row] = await this.db
       .update(users)
-      .set({ role: change.role ?? user.role, disabled: change.disabled ?? user.disabled, tokensValidAfter: now })
+      .set({
+        role: change.role ?? user.role,
+        disabled: change.disabled ?? user.disabled,
+        tokenGeneration: sql`${users.tokenGeneration} + 1`,
+      })
       .where(eq(users.id, user.id))
       .returning();
     if (!row) throw new ProblemException(404, 'Not Found', `No user named ${user.username}.`);
-    // Tokens carry the role: end them so the next refresh picks up the change.
-    this.revocation.setNotBefore(row.username, now.getTime());
+    // Tokens carry the role: end every one issued before this answer; the next refresh gets the new role.
+    await this.revocation.generationRaised(row.username, row.tokenGeneration);
     if (change.disabled) await this.revokeSessions(user.id, 'user disabled');
     const parts = [
       change.role && `role ${change.role}`,
@@ -100,12 +105,12 @@ export class UsersService {
       throw new ProblemException(409, 'Conflict', 'Admins cannot delete themselves.');
     }
     await this.revokeSessions(user.id, 'user deleted');
-    this.revocation.setNotBefore(user.username, this.clock.now());
+    // Recorded apart from the row, which goes: the tokens stay dead after restarts, on instances started later, and for a new account of the name.
+    await this.revocation.userDeleted(user.username, user.tokenGeneration + 1);
     await this.db.delete(users).where(eq(users.id, user.id));
     await this.audit.record({ type: 'user.deleted', actor, detail: `deleted ${user.username}` });
   }
 
-  /** Changes a password; every other session of the user ends. */
   /** Whether `password` is the user's current one (argon2; the caller counts the attempt). */
   async verifyPassword(username: string, password: string): Promise<boolean> {
     const user = await this.requireUser(username);
@@ -116,10 +121,14 @@ export class UsersService {
   async changePassword(username: string, next: string, keepSessionId: string): Promise<void> {
     const user = await this.requireUser(username);
     this.assertPasswordPolicy(next, user.username, 'new_password');
-    await this.db
+    const [row] = await this.db
       .update(users)
-      .set({ passwordHash: await this.passwords.hash(next) })
-      .where(eq(users.id, user.id));
+      .set({ passwordHash: await this.passwords.hash(next), tokenGeneration: sql`${users.tokenGeneration} + 1` })
+      .where(eq(users.id, user.id))
+      .returning({ tokenGeneration: users.tokenGeneration });
+    // Every access token issued before the change ends, the caller's too; the caller's session
+    // stays (its next refresh gives a token of the new generation), the others end.
+    if (row) await this.revocation.generationRaised(user.username, row.tokenGeneration);
     await this.revokeSessions(user.id, 'password changed', keepSessionId);
     await this.audit.record({
       type: 'user.password-changed',
@@ -139,9 +148,8 @@ export class UsersService {
       .update(refreshFamilies)
       .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
       .where(keepSessionId ? and(live, ne(refreshFamilies.id, keepSessionId)) : live)
-      .returning({ id: refreshFamilies.id, expiresAt: refreshFamilies.expiresAt });
-    // A family outlives every access token it issued (REFRESH_TOKEN_TTL > ACCESS_TOKEN_TTL).
-    for (const f of revoked) this.revocation.markSessionRevoked(f.id, f.expiresAt.getTime());
+      .returning({ id: refreshFamilies.id });
+    await this.revocation.revokeSessions(revoked.map((f) => f.id));
     return revoked.length;
   }
 
@@ -173,16 +181,6 @@ export class UsersService {
       .orderBy(desc(signIns.at), desc(signIns.id))
       .limit(limit);
     return rows.map((r) => ({ at: r.at.toISOString(), address: r.address, user_agent: r.userAgent }));
-  }
-
-  /** Has this client address signed in as this user before? (rule 3 never locks out the owner) */
-  async hasSignedInFrom(userId: number, address: string): Promise<boolean> {
-    const rows = await this.db
-      .select({ id: signIns.id })
-      .from(signIns)
-      .where(and(eq(signIns.userId, userId), eq(signIns.address, address)))
-      .limit(1);
-    return rows.length > 0;
   }
 
   /**

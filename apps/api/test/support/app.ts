@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -75,6 +76,8 @@ export interface SharedPair {
   a: TestServer;
   b: TestServer;
   clock: ManualClock;
+  /** The settings both share (database, Redis, prefix): start a third instance of the deployment with them. */
+  env: Record<string, string>;
   /** Stops both servers and drops their database. */
   close(): Promise<void>;
 }
@@ -87,7 +90,13 @@ export interface SharedPair {
 export async function startSharedPair(env: Record<string, string> = {}): Promise<SharedPair> {
   const { createTestDatabaseUrl } = await import('./postgres');
   const database = await createTestDatabaseUrl();
+  // Instances of one deployment sign with one key (as JWT_PRIVATE_KEY_FILE gives them in production).
+  const keyDir = await mkdtemp(join(tmpdir(), 'bouncer-pair-key-'));
+  const keyFile = join(keyDir, 'jwt-es256.pem');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const shared = {
+    JWT_PRIVATE_KEY_FILE: keyFile,
     DATABASE_URL: database.url,
     REDIS_URL: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `bouncer-test:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`,
@@ -101,9 +110,11 @@ export async function startSharedPair(env: Record<string, string> = {}): Promise
     a,
     b,
     clock,
+    env: shared,
     async close() {
       await Promise.allSettled([a.close(true), b.close(true)]);
       await database.drop();
+      await rm(keyDir, { recursive: true, force: true });
     },
   };
 }

@@ -50,6 +50,15 @@ export interface MeResponse {
   recent_sign_ins: SignInRecord[];
 }
 
+/** `GET /me/devices`: the browsers remembered for the caller (they pass the account rule while it is under attack). */
+export interface DeviceView {
+  id: string;
+  user_agent: string | null;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+}
+
 /** `POST /me/password` */
 export interface ChangePasswordRequest {
   current_password: string;

@@ -5,6 +5,8 @@ export type ClientState = 'normal' | 'suspicious' | 'blocked';
 export type RuleId =
   | 'request-rate'
   | 'failed-logins'
+  | 'failed-logins-per-56'
+  | 'failed-logins-per-48'
   | 'account-failed-logins'
   | 'successful-logins'
   | 'token-misuse'

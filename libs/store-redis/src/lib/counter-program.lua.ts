@@ -9,9 +9,11 @@
  * ARGV[2] grace in ms added to each key's PEXPIRE. Expiry is only garbage collection; the
  *         grace keeps a key alive for an instance whose clock runs a little behind.
  * ARGV[3] the ops as JSON (see program-wire.ts): o op, k index into KEYS, w windowMs, b by,
- *         l limit, n count, m member, g guard {r ref (1-based), a admitted (0|1), t atLeast}.
+ *         l limit, n count, m member, s sliding (1), g guard {r ref (1-based), a admitted (0|1),
+ *         t atLeast}.
  *
- * A counter is a hash: c count, r resetAt (end of window), and for `see` sets: n members,
+ * A counter is a hash: c count, r resetAt (end of window), for sliding counters w windowMs and
+ * p the previous window's count (see counter-store.ts in libs/detection), and for `see` sets: n members,
  * f first member, m:<member> one field per member. One key per counter means del, arm and
  * a new window drop the members together with the count, and one expiry covers them all.
  *
@@ -32,17 +34,34 @@ local function holds(g)
   return true
 end
 
--- The count and end of the key's window while it is open at now; a passed window is dropped.
-local function open(key)
-  local v = redis.call('HMGET', key, 'c', 'r')
-  local r = tonumber(v[2])
-  if r and r > now then return tonumber(v[1]) or 0, r end
-  if r then redis.call('DEL', key) end
-  return nil, nil
+local function expire(key, reset, slide)
+  redis.call('PEXPIRE', key, math.ceil(reset - now + (slide or 0) + grace))
 end
 
-local function expire(key, reset)
-  redis.call('PEXPIRE', key, math.ceil(reset - now + grace))
+-- The count, end of window, previous count and sliding window length of the key while its
+-- window is open at now. A passed window is dropped, except that a sliding counter whose window
+-- has just ended rolls on into the next one, carrying its count as the previous one.
+local function open(key)
+  local v = redis.call('HMGET', key, 'c', 'r', 'p', 'w')
+  local r = tonumber(v[2])
+  local w = tonumber(v[4])
+  if r and r > now then return tonumber(v[1]) or 0, r, tonumber(v[3]) or 0, w end
+  if r and w and now < r + w then
+    local prev = tonumber(v[1]) or 0
+    r = r + w
+    redis.call('HSET', key, 'c', 0, 'r', r, 'p', prev)
+    expire(key, r, w)
+    return 0, r, prev, w
+  end
+  if r then redis.call('DEL', key) end
+  return nil, nil, 0, nil
+end
+
+-- What a counter reads: its count, or for a sliding one the estimate over the last window.
+local function estimate(c, r, p, w)
+  if not w or p <= 0 then return c end
+  local overlap = math.min(1, math.max(0, (r - now) / w))
+  return c + math.floor(p * overlap)
 end
 
 local function start(key, count, reset)
@@ -56,10 +75,10 @@ for i, op in ipairs(ops) do
     res = {0, 0, 0, 0}
   else
     local key = KEYS[op.k]
-    local c, r = open(key)
+    local c, r, p, w = open(key)
     local o = op.o
     if o == 'get' then
-      if c then res = {1, c, r, 1} else res = {1, 0, 0, 1} end
+      if c then res = {1, estimate(c, r, p, w), r, 1} else res = {1, 0, 0, 1} end
     elseif o == 'del' then
       redis.call('DEL', key)
       res = {1, 0, 0, 1}
@@ -72,13 +91,17 @@ for i, op in ipairs(ops) do
       if c then
         c = math.max(0, c + op.b)
         redis.call('HSET', key, 'c', c)
-        res = {1, c, r, 1}
+        res = {1, estimate(c, r, p, w), r, 1}
       elseif op.b <= 0 then
         -- A decrement never opens a window.
         res = {1, 0, 0, 1}
       else
         r = now + op.w
         start(key, op.b, r)
+        if op.s == 1 then
+          redis.call('HSET', key, 'w', op.w)
+          expire(key, r, op.w)
+        end
         res = {1, op.b, r, 1}
       end
     elseif o == 'take' then

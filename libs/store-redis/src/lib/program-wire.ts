@@ -17,6 +17,8 @@ interface WireOp {
   l?: number;
   n?: number;
   m?: string;
+  /** 1 for a sliding `add`. */
+  s?: 1;
   g?: WireGuard;
 }
 
@@ -47,7 +49,7 @@ export function encodeProgram(ops: readonly CounterOp[], fullKey: (key: string) 
     if (op.if) w.g = encodeGuard(op.if);
     switch (op.op) {
       case 'add':
-        return { ...w, w: op.windowMs, b: op.by ?? 1 };
+        return op.sliding ? { ...w, w: op.windowMs, b: op.by ?? 1, s: 1 } : { ...w, w: op.windowMs, b: op.by ?? 1 };
       case 'take':
         return { ...w, w: op.windowMs, l: op.limit };
       case 'arm':

@@ -11,7 +11,8 @@ describe('ClientIdentity', () => {
 
   it('takes the right-most untrusted address behind trusted proxies', () => {
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': '198.51.100.1, 203.0.113.9, 10.1.1.1' })).toBe('203.0.113.9');
-    expect(proxied.resolve('10.0.0.5', { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8:1:2::99]:443"' })).toBe(
+    const viaForwarded = new ClientIdentity(['10.0.0.0/8'], 64, 'forwarded');
+    expect(viaForwarded.resolve('10.0.0.5', { forwarded: 'for=198.51.100.1;proto=https, for="[2001:db8:1:2::99]:443"' })).toBe(
       '2001:db8:1:2::/64',
     );
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': '203.0.113.9:51234' })).toBe('203.0.113.9');
@@ -42,5 +43,47 @@ describe('CidrList and canonicalRange', () => {
     expect(canonicalRange('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(canonicalRange('999.0.0.1')).toBeNull();
     expect(canonicalRange('10.0.0.0/33')).toBeNull();
+  });
+});
+
+describe('forwarding headers, exactly (security review L9)', () => {
+  const proxy = '10.0.0.5';
+  const xff = new ClientIdentity(['10.0.0.0/8']);
+  const fwd = new ClientIdentity(['10.0.0.0/8'], 64, 'forwarded');
+  const real = new ClientIdentity(['10.0.0.0/8'], 64, 'x-real-ip');
+
+  it('reads only the header the proxy writes, never a mix', () => {
+    const both = { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=1.2.3.7' };
+    expect(xff.resolve(proxy, both)).toBe('6.6.6.6');
+    expect(fwd.resolve(proxy, both)).toBe('1.2.3.7');
+    expect(real.resolve(proxy, { 'x-real-ip': '198.51.100.4', 'x-forwarded-for': '6.6.6.6' })).toBe('198.51.100.4');
+    // The configured header missing: the proxy itself is the client.
+    expect(fwd.resolve(proxy, { 'x-forwarded-for': '6.6.6.6' })).toBe(proxy);
+  });
+
+  it('stops at the first hop that does not parse: the client is the trusted proxy that handed it over', () => {
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '1.2.3.5, garbage' })).toBe(proxy);
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '1.2.3.5, unknown, 10.1.1.1' })).toBe('10.1.1.1');
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '1.2.3.5,, 10.1.1.1' })).toBe('10.1.1.1');
+    expect(fwd.resolve(proxy, { forwarded: 'for=1.2.3.5, for=unknown' })).toBe(proxy);
+    expect(fwd.resolve(proxy, { forwarded: 'for=1.2.3.5, for="_gazonk"' })).toBe(proxy);
+    expect(fwd.resolve(proxy, { forwarded: 'for=1.2.3.5, proto=https' })).toBe(proxy);
+    expect(real.resolve(proxy, { 'x-real-ip': '1.2.3.5, 1.2.3.6' })).toBe(proxy);
+  });
+
+  it('matches for= exactly, with quotes, ports and brackets', () => {
+    expect(fwd.resolve(proxy, { forwarded: 'notfor=1.2.3.10' })).toBe(proxy);
+    expect(fwd.resolve(proxy, { forwarded: 'proto=https;For="192.0.2.60:8080";by=10.0.0.1' })).toBe('192.0.2.60');
+    expect(fwd.resolve(proxy, { forwarded: 'for="[2001:db8:cafe::17]:4711"' })).toBe('2001:db8:cafe::/64');
+    expect(fwd.resolve(proxy, { forwarded: ['for=198.51.100.1', 'for=203.0.113.9;host="a,b"'] })).toBe('203.0.113.9');
+    expect(fwd.resolve(proxy, { forwarded: 'for="1.2.3.4' })).toBe(proxy);
+  });
+
+  it('takes canonical addresses only', () => {
+    for (const bad of ['2130706433', '0x7f.1', '010.1.1.1', '127.1', '1.2.3.4.5', '1.2.3.256', 'fe80::1%eth0', '::ffff:010.1.1.1', '[::1', '1.2.3.4:99999'])
+      expect([bad, xff.resolve(proxy, { 'x-forwarded-for': bad })]).toEqual([bad, proxy]);
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '::ffff:192.0.2.9' })).toBe('192.0.2.9');
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '[2001:db8::1]:443' })).toBe('2001:db8::/64');
+    expect(xff.resolve(proxy, { 'x-forwarded-for': '0.0.0.0' })).toBe('0.0.0.0');
   });
 });

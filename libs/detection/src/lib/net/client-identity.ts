@@ -63,11 +63,24 @@ function parseAddress(s: string): Address | null {
   }
 }
 
+/** The header a trusted proxy writes the client's address into; only that one is read. */
+export type ForwardedHeader = 'x-forwarded-for' | 'forwarded' | 'x-real-ip';
+export const FORWARDED_HEADERS: readonly ForwardedHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+
 /**
  * Who a request comes from. The socket peer, unless that peer is a trusted proxy: then the
- * right-most address of X-Forwarded-For / Forwarded that is not a trusted proxy. IPv4-mapped
- * IPv6 is plain IPv4; IPv6 clients are grouped per prefix (/64 by default), so rotating
- * addresses inside one allocation does not escape a limit.
+ * header that proxy writes (`forwardedHeader`, one of them, never a mix: a client may send the
+ * others itself) is walked from the right, past trusted proxies, to the first address that is
+ * not one. Parsing is exact (security review L9):
+ * - a hop must be a canonical address (`192.0.2.1`, `192.0.2.1:443`, `2001:db8::1`,
+ *   `[2001:db8::1]:443`); `2130706433`, `0x7f.1`, `010.1.1.1` and zone ids are not addresses;
+ * - in `Forwarded`, only a `for=` parameter counts (not `notfor=`), values may be quoted;
+ * - the walk stops at the first hop that does not parse (`unknown`, an obfuscated `_id`,
+ *   garbage). Everything left of it was written by someone we cannot vouch for, so the client
+ *   is the last address we could: the trusted proxy that handed us that hop. Its budgets are
+ *   then shared by whoever it cannot identify, which is conservative and visible.
+ * IPv4-mapped IPv6 is plain IPv4; IPv6 clients are grouped per prefix (/64 by default); the
+ * sign-in rules group coarser still (per /56 and /48, see the rules document).
  */
 export class ClientIdentity {
   private readonly proxies: CidrList;
@@ -76,6 +89,7 @@ export class ClientIdentity {
   constructor(
     trustedProxies: string[],
     private readonly ipv6Prefix = 64,
+    private readonly forwardedHeader: ForwardedHeader = 'x-forwarded-for',
   ) {
     this.proxies = new CidrList(trustedProxies);
   }
@@ -83,12 +97,15 @@ export class ClientIdentity {
   resolve(peer: string | undefined, headers: Record<string, string | string[] | undefined>): string {
     const direct = peer ?? 'unknown';
     if (this.proxies.size === 0 || !this.proxies.match(direct)) return this.key(direct);
-    const chain = forwardedChain(headers);
+    let vouched = direct;
+    const chain = forwardedChain(headers, this.forwardedHeader);
     for (let i = chain.length - 1; i >= 0; i--) {
-      const hop = chain[i]!;
+      const hop = chain[i];
+      if (hop === null || hop === undefined) break;
       if (!this.proxies.match(hop)) return this.key(hop);
+      vouched = hop;
     }
-    return this.key(chain[0] ?? direct);
+    return this.key(vouched);
   }
 
   /** The client key of one address. Cached: the same few addresses come again and again. */
@@ -109,34 +126,89 @@ export class ClientIdentity {
   }
 }
 
-/** Addresses from X-Forwarded-For, or else RFC 7239 Forwarded, left (origin) to right. */
-function forwardedChain(headers: Record<string, string | string[] | undefined>): string[] {
-  const xff = headers['x-forwarded-for'];
+/**
+ * The hops of the one header the proxy writes, left (origin) to right; null for a hop that is
+ * not an address. Repeated header lines are one list (RFC 9110, 5.3).
+ */
+export function forwardedChain(headers: Record<string, string | string[] | undefined>, header: ForwardedHeader): (string | null)[] {
+  const raw = headers[header];
+  if (raw === undefined) return [];
+  const value = ([] as string[]).concat(raw).join(',');
+  if (header === 'x-real-ip') return [canonicalHop(value)];
+  if (header === 'x-forwarded-for') return value.split(',').map(canonicalHop);
+  return splitOutsideQuotes(value, ',').map((element) => {
+    const node = forParameter(element);
+    return node === null ? null : canonicalHop(node);
+  });
+}
+
+/** The `for=` value of one RFC 7239 element (quotes and escapes removed), or null. */
+function forParameter(element: string): string | null {
+  for (const pair of splitOutsideQuotes(element, ';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
+    const v = pair.slice(eq + 1).trim();
+    if (v.startsWith('"')) {
+      if (v.length < 2 || !v.endsWith('"')) return null;
+      return v.slice(1, -1).replace(/\\(.)/g, '$1');
+    }
+    return v;
+  }
+  return null;
+}
+
+function splitOutsideQuotes(s: string, sep: string): string[] {
   const out: string[] = [];
-  if (xff) {
-    for (const part of ([] as string[]).concat(xff).join(',').split(',')) {
-      const a = cleanAddress(part);
-      if (a) out.push(a);
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quoted && c === '\\' && i + 1 < s.length) {
+      cur += c + s[++i];
+      continue;
     }
-    return out;
+    if (c === '"') quoted = !quoted;
+    if (c === sep && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
-  const fwd = headers['forwarded'];
-  if (fwd) {
-    for (const element of ([] as string[]).concat(fwd).join(',').split(',')) {
-      const m = /for=("?)([^;,"]+)\1/i.exec(element);
-      if (m) {
-        const a = cleanAddress(m[2]!);
-        if (a) out.push(a);
-      }
-    }
-  }
+  out.push(cur);
   return out;
 }
 
-/** Strips ports and brackets (`[2001:db8::1]:443`, `1.2.3.4:80`); null if not an address. */
-function cleanAddress(raw: string): string | null {
+/**
+ * One hop as a canonical address, ports and brackets stripped, or null. Only the standard
+ * dotted-quad is IPv4 (`inet_aton` forms such as `2130706433`, `0x7f.1` or `010.1.1.1` would
+ * name another address than the one a person reads).
+ */
+export function canonicalHop(raw: string): string | null {
   let s = raw.trim();
-  if (s.startsWith('[')) s = s.slice(1, s.indexOf(']'));
-  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
-  return ipaddr.isValid(s) ? s : null;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return null;
+    const rest = s.slice(close + 1);
+    if (rest !== '' && !(rest.startsWith(':') && isPort(rest.slice(1)))) return null;
+    s = s.slice(1, close);
+    return isCanonicalIpv6(s) ? s : null;
+  }
+  const v4port = /^([^:]+):([^:]*)$/.exec(s);
+  if (v4port) {
+    if (!isPort(v4port[2]!)) return null;
+    s = v4port[1]!;
+  }
+  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return s;
+  return isCanonicalIpv6(s) ? s : null;
+}
+
+function isPort(s: string): boolean {
+  return /^\d{1,5}$/.test(s) && Number(s) <= 65535;
+}
+
+function isCanonicalIpv6(s: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':') || !ipaddr.IPv6.isValid(s)) return false;
+  // An embedded IPv4 part (`::ffff:192.0.2.1`) must be a dotted quad too.
+  const dot = s.lastIndexOf(':');
+  const tail = s.slice(dot + 1);
+  return !tail.includes('.') || ipaddr.IPv4.isValidFourPartDecimal(tail);
 }

@@ -36,7 +36,13 @@ describe('the built-in defaults', () => {
     const r = byId(defaults());
     expect(r['request-rate']!.spec).toEqual({ threshold: 300, windowSeconds: 60, blockSeconds: 300, escalate: true });
     expect(r['failed-logins']!.spec).toEqual({ threshold: 5, bufferSeconds: 60, memorySeconds: 3600 });
-    expect(r['account-failed-logins']!.spec).toEqual({ threshold: 10, windowSeconds: 3600, maxDelaySeconds: 300 });
+    expect(r['account-failed-logins']!.spec).toEqual({
+      threshold: 10,
+      windowSeconds: 3600,
+      maxDelaySeconds: 5,
+      clientThreshold: 1,
+      ipv6Prefix: 48,
+    });
     expect(r['repeat-offenders']!.spec).toEqual({ windowSeconds: 86400, factor: 2, maxSeconds: 86400 });
   });
 

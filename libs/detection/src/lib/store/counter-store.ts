@@ -6,12 +6,17 @@ import type { MaybePromise } from '../time';
  * step (in memory trivially, in Redis as one script), so simultaneous requests on one or on
  * many instances are each counted exactly once and each sees its own position.
  *
- * Every counter is a fixed window that opens at its first hit (as rate-limiter-flexible does)
- * and is compared with the caller's clock, never the store's.
+ * Every counter is a window that opens at its first hit (as rate-limiter-flexible does) and is
+ * compared with the caller's clock, never the store's. A plain window forgets everything when it
+ * ends, so a client could fit a limit's worth of hits at the end of one window and another at the
+ * start of the next. An `add` marked `sliding` closes that gap: when its window ends the next one
+ * follows on at once, and the count is the current window's hits plus the previous window's,
+ * weighted by how much of it still lies within the last `windowMs` (the sliding-window counter
+ * of Cloudflare's and rate-limiter-flexible's users). The estimate rises by at most one per hit.
  */
 export type CounterOp =
-  /** Adds `by` (default 1, may be negative; a count never goes below 0) and reads the count. */
-  | { op: 'add'; key: string; windowMs: number; by?: number; if?: Guard }
+  /** Adds `by` (default 1, may be negative; a count never goes below 0) and reads the count; `sliding`, see above. */
+  | { op: 'add'; key: string; windowMs: number; by?: number; sliding?: boolean; if?: Guard }
   /** Adds 1 only while the count is below `limit`: a reservation. `admitted` says if it did. */
   | { op: 'take'; key: string; windowMs: number; limit: number; if?: Guard }
   /** Starts a fresh window of `windowMs` at `count` (default 1), whatever was there. */
@@ -56,6 +61,16 @@ export interface CounterStore {
   prune(now: number): MaybePromise<number>;
   /** Keys held now (for the dashboard and memory bounds). */
   size(): MaybePromise<number>;
+}
+
+/**
+ * The sliding estimate: `count` hits in the window ending at `resetAt`, plus `prev` from the one
+ * before it, weighted by the share of that previous window still inside the last `windowMs`.
+ */
+export function slidingCount(count: number, prev: number, resetAt: number, windowMs: number, now: number): number {
+  if (prev <= 0) return count;
+  const overlap = Math.min(1, Math.max(0, (resetAt - now) / windowMs));
+  return count + Math.floor(prev * overlap);
 }
 
 export const SKIPPED: CounterResult = Object.freeze({ ran: false, count: 0, resetAt: 0, admitted: false });

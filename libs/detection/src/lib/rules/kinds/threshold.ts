@@ -10,7 +10,8 @@ export interface ThresholdSpec {
 }
 
 export function planCount(client: string, spec: ThresholdSpec): CounterOp[] {
-  return [{ op: 'add', key: `c:${client}`, windowMs: spec.windowSeconds * 1000 }];
+  // Sliding, so a burst across a window boundary counts as one burst (review I7).
+  return [{ op: 'add', key: `c:${client}`, windowMs: spec.windowSeconds * 1000, sliding: true }];
 }
 
 /**

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { ExtractJwt } from 'passport-jwt';
+import { type BearerAuthenticator, BearerRefusal } from '../access/bearer-authenticator';
+import type { AuthUser } from '../access/current-user.decorator';
+import { RevocationService } from '../access/revocation.service';
+import { clientKeyOf, TokenMisuseService } from '../detection';
+import { TokenVerifier } from './token-verifier';
+
+/**
+ * What the global JwtAuthGuard runs: a bearer access token that TokenVerifier accepts (ES256
+ * pinned, exp/iss/aud against the injected clock, cached per token until it expires), not
+ * revoked, and not spread over too many clients.
+ */
+@Injectable()
+export class AccessTokenAuthenticator implements BearerAuthenticator {
+  private readonly tokenFrom = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly revocation: RevocationService,
+    private readonly misuse: TokenMisuseService,
+  ) {}
+
+  async authenticate(req: unknown): Promise<AuthUser> {
+    const token = this.tokenFrom(req as Parameters<typeof this.tokenFrom>[0]);
+    if (!token) throw new BearerRefusal('missing');
+    let claims;
+    try {
+      claims = this.verifier.verify(token);
+    } catch (err) {
+      throw new BearerRefusal((err as Error).name === 'TokenExpiredError' ? 'expired' : 'invalid');
+    }
+    if (this.revocation.isRevoked(claims)) throw new BearerRefusal('invalid');
+    const client = clientKeyOf(req);
+    if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp)) === 'revoke') {
+      await this.revocation.revokeToken(claims.jti, claims.exp * 1000);
+      throw new BearerRefusal('invalid');
+    }
+    return { username: claims.sub, role: claims.role, jti: claims.jti, exp: claims.exp, iat: claims.iat, sid: claims.sid };
+  }
+}
