@@ -17,6 +17,15 @@ describe('PublicOrigin', () => {
     expect(new PublicOrigin({ publicOrigin: 'http://b.example', trustedProxies: [], corsOrigins: [] }).isHttps(request({}))).toBe(false);
   });
 
+  it('reads the scheme from RFC 7239 Forwarded when that is the header the proxy writes', () => {
+    const o = new PublicOrigin({ trustedProxies: ['10.0.0.5/32'], corsOrigins: [], detection: { forwardedHeader: 'forwarded' } });
+    expect(o.isHttps(request({ forwarded: 'for=203.0.113.9;proto=https' }, '10.0.0.5'))).toBe(true);
+    expect(o.isHttps(request({ forwarded: 'for=1.2.3.4;proto=http, for=203.0.113.9;Proto="HTTPS"' }, '10.0.0.5'))).toBe(true);
+    expect(o.isHttps(request({ forwarded: 'for=1.2.3.4;proto=https, for=203.0.113.9' }, '10.0.0.5'))).toBe(false);
+    expect(o.isHttps(request({ 'x-forwarded-proto': 'https' }, '10.0.0.5'))).toBe(false);
+    expect(o.isHttps(request({ forwarded: 'proto=https' }, '10.0.0.6'))).toBe(false);
+  });
+
   it('refuses cross-site and foreign-origin requests on the cookie routes', () => {
     const o = new PublicOrigin({ trustedProxies: [], corsOrigins: ['https://app.example'] });
     const host = { host: 'bouncer.example:8080' };

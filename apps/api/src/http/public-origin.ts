@@ -13,6 +13,8 @@ export interface PublicOriginOptions {
   publicOrigin?: string;
   trustedProxies: string[];
   corsOrigins: string[];
+  /** With FORWARDED_HEADER=forwarded the proxy states the scheme in RFC 7239 `proto=`, not in X-Forwarded-Proto. */
+  detection?: { forwardedHeader?: string };
 }
 
 /**
@@ -40,7 +42,11 @@ export class PublicOrigin {
     if (this.proxies.size === 0) return false;
     const peer = req.socket?.remoteAddress;
     if (!peer || !this.isTrustedProxy(peer)) return false;
-    return forwardedProto(req.headers['x-forwarded-proto']) === 'https';
+    const proto =
+      this.options.detection?.forwardedHeader === 'forwarded'
+        ? rfc7239Proto(req.headers['forwarded'])
+        : forwardedProto(req.headers['x-forwarded-proto']);
+    return proto === 'https';
   }
 
   /** Cached: parsing the address costs ~1 µs, and the same few proxies come again and again. */
@@ -93,6 +99,21 @@ function forwardedProto(value: string | string[] | undefined): string | undefine
   const joined = Array.isArray(value) ? value.join(',') : value;
   if (!joined) return undefined;
   return joined.split(',').pop()?.trim().toLowerCase();
+}
+
+/** `proto=` of the last element of an RFC 7239 Forwarded header (the one the nearest proxy added). */
+function rfc7239Proto(value: string | string[] | undefined): string | undefined {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  const last = joined?.split(',').pop();
+  for (const pair of last?.split(';') ?? []) {
+    const [key, raw] = pair.split('=');
+    if (key?.trim().toLowerCase() === 'proto')
+      return raw
+        ?.trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
+  }
+  return undefined;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
