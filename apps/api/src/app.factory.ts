@@ -3,14 +3,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { ValidationPipe } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { type FastifyBaseLogger, LogController } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import { createLogger, PinoNestLogger } from './http/pino-logger';
+import { ANSWER_HEADERS, type AnswerHeaders } from './detection';
+import { OpenApiDocumentHolder } from './docs/docs.module';
+import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
+import { PublicOrigin } from './http/public-origin';
 import { securityHeaders } from './http/security-headers';
 import { ProblemFilter } from './http/problem.filter';
 import type { AppConfig } from './config/app-config';
@@ -34,15 +39,30 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     // One line per request only at debug level: at 20,000 requests/s it is most of the cost.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     // A child logger per request (with redaction) costs ~3 % of a request; only worth it when requests are logged.
-    ...(requestLogging ? {} : { childLoggerFactory: (parent: unknown) => parent as never }),
+    // A client's own X-Request-Id is logged beside ours, as client_request_id, for correlation.
+    childLoggerFactory: requestLogging
+      ? (parent: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions, raw: IncomingMessage) =>
+          parent.child({ ...bindings, ...clientRequestIdBinding(raw.headers) }, opts)
+      : (parent: FastifyBaseLogger) => parent,
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-    },
+    // Always ours: a client-chosen id could collide with (or impersonate) another request's in the logs.
+    genReqId: () => randomUUID(),
     // Client addresses are resolved by the detection module from TRUSTED_PROXIES.
     trustProxy: false,
     ...(config.tls ? { https: { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } } : {}),
+  });
+  // HSTS (and Secure cookies) whenever the browser reached us over https, including through a trusted TLS proxy.
+  const origin = new PublicOrigin(config);
+  const plainHeaders = securityHeaders(false);
+  const httpsHeaders = securityHeaders(true);
+  const headersFor = (raw: IncomingMessage) => (origin.isHttps(raw) ? httpsHeaders : plainHeaders);
+  // The gate answers blocked clients itself, before Fastify's reply (and onSend) exists: it
+  // takes the same headers from here. Added before NestFactory.create, which registers the
+  // middleware hook: this one must run first.
+  const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
+  adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
+    (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
+    done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, opts.clock), adapter, {
     logger: new PinoNestLogger(logger),
@@ -52,11 +72,11 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
 
-  const headers = securityHeaders(Boolean(config.tls));
   fastify.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
+    const headers = headersFor(req.raw);
     reply.headers(html || req.url.startsWith('/docs') ? headers.html : headers.api);
     done(null, payload);
   });
@@ -78,7 +98,10 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, doc);
+  documents.set(app, doc);
+  // API_DOCS: off (404) by default, admin (/docs-json with an admin token), public (UI and JSON).
+  if (config.apiDocs === 'public') SwaggerModule.setup('docs', app, doc);
+  if (config.apiDocs === 'admin') app.get(OpenApiDocumentHolder).document = doc;
 
   if (index) {
     await app.register(fastifyStatic, { root: join(index, '..'), prefix: '/', wildcard: false, index: ['index.html'] });
@@ -86,6 +109,15 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   await app.init();
   await app.get(UsersService).ensureAdmin(opts.print ?? ((line) => process.stdout.write(line + '\n')));
   return app;
+}
+
+const documents = new WeakMap<INestApplication, OpenAPIObject>();
+
+/** The OpenAPI document of an app built by createApp, whatever API_DOCS says (for in-process tools and tests). */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  const doc = documents.get(app);
+  if (!doc) throw new Error('not an app built by createApp');
+  return doc;
 }
 
 /** The built dashboard's index.html, if there is one to serve. */

@@ -7,6 +7,7 @@ import type { AppConfig } from './config/app-config';
 import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { DetectionModule } from './detection';
+import { DocsModule } from './docs/docs.module';
 import { HealingModule } from './healing/healing.module';
 import { HealthModule } from './health/health.module';
 import { StatsModule } from './stats/stats.module';
@@ -16,7 +17,7 @@ import { UsersModule } from './users/users.module';
  * Folders and the direction of their imports (no arrow may run back; checked by the folder
  * cycle command in the README):
  *
- *   features (auth, users, detection, healing, stats, health)
+ *   features (auth, users, detection, healing, stats, health, docs)
  *     -> access, audit, core, http, config, db, @bouncer/contracts
  *   feature -> feature, only:
  *     auth   -> users, detection
@@ -44,6 +45,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         StatsModule,
         UsersModule,
+        // API_DOCS=admin: /docs-json behind the admin role; public and off need no module.
+        ...(config.apiDocs === 'admin' ? [DocsModule] : []),
       ],
     };
   }

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(`Bouncer listening on ${scheme}://${host}:${port}/ (dashboard at /, API docs at /docs)\n`);
+  const docs = { off: 'API docs off (API_DOCS)', admin: 'API document at /docs-json for admins', public: 'API docs at /docs' }[
+    config.apiDocs
+  ];
+  process.stdout.write(`Bouncer listening on ${scheme}://${host}:${port}/ (dashboard at /, ${docs})\n`);
 }
 
 main().catch((err) => {

@@ -33,7 +33,8 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
   const nextClient = () => `127.0.1.${n++}`;
 
   beforeAll(async () => {
-    const env: Record<string, string> = {};
+    // The docs are off by default (API_DOCS); this suite checks their headers when public.
+    const env: Record<string, string> = { API_DOCS: 'public' };
     if (usePostgres) {
       const db = await createTestDatabaseUrl();
       env['DATABASE_URL'] = db.url;

@@ -5,6 +5,7 @@ import type { DeviceView, MeResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
+import { PublicOrigin } from '../http/public-origin';
 import { DevicesService } from '../users/devices.service';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './auth.dto';
@@ -20,6 +21,7 @@ export class MeController {
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly devices: DevicesService,
+    private readonly origin: PublicOrigin,
   ) {}
 
   @Get()
@@ -70,7 +72,7 @@ export class MeController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.auth.logoutEverywhere(user, clientKeyOf(req));
-    clearSessionCookie(reply);
+    clearSessionCookie(reply, this.origin.isHttps(req.raw));
   }
 
   private async requireRow(user: AuthUser) {

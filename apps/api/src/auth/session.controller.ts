@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionResponse } from '@bouncer/contracts';
@@ -7,17 +7,24 @@ import { Public } from '../access/public.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
+import { PublicOrigin } from '../http/public-origin';
 import { LoginDto } from './auth.dto';
 import { AuthService, type IssuedSession } from './auth.service';
 import { DEVICE_COOKIE } from './device-cookie.service';
-import { clearSessionCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
+import { SameOriginGuard } from './same-origin.guard';
+import { clearSessionCookie, readCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
 
-/** Browser sessions: the refresh token lives in an httpOnly cookie, never within script reach. */
+/**
+ * Browser sessions: the refresh token lives in an httpOnly cookie, never within script reach.
+ * Same-origin JSON requests only (class-level guard: it runs before the sign-in throttle).
+ */
 @ApiTags('auth')
+@UseGuards(SameOriginGuard)
 @Controller('session')
 export class SessionController {
   constructor(
     private readonly auth: AuthService,
+    private readonly origin: PublicOrigin,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,15 +38,16 @@ export class SessionController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionResponse> {
+    const https = this.origin.isHttps(req.raw);
     const session = await this.auth.login({
       username: body.username,
       password: body.password,
       client: clientKeyOf(req),
       userAgent: req.headers['user-agent'] ?? null,
-      deviceCookie: req.cookies?.[DEVICE_COOKIE],
+      deviceCookie: readCookie(req, DEVICE_COOKIE, https),
       browser: true,
     });
-    setSessionCookies(reply, session, this.config);
+    setSessionCookies(reply, session, this.config, https);
     return toSessionResponse(session);
   }
 
@@ -48,14 +56,15 @@ export class SessionController {
   @Post('refresh')
   @HttpCode(200)
   async refreshSession(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
-    const token = req.cookies?.[REFRESH_COOKIE];
+    const https = this.origin.isHttps(req.raw);
+    const token = readCookie(req, REFRESH_COOKIE, https);
     if (!token) throw new ProblemException(401, 'Unauthorized', 'No session cookie.');
     try {
       const session = await this.auth.refresh(token, clientKeyOf(req));
-      setSessionCookies(reply, session, this.config);
+      setSessionCookies(reply, session, this.config, https);
       return toSessionResponse(session);
     } catch (err) {
-      clearSessionCookie(reply);
+      clearSessionCookie(reply, https);
       throw err;
     }
   }
@@ -70,7 +79,7 @@ export class SessionController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.auth.logout(user, clientKeyOf(req));
-    clearSessionCookie(reply);
+    clearSessionCookie(reply, this.origin.isHttps(req.raw));
   }
 }
 

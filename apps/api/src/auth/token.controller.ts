@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
@@ -8,9 +8,14 @@ import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { TokenRequestDto } from './auth.dto';
 import { AuthService, type IssuedSession } from './auth.service';
+import { NoCrossSiteGuard } from './same-origin.guard';
 
-/** API clients: the OAuth2 token endpoint and bearer-token checks. */
+/**
+ * API clients: the OAuth2 token endpoint and bearer-token checks. Forms and JSON; no page of
+ * another site (class level: refused before the sign-in throttle counts it).
+ */
 @ApiTags('auth')
+@UseGuards(NoCrossSiteGuard)
 @Controller()
 export class TokenController {
   constructor(private readonly auth: AuthService) {}

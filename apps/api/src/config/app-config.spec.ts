@@ -28,6 +28,31 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOST: '0.0.0.0', TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }).tls).toBeDefined();
   });
 
+  it('treats only loopback address literals and localhost as loopback (I6)', () => {
+    for (const host of ['127.0.0.1', '127.9.8.7', '::1', '[::1]', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', 'localhost']) {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    }
+    for (const host of ['127.example.com', '127.0.0.1.nip.io', '2130706433', '0x7f.0.0.1', '127.1', 'localhost.example', '::2']) {
+      expect(() => loadConfig({ HOST: host })).toThrow(/^Invalid HOST: plain HTTP/);
+    }
+  });
+
+  it('reads PUBLIC_URL as an origin and API_DOCS as one of three modes', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://bouncer.example.com/' }).publicOrigin).toBe('https://bouncer.example.com');
+    expect(loadConfig({}).apiDocs).toBe('off');
+    expect(loadConfig({ API_DOCS: 'admin' }).apiDocs).toBe('admin');
+    for (const bad of [
+      'bouncer.example.com',
+      'ftp://x.example',
+      'https://x.example/app',
+      'https://u:p@x.example',
+      'https://x.example?a=1',
+    ]) {
+      expect(() => loadConfig({ PUBLIC_URL: bad })).toThrow(/^Invalid PUBLIC_URL/);
+    }
+    expect(() => loadConfig({ API_DOCS: 'yes' })).toThrow(/^Invalid API_DOCS/);
+  });
+
   it('reads durations and lists', () => {
     expect(parseDurationSeconds('15m')).toBe(900);
     expect(parseDurationSeconds('7d')).toBe(604800);

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
 
@@ -54,6 +55,13 @@ export const envSchema = z.object({
   ACCESS_TOKEN_TTL: duration.default(15 * 60),
   REFRESH_TOKEN_TTL: duration.default(7 * 24 * 3600),
   CORS_ORIGINS: csv.default([]),
+  /** The address browsers use (scheme, host, port), e.g. https://bouncer.example.com behind a TLS proxy. */
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .refine(isOriginUrl, 'expected an origin such as https://bouncer.example.com (scheme, host and optional port, no path)')
+    .optional(),
+  API_DOCS: z.enum(['off', 'admin', 'public'], { message: 'expected off, admin or public' }).default('off'),
   JWT_ISSUER: z.string().trim().min(1).default('bouncer'),
   JWT_AUDIENCE: z.string().trim().min(1).default('bouncer-api'),
   JWT_PRIVATE_KEY_FILE: z.string().trim().min(1).optional(),
@@ -83,6 +91,10 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   corsOrigins: string[];
+  /** The origin browsers use (PUBLIC_URL); an https one makes cookies Secure and sends HSTS on every answer. */
+  publicOrigin?: string;
+  /** Who may read /docs and /docs-json: nobody (404), admins (bearer token, /docs-json only) or anyone. */
+  apiDocs: 'off' | 'admin' | 'public';
   jwtIssuer: string;
   jwtAudience: string;
   jwtPrivateKeyFile?: string;
@@ -150,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     corsOrigins: e.CORS_ORIGINS,
+    publicOrigin: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : undefined,
+    apiDocs: e.API_DOCS,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     jwtPrivateKeyFile: e.JWT_PRIVATE_KEY_FILE ? abs(e.JWT_PRIVATE_KEY_FILE) : undefined,
@@ -181,8 +195,32 @@ export function parseDurationSeconds(v: string): number {
   }
 }
 
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+/**
+ * Only an address literal is trusted to be loopback (a name such as 127.example.com can point
+ * anywhere); `localhost` is reserved for loopback (RFC 6761). IPv4 must be four decimal parts:
+ * inet_aton forms such as 0x7f.1 or 2130706433 are not accepted as loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  if (ipaddr.IPv4.isValidFourPartDecimal(literal)) address = ipaddr.IPv4.parse(literal);
+  else if (ipaddr.IPv6.isValid(literal) && !literal.includes('%')) address = ipaddr.process(literal);
+  else return false;
+  return address.range() === 'loopback';
+}
+
+function isOriginUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    !url.username &&
+    !url.password &&
+    (url.pathname === '/' || url.pathname === '') &&
+    !url.search &&
+    !url.hash
+  );
 }
 
 /** DI token for the validated configuration. */

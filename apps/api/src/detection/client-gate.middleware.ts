@@ -1,8 +1,10 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLIENT_KEY } from './client-key';
+import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedBody } from './refusal';
+
+type GateRequest = IncomingMessage & { [CLIENT_KEY]?: string; [UNATTRIBUTED]?: boolean; [ANSWER_HEADERS]?: AnswerHeaders };
 
 /**
  * The first thing every request meets. On Fastify it runs in the onRequest hook, before the
@@ -12,7 +14,7 @@ import { blockedBody } from './refusal';
 export class ClientGateMiddleware implements NestMiddleware {
   constructor(private readonly detection: DetectionService) {}
 
-  use(req: IncomingMessage & { [CLIENT_KEY]?: string }, res: ServerResponse, next: () => void): void {
+  use(req: GateRequest, res: ServerResponse, next: () => void): void {
     if (!this.detection.enabled) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
@@ -27,11 +29,12 @@ export class ClientGateMiddleware implements NestMiddleware {
     } else this.pass(verdict, req, res, next);
   }
 
-  private pass(verdict: GateVerdict, req: IncomingMessage & { [CLIENT_KEY]?: string }, res: ServerResponse, next: () => void): void {
+  private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void): void {
     req[CLIENT_KEY] = verdict.client;
     if (verdict.blocked) {
       const { body, retryAfter } = blockedBody(verdict.blocked, this.detection.options.rules);
       res.writeHead(403, {
+        ...req[ANSWER_HEADERS]?.(req),
         'content-type': 'application/problem+json',
         'retry-after': String(retryAfter),
         'content-length': Buffer.byteLength(body),
@@ -40,7 +43,8 @@ export class ClientGateMiddleware implements NestMiddleware {
       return;
     }
     const client = verdict.client;
-    res.once('finish', () => this.detection.answered(client, res.statusCode));
+    const foreign = isForeignPageRequest(req.headers);
+    res.once('finish', () => this.detection.answered(client, res.statusCode, !foreign && !req[UNATTRIBUTED]));
     next();
   }
 }

@@ -73,11 +73,16 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     });
   }
 
-  /** The answer a request got (the engine's probing rule counts 401, 403 and 404 per client). */
-  answered(client: string, status: number): void {
+  /**
+   * The answer a request got (the engine's probing rule counts 401, 403 and 404 per client).
+   * An answer that is not the client's doing (`attributable` false: a request another site made
+   * its browser send) is shown in the traffic picture but not counted against the client.
+   */
+  answered(client: string, status: number, attributable = true): void {
     const now = this.clock.now();
     this.monitor.response(status, now);
     this.shared?.response(status, now);
+    if (!attributable) return;
     const d = this.engine.decide({ type: 'response', client, status });
     if (d instanceof Promise) d.catch((e: Error) => this.logger.warn(`counting an answer failed: ${e.message}`));
   }

@@ -1,6 +1,6 @@
 /** What other features use of detection (auth's sign-in and token checks, stats and health reads). */
 export { AuthRouteThrottle } from './throttle/client-throttler.guard';
-export { clientKeyOf } from './client-key';
+export { ANSWER_HEADERS, type AnswerHeaders, clientKeyOf, markUnattributed } from './client-key';
 export { DecisionService } from './decisions/decision.service';
 export { DetectionModule } from './detection.module';
 export { DetectionService } from './detection.service';

@@ -48,3 +48,13 @@ export class PinoNestLogger implements LoggerService {
     this.logger.trace({ context }, String(message));
   }
 }
+
+/**
+ * A client's own X-Request-Id, for the request's log lines: logged as client_request_id
+ * (truncated), never used as the request id, which the server always generates.
+ */
+export function clientRequestIdBinding(headers: Record<string, string | string[] | undefined>): { client_request_id?: string } {
+  const given = headers['x-request-id'];
+  const value = Array.isArray(given) ? given[0] : given;
+  return value ? { client_request_id: value.slice(0, 128) } : {};
+}

@@ -130,6 +130,14 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
 }
 
 /**
+ * The dashboard's client-side routes (apps/dashboard/src/app/app.routes.ts; its base href is
+ * `/`; `/` itself is index.html, served as a file). Only these get the app on a browser
+ * navigation: any other unknown path is a 404 that counts as probing, whatever the Accept
+ * header, and no longer answers 200 where a real route answers 401.
+ */
+export const DASHBOARD_ROUTES: ReadonlySet<string> = new Set(['/login', '/home', '/dashboard']);
+
+/**
  * Global Nest filter: every error response is problem+json. One exception: a browser
  * navigating to a client-side route of the dashboard (`/dashboard`, `/home`) gets the app.
  */
@@ -159,6 +167,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (!this.indexFile || req.method !== 'GET') return false;
     const path = req.url.split('?')[0] ?? '';
     const accept = req.headers.accept ?? '';
-    return accept.includes('text/html') && !path.includes('.') && !path.startsWith('/admin/') && !path.startsWith('/docs');
+    return accept.includes('text/html') && DASHBOARD_ROUTES.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
   }
 }

@@ -132,10 +132,12 @@ export class DetectionEngine {
     if (event.type === 'sign-in-attempt') {
       const buffer = this.book.blockFor(event.client, 'sign-in', now);
       if (buffer?.enforced) {
-        const kind = this.options.rules.rules.find((r) => r.id === buffer.rule)?.kind.kind;
-        const what = kind === 'success-velocity' ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
+        const rule = this.options.rules.rules.find((r) => r.id === buffer.rule);
+        const what = rule?.kind.kind === 'success-velocity' ? 'Too many sign-ins from this client' : 'Too many failed sign-ins';
+        const limit = rule?.kind.limit?.(rule.spec);
         return {
           ...refusal(buffer, now, 429),
+          ...(limit ? { limit: { policy: buffer.rule, ...limit } } : {}),
           reason: `${what}; try again in ${describeWait(secondsUntil(buffer.expiresAt, now))}.`,
           ticket: { holds: {} },
         };

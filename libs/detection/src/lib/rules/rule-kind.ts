@@ -45,6 +45,11 @@ export interface RuleKind<S extends object = Record<string, unknown>> {
   readonly events: readonly EventType[];
   plan(event: DetectionEvent, spec: S, ctx: RuleContext): CounterOp[];
   judge(event: DetectionEvent, spec: S, results: readonly CounterResult[], ctx: RuleContext): Judgement | null;
+  /**
+   * The threshold a 429 of this rule enforces, for RateLimit headers: the same numbers whether
+   * the refusal comes from the rule's own count or from the buffer it left standing.
+   */
+  limit?(spec: S): { limit: number; windowSeconds: number };
   /** Counters to forget when a person lifts a client's block (its slate is wiped). */
   forget?(client: string, spec: S): CounterOp[];
   /** What the rule does with these settings, in words, for the README's table. */

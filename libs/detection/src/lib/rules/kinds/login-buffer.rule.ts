@@ -49,7 +49,7 @@ export const loginBuffer = defineRuleKind({
             : 'Too many sign-in attempts at once from this client; try again in 1 second.',
           until: inBuffer ? out.gate.resetAt : ctx.now + 1000,
           status: 429,
-          limit: { limit: spec.threshold, windowSeconds: spec.bufferSeconds },
+          limit: loginBufferLimit(spec),
         },
       };
     }
@@ -66,6 +66,7 @@ export const loginBuffer = defineRuleKind({
       return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
     return null;
   },
+  limit: (s) => loginBufferLimit(s),
   forget: (client, spec) => {
     const subject = subjectOf(client, spec);
     return subject === null
@@ -78,6 +79,11 @@ export const loginBuffer = defineRuleKind({
   describe: (s, sus) =>
     `the ${ordinal(s.threshold)} failed sign-in of ${s.ipv6Prefix ? `an IPv6 /${s.ipv6Prefix} (any of its addresses)` : 'a client'} within ${s.memorySeconds} s starts a ${s.bufferSeconds} s buffer, each further one ${s.bufferSeconds} s longer (429 on sign-in routes); suspicious from the ${ordinal(Math.ceil(s.threshold * sus.ratio))}`,
 });
+
+/** The failures are counted over memorySeconds; bufferSeconds is only the wait (Retry-After). */
+function loginBufferLimit(spec: { threshold: number; memorySeconds: number }) {
+  return { limit: spec.threshold, windowSeconds: spec.memorySeconds };
+}
 
 /** What the rule counts under: the client, or its IPv6 allocation; null when the rule does not watch this client. */
 function subjectOf(client: string, spec: { ipv6Prefix?: number }): string | null {

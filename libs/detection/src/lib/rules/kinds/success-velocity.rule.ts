@@ -33,14 +33,20 @@ export const successVelocity = defineRuleKind({
           reason: `Too many sign-ins from this client; try again in ${describeWait(secs)}.`,
           until: ctx.now + secs * 1000,
           status: 429,
-          limit: { limit: spec.threshold - 1, windowSeconds: spec.windowSeconds },
+          limit: successLimit(spec),
         },
       };
     }
     return n === spec.threshold - 1 ? { suspect: { reason } } : null;
   },
+  limit: (s) => successLimit(s),
   forget: (client) => [{ op: 'del', key: `s:${client}` }],
   describe: (s) =>
     `the ${ordinal(s.threshold)} successful sign-in of a client within ${s.windowSeconds} s is refused and buys a ${s.blockStepSeconds} s buffer (429), each further one ${s.blockStepSeconds} s longer; suspicious at the ${ordinal(s.threshold - 1)}`,
 });
 void positiveInt;
+
+/** Sign-ins a client may make per window before the next one is refused. */
+function successLimit(spec: { threshold: number; windowSeconds: number }) {
+  return { limit: spec.threshold - 1, windowSeconds: spec.windowSeconds };
+}
