@@ -13,6 +13,7 @@ import type { Clock } from './core/clock';
 import { createLogger, PinoNestLogger } from './http/pino-logger';
 import { securityHeaders } from './http/security-headers';
 import { ProblemFilter } from './http/problem.filter';
+import { installInputGuard } from './http/input-guard';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
 
@@ -51,6 +52,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
+  installInputGuard(adapter);
 
   const headers = securityHeaders(Boolean(config.tls));
   fastify.addHook('onSend', (req, reply, payload, done) => {
