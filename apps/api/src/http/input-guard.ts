@@ -86,7 +86,7 @@ export function installInputGuard(adapter: FastifyAdapter): void {
       );
       return;
     }
-    defaultJson(req, text, done);
+    void defaultJson(req, text, done);
   });
 
   fastify.addHook('preValidation', (req: FastifyRequest, _reply, done) => {
