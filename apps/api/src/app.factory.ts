@@ -14,6 +14,7 @@ import { createLogger, PinoNestLogger } from './http/pino-logger';
 import { securityHeaders } from './http/security-headers';
 import { ProblemFilter } from './http/problem.filter';
 import { installInputGuard } from './http/input-guard';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
 
@@ -43,6 +44,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     },
     // Client addresses are resolved by the detection module from TRUSTED_PROXIES.
     trustProxy: false,
+    frameworkErrors,
+    clientErrorHandler,
     ...(config.tls ? { https: { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } } : {}),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, opts.clock), adapter, {
