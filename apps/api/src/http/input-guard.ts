@@ -59,7 +59,9 @@ export function findUnstorable(value: unknown, where: string, depth = 0): { fiel
   return null;
 }
 
-function refuse(problem: { field: string; message: string }): ProblemException {
+function refuse(found: { field: string; message: string }): ProblemException {
+  // The field's name is the client's text: shown readable and short.
+  const problem = { ...found, field: found.field.replace(/\p{Cc}/gu, '\ufffd').slice(0, 80) };
   return new ProblemException(400, 'Bad Request', `The request is invalid: ${problem.field} ${problem.message}.`, { errors: [problem] });
 }
 

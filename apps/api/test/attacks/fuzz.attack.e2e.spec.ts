@@ -16,6 +16,8 @@ const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2500);
 const SEED = process.env['FUZZ_SEED'] ? Number(process.env['FUZZ_SEED']) : undefined;
 /** The fuzzer's addresses: allowlisted, so detection does not simply block it. */
 const FUZZER_NET = '127.0.77';
+/** Every user the fuzzer provisions has this password, so sign-ins and password changes can succeed. */
+const FUZZ_USER_PASSWORD = strongPassword();
 
 interface Schema {
   type?: string;
@@ -100,7 +102,7 @@ const NASTY = [
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',
   'admin',
-  'fuzz-user',
+  'fuzz-user-0',
   'password',
   'refresh_token',
   'allow',
@@ -143,6 +145,8 @@ const anyJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   ),
 })).value;
 
+const str = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+
 /** `rare` with probability `p`, otherwise `usual`. */
 const mostly = <T, U>(usual: fc.Arbitrary<T>, rare: fc.Arbitrary<U>, p = 0.15) =>
   fc.oneof({ weight: Math.round((1 - p) * 100), arbitrary: usual }, { weight: Math.round(p * 100), arbitrary: rare });
@@ -155,10 +159,11 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
     fc.constantFrom('198.51.100.0/24', '2001:db8::/48', '203.0.113.9'),
   ),
   username: fc.constantFrom('admin', 'fuzz-user-0', 'fuzz-user-1', 'someone', 'другой', 'new.user@example.org'),
-  password: fc.constantFrom(strongPassword(), 'Password1234!', 'correct horse battery staple 42'),
+  password: fc.constantFrom(FUZZ_USER_PASSWORD, strongPassword(), 'Password1234!', 'correct horse battery staple 42'),
   new_password: fc.constantFrom(strongPassword(), 'abcdabcdabcd'),
-  current_password: fc.constantFrom(strongPassword(), 'x'),
-  reason: fc.string({ maxLength: 40 }),
+  current_password: fc.constantFrom(FUZZ_USER_PASSWORD, 'x'),
+  grant_type: fc.constantFrom('password', 'password', 'refresh_token'),
+  reason: fc.string({ minLength: 1, maxLength: 40 }),
   note: fc.string({ maxLength: 40 }),
   duration_seconds: fc.integer({ min: 1, max: 3600 }),
 };
@@ -239,7 +244,7 @@ const headersArb = fc.record(
 function caseFor(op: Operation): fc.Arbitrary<Case> {
   return fc.record({
     op: fc.constant(op),
-    pathValues: fc.array(text, { minLength: op.pathParams.length, maxLength: op.pathParams.length }),
+    pathValues: fc.tuple(...op.pathParams.map((name) => valueFor({ type: 'string' }, name).map(str))),
     rawPath: fc.boolean(),
     query: fc
       .tuple(
@@ -272,8 +277,6 @@ function caseFor(op: Operation): fc.Arbitrary<Case> {
   });
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
-
 function pathOf(c: Case): string {
   let i = 0;
   const path = c.op.path.replace(/\{[^}]+\}/g, () => {
@@ -291,7 +294,6 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   let ops: Operation[];
   const tokens = { admin: '', user: '' };
   let userName = '';
-  let userPassword = '';
   let generation = 0;
 
   const from = (n: number) => `${FUZZER_NET}.${n}`;
@@ -306,11 +308,13 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       tokens.admin = res.json.access_token;
     }
     if (!(await valid(tokens.user))) {
-      userName = `fuzz-user-${generation++}`;
-      userPassword = strongPassword();
-      const made = await req('/admin/users', { body: { username: userName, password: userPassword, role: 'user' }, token: tokens.admin });
-      if (made.status !== 201) throw new Error(`user creation failed: ${made.status} ${made.text}`);
-      tokens.user = (await req('/token', { form: { username: userName, password: userPassword } })).json.access_token;
+      // A name the fuzzer itself may have taken (409) is skipped.
+      for (let made = null as HttpResponse | null; made?.status !== 201;) {
+        userName = `fuzz-user-${generation++}`;
+        made = await req('/admin/users', { body: { username: userName, password: FUZZ_USER_PASSWORD, role: 'user' }, token: tokens.admin });
+        if (made.status !== 201 && made.status !== 409) throw new Error(`user creation failed: ${made.status} ${made.text}`);
+      }
+      tokens.user = (await req('/token', { form: { username: userName, password: FUZZ_USER_PASSWORD } })).json.access_token;
     }
   }
 
@@ -388,6 +392,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     async () => {
       let sinceCheck = 0;
       const seen = new Map<string, number>();
+      const samples = new Map<string, number>();
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...ops).chain((op) => caseFor(op)),
@@ -423,6 +428,11 @@ describe('fuzzing every operation of the OpenAPI document', () => {
             }
             const key = `${c.op.method} ${c.op.path} ${res.status}`;
             seen.set(key, (seen.get(key) ?? 0) + 1);
+            if (process.env['FUZZ_REPORT'] && res.status === 400)
+              samples.set(
+                `${key} ${String(res.json?.errors?.[0]?.message ?? res.json?.detail).slice(0, 90)}`,
+                1 + (samples.get(`${key} ${String(res.json?.errors?.[0]?.message ?? res.json?.detail).slice(0, 90)}`) ?? 0),
+              );
             const where = `${c.op.method} ${path} -> ${res.status} ${res.text.slice(0, 300)}`;
             if (res.status >= 500) throw new Error(`5xx: ${where}`);
             if (res.status >= 400 && !String(res.headers['content-type']).startsWith('application/problem+json'))
@@ -442,7 +452,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       expect(ops.filter((o) => !reached.has(`${o.method} ${o.path}`)).map((o) => `${o.method} ${o.path}`)).toEqual([]);
       if (process.env['FUZZ_REPORT'])
         process.stdout.write(
-          [...seen.entries()]
+          [...seen.entries(), ...[...samples.entries()].map(([k, n]) => [`SAMPLE ${k}`, n] as const)]
             .sort()
             .map(([k, n]) => `${k}: ${n}`)
             .join('\n') + '\n',
