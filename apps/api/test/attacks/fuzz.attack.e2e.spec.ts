@@ -10,7 +10,8 @@ import { startServer, type TestServer } from '../support/app';
  * Property-based fuzzing of every operation in the OpenAPI document: hostile path parameters,
  * query strings, headers and bodies (JSON, form, raw), with no token, a user's and an admin's.
  * Properties: no 5xx and no hang; every 4xx is problem+json; no admin-visible state changes
- * without an audit record. FUZZ_RUNS=<n> for more cases (default a few thousand in CI).
+ * without an audit record. FUZZ_RUNS=<n> for more cases (default a few thousand in CI),
+ * FUZZ_SEED=<n> to replay a run, FUZZ_POSTGRES=1 to fuzz the PostgreSQL mode instead of PGlite.
  */
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2500);
 const SEED = process.env['FUZZ_SEED'] ? Number(process.env['FUZZ_SEED']) : undefined;
@@ -333,8 +334,18 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     return { state: JSON.stringify([rows, lists.text, decisions.json?.items ?? decisions.text]), audited: Number(audit?.n ?? 0) };
   }
 
+  let dropDatabase: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
+    const env: Record<string, string> = {};
+    if (process.env['FUZZ_POSTGRES']) {
+      const { createTestDatabaseUrl } = await import('../support/postgres');
+      const database = await createTestDatabaseUrl();
+      env['DATABASE_URL'] = database.url;
+      dropDatabase = database.drop;
+    }
     server = await startServer({
+      ...env,
       ALLOWLIST: `${FUZZER_NET}.0/24`,
       RATE_LIMIT: '1000000',
       AUTH_ROUTE_LIMIT: '1000000',
@@ -350,7 +361,10 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     expect(doc.status).toBe(200);
     ops = operationsOf(doc.json as OpenApi);
   });
-  afterAll(() => server?.close(true));
+  afterAll(async () => {
+    await server?.close(true);
+    await dropDatabase?.();
+  });
 
   it('reads every operation of the OpenAPI document', () => {
     const names = ops.map((o) => `${o.method} ${o.path}`);
