@@ -56,10 +56,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * is the backstop that keeps such input a 400 where a check was missed.
  */
 export function isRefusedValue(err: unknown): boolean {
+  return refusedValueCode(err) !== null;
+}
+
+/** The SQLSTATE of a value the database refused as data, or null. */
+function refusedValueCode(err: unknown): string | null {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true;
+    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return e.code;
   }
-  return false;
+  return null;
 }
 
 /** Turns anything thrown into an RFC 9457 problem+json response. */
