@@ -18,6 +18,8 @@ import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pin
 import { PublicOrigin } from './http/public-origin';
 import { securityHeaders } from './http/security-headers';
 import { ProblemFilter } from './http/problem.filter';
+import { installInputGuard } from './http/input-guard';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
 
@@ -49,6 +51,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     genReqId: () => randomUUID(),
     // Client addresses are resolved by the detection module from TRUSTED_PROXIES.
     trustProxy: false,
+    frameworkErrors,
+    clientErrorHandler,
     ...(config.tls ? { https: { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } } : {}),
   });
   // HSTS (and Secure cookies) whenever the browser reached us over https, including through a trusted TLS proxy.
@@ -71,6 +75,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
+  installInputGuard(adapter);
 
   fastify.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);

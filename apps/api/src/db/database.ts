@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -89,15 +89,19 @@ export async function openDatabase(opts: {
   }
 
   const dir = join(opts.dataDir, 'db');
-  await mkdir(opts.dataDir, { recursive: true });
+  keepPrivate();
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   // One process at a time: a second server or the command-line tool stops here with one line.
   const lock = lockDataDir(opts.dataDir);
   let client: PGlite;
   let db: Database;
   try {
+    await tightenTree(opts.dataDir);
     client = await PGlite.create(dir);
-    db = drizzlePglite(client, { schema });
+    db = drizzlePglite(client, { schema }) as unknown as Database;
     await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
+    // A first start unpacks the initial database with explicit (0666) modes, which the umask does not cover.
+    await tightenTree(opts.dataDir);
   } catch (err) {
     lock.release();
     throw err;
@@ -117,6 +121,29 @@ export async function openDatabase(opts: {
       }
     },
   };
+}
+
+/**
+ * PGlite creates its files (the WAL holds every password hash) with the process umask: 0666
+ * under the usual 022. It keeps creating files while it runs, so the mask must stay set for the
+ * whole process; Bouncer writes nothing that others should read.
+ */
+function keepPrivate(): void {
+  const previous = process.umask(0o077);
+  if ((previous | 0o077) !== 0o077) process.umask(previous | 0o077);
+}
+
+/** Folders 0700 and files 0600 under `root` (a data folder left open by an older version or another umask). */
+async function tightenTree(path: string, isRoot = true): Promise<void> {
+  // The data folder itself may be a link; links inside it are not followed.
+  const st = isRoot ? await stat(path) : await lstat(path);
+  if (st.isSymbolicLink()) return;
+  if (st.isDirectory()) {
+    if ((st.mode & 0o777) !== 0o700) await chmod(path, 0o700);
+    for (const name of await readdir(path)) await tightenTree(join(path, name), false);
+  } else if ((st.mode & 0o077) !== 0) {
+    await chmod(path, st.mode & 0o700);
+  }
 }
 
 async function readDeploymentId(db: Database): Promise<string> {

@@ -50,6 +50,23 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A value the database refused as data (SQLSTATE class 22: a malformed uuid, a number out of
+ * range, a character it cannot store). Input should be validated before it gets this far; this
+ * is the backstop that keeps such input a 400 where a check was missed.
+ */
+export function isRefusedValue(err: unknown): boolean {
+  return refusedValueCode(err) !== null;
+}
+
+/** The SQLSTATE of a value the database refused as data, or null. */
+function refusedValueCode(err: unknown): string | null {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return e.code;
+  }
+  return null;
+}
+
 /** Turns anything thrown into an RFC 9457 problem+json response. */
 export function toProblem(err: unknown, instance?: string): { problem: ProblemDetails; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
@@ -123,6 +140,18 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
             : (fe.message ?? 'Request error.');
     return { problem: { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, instance }, headers };
   }
+  if (isRefusedValue(err)) {
+    return {
+      problem: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'The request contains a value that is not acceptable.',
+        instance,
+      },
+      headers,
+    };
+  }
   return {
     problem: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', instance },
     headers,
@@ -159,6 +188,8 @@ export class ProblemFilter implements ExceptionFilter {
     }
     const { problem, headers } = toProblem(exception, req?.url?.split('?')[0]);
     if (problem.status === 503) this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+    else if (problem.status === 400 && isRefusedValue(exception))
+      this.logger.warn(`input reached the database unvalidated: ${(exception as Error).message}`);
     else if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }

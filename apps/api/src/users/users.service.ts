@@ -11,7 +11,7 @@ import { storedFirst } from '../http/stored-first';
 import { refreshFamilies, signIns, users } from '../db/schema';
 import { PasswordService } from './password.service';
 import { RevocationService } from '../access/revocation.service';
-import { normalizeUsername, USERNAME_PATTERN } from './username';
+import { mixedScripts, normalizeUsername, USERNAME_PATTERN } from './username';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -308,6 +308,12 @@ export class UsersService {
     if (!USERNAME_PATTERN.test(username)) {
       throw new ProblemException(400, 'Bad Request', 'The username is not acceptable.', {
         errors: [{ field: 'username', message: 'must be 3 to 64 letters, digits or ._-@' }],
+      });
+    }
+    const scripts = mixedScripts(username);
+    if (scripts) {
+      throw new ProblemException(400, 'Bad Request', `The username mixes letters of several scripts (${scripts.join(', ')}).`, {
+        errors: [{ field: 'username', message: 'must use the letters of one script, so it cannot imitate another name' }],
       });
     }
   }

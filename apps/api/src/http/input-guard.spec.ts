@@ -1,0 +1,29 @@
+import { findUnstorable, jsonDepthExceeds, MAX_JSON_DEPTH, unstorable } from './input-guard';
+
+describe('jsonDepthExceeds', () => {
+  const arrays = (d: number) => '['.repeat(d) + ']'.repeat(d);
+  it('counts arrays and objects, not brackets inside strings', () => {
+    expect(jsonDepthExceeds(arrays(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(jsonDepthExceeds(arrays(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
+    expect(jsonDepthExceeds('{"a":'.repeat(5) + '1' + '}'.repeat(5), 4)).toBe(true);
+    expect(jsonDepthExceeds(`{"a":"${'['.repeat(100)}\\"${'{'.repeat(100)}"}`, 2)).toBe(false);
+  });
+  it('stops early on a huge body', () => {
+    expect(jsonDepthExceeds(arrays(1_000_000), MAX_JSON_DEPTH)).toBe(true);
+  });
+});
+
+describe('unstorable strings', () => {
+  it.each([
+    ['a\u0000b', /NUL/],
+    ['\ud800', /surrogate/],
+    ['x\udc00', /surrogate/],
+  ])('refuses %j', (s, why) => expect(unstorable(s)).toMatch(why));
+  it.each(['plain', '😀 emoji', 'пётр', ''])('accepts %j', (s) => expect(unstorable(s)).toBeNull());
+
+  it('finds them in keys and nested values, with where they are', () => {
+    expect(findUnstorable({ a: [1, { b: 'x\u0000' }] }, '')).toEqual({ field: 'a.1.b', message: 'contains a NUL character' });
+    expect(findUnstorable({ ['k\u0000']: 1 }, 'query')).toEqual({ field: 'query.k\u0000', message: 'name contains a NUL character' });
+    expect(findUnstorable({ a: 'fine', b: [true, null, 3] }, '')).toBeNull();
+  });
+});
