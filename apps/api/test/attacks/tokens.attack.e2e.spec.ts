@@ -98,6 +98,27 @@ describe('tokens and sessions under attack', () => {
       expect((await validate(server, off.access, '127.0.9.2')).status).toBe(401);
     });
 
+    it('I2 a role change does what the README says: the access tokens end, the session continues with the new role', async () => {
+      // The review found the README promising that a role change "ends their sessions" while the
+      // code kept them: the behaviour is now stated exactly, and this test holds both to it.
+      const readme = readFileSync(join(__dirname, '../../../../README.md'), 'utf8');
+      expect(readme).toContain('role change: the sessions continue; their next refresh gives a token with the new role.');
+      const password = await createUser(server, 'roleswap', 'admin');
+      const before = await signIn(server, 'roleswap', password, '127.0.9.20');
+      const demoted = await http(server.url, '/admin/users/roleswap', {
+        method: 'PATCH',
+        token: await server.adminToken(),
+        body: { role: 'user' },
+        from: '127.0.0.1',
+      });
+      expect(demoted.status).toBe(200);
+      expect((await validate(server, before.access, '127.0.9.20')).status).toBe(401);
+      const next = await refresh(server, before.refresh, '127.0.9.20');
+      expect(next.status).toBe(200);
+      expect(claimsOf(next.json.access_token as string)['role']).toBe('user');
+      expect((await adminRoute(server, next.json.access_token as string, '127.0.9.20')).status).toBe(403);
+    });
+
     it('H2 a demotion ends every admin token issued before it was answered, even in the same millisecond and during a refresh loop', async () => {
       const password = await createUser(server, 'erin', 'admin');
       let pair = await signIn(server, 'erin', password, '127.0.9.10');
