@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
-import { compileRules, DEFAULT_RULES, FORWARDED_HEADERS, type ForwardedHeader, parseRulesText, type RulesDocument, RulesError, type RuleSet } from '@bouncer/detection';
+import {
+  compileRules,
+  DEFAULT_RULES,
+  FORWARDED_HEADERS,
+  type ForwardedHeader,
+  parseRulesText,
+  type RulesDocument,
+  RulesError,
+  type RuleSet,
+} from '@bouncer/detection';
 
 /**
  * The detection settings live in config/ (not detection/) so that config imports no feature:

@@ -98,7 +98,7 @@ export async function openDatabase(opts: {
   try {
     await tightenTree(opts.dataDir);
     client = await PGlite.create(dir);
-    db = drizzlePglite(client, { schema }) as unknown as Database;
+    db = drizzlePglite(client, { schema });
     await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
     // A first start unpacks the initial database with explicit (0666) modes, which the umask does not cover.
     await tightenTree(opts.dataDir);

@@ -46,8 +46,8 @@ export function blockedBody(d: Decision, rules: RuleSet): { body: string; retryA
 export function refusalText(d: Decision, rules: RuleSet): string {
   const retryAfter = d.retryAfter ?? 1;
   const rule = rules.rules.find((r) => r.id === d.ruleId);
-  const spec = (rule?.spec ?? {});
-  const n = (field: string) => (typeof spec[field] === 'number' ? (spec[field]) : undefined);
+  const spec = rule?.spec ?? {};
+  const n = (field: string) => (typeof spec[field] === 'number' ? spec[field] : undefined);
   const wait = describeWait(retryAfter);
   const ref = d.ref ? ` Reference: ${d.ref}.` : '';
   if (d.status === 429) {

@@ -16,7 +16,8 @@ describe('decisionRef', () => {
   it('is short, stable for the same decision (every instance, every restart) and tells nothing about it', () => {
     const ref = decisionRef(d);
     expect(ref).toMatch(/^d-[0-9a-f]{12}$/);
-    expect(decisionRef({ ...d, reason: 'edited' })).toBe(ref);
+    const edited: StandingDecision = { ...d, reason: 'edited' };
+    expect(decisionRef(edited)).toBe(ref);
     expect(ref).not.toContain('203');
   });
 

@@ -154,7 +154,9 @@ describe('DetectionEngine with a store that answers with promises', () => {
     expect(all.filter((d) => d.verdict !== 'blocked').length).toBe(5);
     // The client rule refuses them; the account rule may too (its pair budget counts this client's burst as well).
     expect(
-      all.filter((d) => d.verdict === 'blocked').every((d) => d.status === 429 && ['failed-logins', 'account-failed-logins'].includes(d.ruleId!)),
+      all
+        .filter((d) => d.verdict === 'blocked')
+        .every((d) => d.status === 429 && ['failed-logins', 'account-failed-logins'].includes(d.ruleId!)),
     ).toBe(true);
   });
 });
