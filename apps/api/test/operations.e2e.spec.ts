@@ -239,6 +239,7 @@ describe('decision log lines', () => {
       ['too large', await http(server.url, '/token', { from: '127.0.41.5', body: { username: 'a'.repeat(40_000) } })],
       ['bad query', await http(server.url, '/admin/decisions?page=zero', { from: '127.0.0.1', token })],
       ['unknown query', await http(server.url, '/admin/decisions?bogus=1', { from: '127.0.0.1', token })],
+      ['broken escape', await http(server.url, '/%E0%A4%A', { from: '127.0.41.7' })],
     ];
     for (const [what, res] of answers) {
       expect({ what, status: res.status >= 400 }).toEqual({ what, status: true });
@@ -249,6 +250,21 @@ describe('decision log lines', () => {
         frame: true,
       });
     }
+    // Not HTTP at all: answered by the parser's error handler, before Fastify, with the same headers.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = new Socket();
+      let text = '';
+      socket.on('data', (d) => (text += String(d)));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.connect({ port: Number(new URL(server.url).port), host: '127.0.0.1', localAddress: '127.0.41.6' }, () =>
+        socket.write('GARBAGE / HTTP/9\r\n\r\n'),
+      );
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw.toLowerCase()).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+    expect(raw.toLowerCase()).toContain('\r\nx-content-type-options: nosniff\r\n');
+    expect(raw.toLowerCase()).toContain('\r\nx-frame-options: deny\r\n');
     const bad = answers[5]?.[1] as HttpResponse;
     expect(bad.status).toBe(400);
     expect(bad.json.detail).toBe('The query parameter page is invalid.');
