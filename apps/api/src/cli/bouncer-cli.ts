@@ -252,9 +252,7 @@ async function takeBackup(url: URL, token: string, file: string, io: CliIo): Pro
   try {
     res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(120_000) });
   } catch (err) {
-    io.err(
-      `bouncer backup: cannot reach the server at ${url.origin} (${describeError(err)})`,
-    );
+    io.err(`bouncer backup: cannot reach the server at ${url.origin} (${describeError(err)})`);
     return EXIT.failed;
   }
   if (!res.ok) {
