@@ -4,37 +4,45 @@ import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { IncomingMessage } from 'node:http';
-import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyBaseLogger, LogController } from 'fastify';
-import type { Bindings, ChildLoggerOptions } from 'pino';
+import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
 import { ANSWER_HEADERS, type AnswerHeaders } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
 import { PublicOrigin } from './http/public-origin';
+import { runInRequest } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { ProblemFilter } from './http/problem.filter';
+import { LocatedValidationPipe } from './http/validation.pipe';
 import { installInputGuard } from './http/input-guard';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
+import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface CreateAppOptions {
   clock?: Clock;
-  /** Where start-up notices (the generated admin password) go; stdout by default. */
+  /**
+   * Where the generated admin password is shown: the console when it is a terminal, else
+   * nowhere (it is in DATA_DIR/initial-admin-password, and one log line says so).
+   */
   print?: (line: string) => void;
+  /** Where the JSON log lines go; stdout by default (tests read them). */
+  logSink?: (line: string) => void;
 }
 
 /** Builds the whole API (used by main.ts and by the end-to-end tests). */
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, opts.logSink ? { write: opts.logSink } : undefined);
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -66,7 +74,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
-    done();
+    // Everything this request causes (a decision recorded by the engine) is logged with its id.
+    runInRequest(String(req.id), done);
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, opts.clock), adapter, {
     logger: new PinoNestLogger(logger),
@@ -89,7 +98,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   await app.register(fastifyCookie);
   // Closed unless CORS_ORIGINS opens it to named origins (no CORS headers: browsers refuse).
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: true });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }));
+  app.useGlobalPipes(new LocatedValidationPipe());
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
   app.enableShutdownHooks();
@@ -99,7 +108,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     new DocumentBuilder()
       .setTitle('Bouncer API')
       .setDescription('Authentication, anomaly detection and the admin API.')
-      .setVersion('0.1.0')
+      .setVersion(VERSION)
       .addBearerAuth()
       .build(),
   );
@@ -112,11 +121,21 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     await app.register(fastifyStatic, { root: join(index, '..'), prefix: '/', wildcard: false, index: ['index.html'] });
   }
   await app.init();
-  await app.get(UsersService).ensureAdmin(opts.print ?? ((line) => process.stdout.write(line + '\n')));
+  loggers.set(app, logger);
+  const terminal = process.stdout.isTTY ? (line: string) => process.stdout.write(line + '\n') : undefined;
+  await app.get(UsersService).ensureAdmin(opts.print ?? terminal);
   return app;
 }
 
 const documents = new WeakMap<INestApplication, OpenAPIObject>();
+const loggers = new WeakMap<INestApplication, Logger>();
+
+/** The JSON logger of an app built by createApp (main.ts writes the start-up summary with it). */
+export function appLogger(app: INestApplication): Logger {
+  const logger = loggers.get(app);
+  if (!logger) throw new Error('not an app built by createApp');
+  return logger;
+}
 
 /** The OpenAPI document of an app built by createApp, whatever API_DOCS says (for in-process tools and tests). */
 export function openApiDocument(app: INestApplication): OpenAPIObject {

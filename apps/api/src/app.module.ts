@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AccessModule } from './access/access.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BackupModule } from './backup/backup.module';
 import type { AppConfig } from './config/app-config';
 import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
@@ -17,7 +18,7 @@ import { UsersModule } from './users/users.module';
  * Folders and the direction of their imports (no arrow may run back; checked by the folder
  * cycle command in the README):
  *
- *   features (auth, users, detection, healing, stats, health, docs)
+ *   features (auth, users, detection, healing, stats, health, docs, backup)
  *     -> access, audit, core, http, config, db, @bouncer/contracts
  *   feature -> feature, only:
  *     auth   -> users, detection
@@ -27,6 +28,7 @@ import { UsersModule } from './users/users.module';
  *   access -> core, http, db, config    (never a feature)
  *   audit  -> core, config, db
  *   core   -> config, db;  http -> nothing;  db -> nothing;  config -> nothing
+ *   (http -> db only for db/query-errors: what of a failed query may be logged)
  */
 @Module({})
 export class AppModule {
@@ -40,6 +42,7 @@ export class AppModule {
         DetectionModule.forRoot(config.detection),
         AccessModule,
         AuthModule,
+        BackupModule,
         HealingModule,
         HealthModule,
         ScheduleModule.forRoot(),

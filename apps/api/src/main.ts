@@ -1,30 +1,58 @@
-import { createApp } from './app.factory';
+import { appLogger, createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
+import { REDIS, type RedisHandle } from './core/redis';
+import { assertDataDirFree, DataDirBusyError } from './db/data-dir-lock';
+import { DATABASE, type DatabaseHandle } from './db/database';
+import { DETECTION_ENGINE } from './detection/engine.provider';
+import type { DetectionEngine } from '@bouncer/detection';
+import { VERSION } from './version';
+
+/** A start that cannot succeed: one line on stderr (a supervisor shows it), no stack. */
+function refuse(message: string): never {
+  process.stderr.write(`bouncer: ${message}\n`);
+  process.exit(1);
+}
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`bouncer: ${err.message}\n`);
-      process.exit(1);
-    }
+    if (err instanceof ConfigError) refuse(err.message);
     throw err;
   }
+  // Checked before Nest starts, so a second process says only this (Nest would log the error
+  // again with its stack); the lock itself is taken when the store is opened.
+  if (!config.databaseUrl) assertDataDirFree(config.dataDir);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const docs = { off: 'API docs off (API_DOCS)', admin: 'API document at /docs-json for admins', public: 'API docs at /docs' }[
-    config.apiDocs
-  ];
-  process.stdout.write(`Bouncer listening on ${scheme}://${host}:${port}/ (dashboard at /, ${docs})\n`);
+  const listening = `${scheme}://${host}:${port}/`;
+  const rules = app.get<DetectionEngine>(DETECTION_ENGINE).rules.rules;
+  const redis = app.get<RedisHandle | null>(REDIS);
+  // One line that says what this process is and what it enforces: the first thing to read at 3 a.m.
+  appLogger(app).info(
+    {
+      event: 'startup',
+      version: VERSION,
+      node: process.version,
+      listening,
+      data_dir: config.dataDir,
+      stores: { database: app.get<DatabaseHandle>(DATABASE).kind, counters: redis ? 'redis' : 'memory' },
+      rules: rules.filter((r) => r.enabled && r.mode === 'enforce').map((r) => r.id),
+      rules_observed: rules.filter((r) => r.enabled && r.mode === 'observe').map((r) => r.id),
+      rules_off: rules.filter((r) => !r.enabled).map((r) => r.id),
+      api_docs: config.apiDocs,
+      log_level: config.logLevel,
+    },
+    `Bouncer ${VERSION} listening on ${listening} (dashboard at /)`,
+  );
 }
 
 main().catch((err) => {
-  process.stderr.write(`bouncer: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  if (err instanceof DataDirBusyError) refuse(err.message);
+  refuse(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
 });

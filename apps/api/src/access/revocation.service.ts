@@ -7,6 +7,7 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { deployment, revocations, users } from '../db/schema';
+import { describeError } from '../db/query-errors';
 
 /** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
 const CHANNEL_NAME = 'revocations';
@@ -120,7 +121,7 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     }
     if (this.database.kind === 'postgres') {
       this.timer = setInterval(
-        () => void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`)),
+        () => void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${describeError(e)}`)),
         RELOAD_INTERVAL_MS,
       );
       this.timer.unref();

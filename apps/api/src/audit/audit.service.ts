@@ -6,6 +6,7 @@ import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { auditLog } from '../db/schema';
+import { describeError } from '../db/query-errors';
 
 export interface AuditInput {
   type: string;
@@ -71,7 +72,7 @@ export class AuditService implements PrunableProvider {
     try {
       await this.insert(input, at, this.database.db);
     } catch (err) {
-      this.logger.error(`audit write failed for ${input.type}: ${(err as Error).message}`);
+      this.logger.error(`audit write failed for ${input.type}: ${describeError(err)}`);
     }
   }
 

@@ -1,11 +1,13 @@
-import { resolve } from 'node:path';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { and, eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { canonicalRange, ClientIdentity } from '@bouncer/detection';
-import { DataDirBusyError } from '../db/data-dir-lock';
-import { type DatabaseHandle, openDatabase } from '../db/database';
+import { DataDirBusyError, lockDataDir } from '../db/data-dir-lock';
+import { type DatabaseHandle, openDatabase, restoreDatabase } from '../db/database';
 import { auditLog, decisions, listEntries, users } from '../db/schema';
+import { describeError } from '../db/query-errors';
 import { defaultRedisPrefix } from '../core/redis';
 
 /** What the tool answers the shell: scripts tell the cases apart by these. */
@@ -154,6 +156,38 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       });
     });
 
+  program
+    .command('backup')
+    .description(
+      'Take a consistent copy of the embedded store from the running server (POST /admin/backup) into <file>. ' +
+        'The admin access token is read from BOUNCER_TOKEN, never from the command line (other users see it in ps).',
+    )
+    .argument('<file>', 'where to write the backup (a gzipped tar; written 0600)')
+    .option('--url <url>', "the running server's address (env: BOUNCER_URL; default http://127.0.0.1:PORT/)")
+    .action(async (file: string, opts: { url?: string }) => {
+      const token = env['BOUNCER_TOKEN'];
+      if (!token) {
+        io.err('bouncer backup: set BOUNCER_TOKEN to an admin access token (POST /token as an admin)');
+        code = EXIT.usage;
+        return;
+      }
+      const base = opts.url ?? env['BOUNCER_URL'] ?? `http://127.0.0.1:${env['PORT'] ?? 3000}/`;
+      code = await takeBackup(new URL('admin/backup', base.endsWith('/') ? base : `${base}/`), token, resolve(file), io);
+    });
+
+  program
+    .command('restore')
+    .description(
+      'Put a backup taken by `bouncer backup` back into the data folder (the server must be stopped). ' +
+        'Users, sessions, decisions, lists and the audit log come back; the signing key is not in a backup, ' +
+        'so tokens issued before are refused and everyone signs in again.',
+    )
+    .argument('<file>', 'the backup')
+    .option('--force', 'move a database already in the data folder aside (to db.before-restore-<time>) instead of refusing')
+    .action(async (file: string, opts: { force?: boolean }) => {
+      code = await restoreBackup(resolve(file), resolve(settings().dataDir), Boolean(opts.force), io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -182,7 +216,7 @@ async function withStore(
       io.err(`bouncer: ${err.message}. Stop the server, or run this against the shared store (DATABASE_URL).`);
       return EXIT.busy;
     }
-    io.err(`bouncer: cannot open the store: ${(err as Error).message}`);
+    io.err(`bouncer: cannot open the store: ${describeError(err)}`);
     return EXIT.failed;
   }
   const redis = opts.redisUrl ? new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true }) : null;
@@ -202,10 +236,91 @@ async function withStore(
       },
     });
   } catch (err) {
-    io.err(`bouncer: ${(err as Error).message}`);
+    io.err(`bouncer: ${describeError(err)}`);
     return EXIT.failed;
   } finally {
     redis?.disconnect();
     await database.close().catch(() => undefined);
+  }
+}
+
+/** Gzip's first two bytes: what the server sends is a backup, not an error page. */
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+async function takeBackup(url: URL, token: string, file: string, io: CliIo): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(120_000) });
+  } catch (err) {
+    io.err(`bouncer backup: cannot reach the server at ${url.origin} (${describeError(err)})`);
+    return EXIT.failed;
+  }
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => null)) as { detail?: string } | null;
+    io.err(`bouncer backup: the server answered ${res.status}${problem?.detail ? `: ${problem.detail}` : ''}`);
+    return res.status === 401 || res.status === 403 ? EXIT.usage : EXIT.failed;
+  }
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (bytes[0] !== GZIP_MAGIC[0] || bytes[1] !== GZIP_MAGIC[1]) {
+    io.err('bouncer backup: the server did not send a backup');
+    return EXIT.failed;
+  }
+  // Written aside then renamed: an interrupted backup never leaves a truncated file under the name given.
+  const partial = `${file}.partial`;
+  await writeFile(partial, bytes, { mode: 0o600 });
+  await rename(partial, file);
+  io.out(`Backup written to ${file} (${bytes.length} bytes). It holds password hashes: keep it as private as the data folder.`);
+  return EXIT.ok;
+}
+
+async function restoreBackup(file: string, dataDir: string, force: boolean, io: CliIo): Promise<number> {
+  let backup: Buffer;
+  try {
+    backup = await readFile(file);
+  } catch (err) {
+    io.err(`bouncer restore: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return EXIT.usage;
+  }
+  if (backup[0] !== GZIP_MAGIC[0] || backup[1] !== GZIP_MAGIC[1]) {
+    io.err(`bouncer restore: ${file} is not a backup taken by \`bouncer backup\``);
+    return EXIT.usage;
+  }
+  let lock;
+  try {
+    lock = lockDataDir(dataDir);
+  } catch (err) {
+    if (err instanceof DataDirBusyError) {
+      io.err(`bouncer: ${err.message}. Stop the server before restoring.`);
+      return EXIT.busy;
+    }
+    throw err;
+  }
+  try {
+    const dbDir = join(dataDir, 'db');
+    const existing = await readdir(dbDir).catch(() => [] as string[]);
+    if (existing.length > 0) {
+      if (!force) {
+        io.err(`bouncer restore: ${dbDir} already holds a database; move it away, or pass --force to keep it aside and restore`);
+        return EXIT.usage;
+      }
+      const aside = `${dbDir}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(dbDir, aside);
+      io.out(`The database that was there is kept in ${aside}.`);
+    }
+    const counts = await restoreDatabase(dataDir, new Blob([new Uint8Array(backup)]), {
+      type: 'backup.restored',
+      actor: ACTOR,
+      detail: `restored from ${file} by the command line`,
+    });
+    io.out(
+      `Restored ${file} into ${dataDir}: ${counts.users} users, ${counts.decisions} decisions, ${counts.auditEvents} audit events. ` +
+        'Start the server; tokens issued before the restore are refused unless DATA_DIR/keys is the same.',
+    );
+    return EXIT.ok;
+  } catch (err) {
+    io.err(`bouncer restore: ${describeError(err)}`);
+    return EXIT.failed;
+  } finally {
+    lock.release();
   }
 }

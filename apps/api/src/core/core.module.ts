@@ -3,6 +3,7 @@ import { CLOCK, type Clock, systemClock } from './clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
 import { defaultRedisPrefix, openRedis, REDIS, type RedisHandle } from './redis';
+import { describeError } from '../db/query-errors';
 
 /**
  * What every module may inject: the configuration, the clock, the database and the shared
@@ -28,7 +29,7 @@ export class CoreModule implements OnApplicationShutdown {
             openDatabase({
               databaseUrl: config.databaseUrl,
               dataDir: config.dataDir,
-              onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${err.message}); retry ${attempt}`),
+              onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${describeError(err)}); retry ${attempt}`),
             }),
         },
         {

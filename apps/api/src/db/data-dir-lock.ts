@@ -77,3 +77,12 @@ function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Throws DataDirBusyError if another live process holds `dataDir`, without taking it: a start
+ * can say so in one line before doing anything else. (lockDataDir still decides.)
+ */
+export function assertDataDirFree(dataDir: string): void {
+  const holder = readHolder(join(dataDir, LOCK_FILE));
+  if (holder !== null && holder !== process.pid && isAlive(holder)) throw new DataDirBusyError(dataDir, holder);
+}

@@ -22,6 +22,11 @@ export interface DatabaseHandle {
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A consistent copy of the embedded store (a gzipped tar of PGlite's data folder), taken
+   * while the service runs; null on PostgreSQL, whose own tools (pg_dump) back it up.
+   */
+  dump(): Promise<Blob | null>;
 }
 
 export const DATABASE = Symbol('DATABASE');
@@ -85,6 +90,7 @@ export async function openDatabase(opts: {
         await pool.query('select 1');
       },
       close: () => pool.end(),
+      dump: async () => null,
     };
   }
 
@@ -120,6 +126,11 @@ export async function openDatabase(opts: {
         lock.release();
       }
     },
+    dump: async () => {
+      // PGlite copies its files while no query runs; the checkpoint first leaves little WAL to replay at restore.
+      await client.exec('CHECKPOINT');
+      return client.dumpDataDir('gzip');
+    },
   };
 }
 
@@ -150,4 +161,30 @@ async function readDeploymentId(db: Database): Promise<string> {
   const [row] = await db.select({ id: schema.deployment.id }).from(schema.deployment).limit(1);
   if (!row) throw new Error('the deployment table is empty (migration 0002 inserts its row)');
   return row.id;
+}
+
+/**
+ * Restores a backup taken by `dump()` into `dataDir`, which must hold no database (the caller
+ * holds its lock). Opens the result and runs the migrations, so a backup from an older version
+ * comes back at the current schema; returns how many users it holds, as a check.
+ */
+export async function restoreDatabase(
+  dataDir: string,
+  backup: Blob,
+  audit: { type: string; actor: string; detail: string },
+): Promise<{ users: number; decisions: number; auditEvents: number }> {
+  keepPrivate();
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const client = await PGlite.create(join(dataDir, 'db'), { loadDataDir: backup });
+  try {
+    const db = drizzlePglite(client, { schema });
+    await migratePglite(db, { migrationsFolder });
+    await db.insert(schema.auditLog).values({ at: new Date(), ...audit });
+    const count = async (table: string) =>
+      Number((await client.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]?.n ?? 0);
+    return { users: await count('users'), decisions: await count('decisions'), auditEvents: await count('audit_log') };
+  } finally {
+    await client.close();
+    await tightenTree(dataDir);
+  }
 }

@@ -9,6 +9,7 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { COUNTER_STORE, DETECTION_ENGINE } from './engine.provider';
 import { SharedTraffic } from './traffic/shared-traffic';
 import { TrafficMonitor } from './traffic/traffic-monitor';
+import { describeError } from '../db/query-errors';
 
 /** Answers the gate gives a request before any route code runs. */
 export type GateVerdict = { client: string; blocked: null } | { client: string; blocked: Decision };
@@ -84,7 +85,7 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     this.shared?.response(status, now);
     if (!attributable) return;
     const d = this.engine.decide({ type: 'response', client, status });
-    if (d instanceof Promise) d.catch((e: Error) => this.logger.warn(`counting an answer failed: ${e.message}`));
+    if (d instanceof Promise) d.catch((e: Error) => this.logger.warn(`counting an answer failed: ${describeError(e)}`));
   }
 
   /** True while the shared store (Redis) is unreachable and this instance protects on its own. */

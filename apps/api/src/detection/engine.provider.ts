@@ -5,6 +5,7 @@ import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-op
 import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { DecisionRecorder } from './decisions/decision-recorder';
+import { describeError } from '../db/query-errors';
 
 /** DI tokens: the engine, and the store it counts in (shared with @nestjs/throttler's storage). */
 export const DETECTION_ENGINE = Symbol('DetectionEngine');
@@ -26,7 +27,7 @@ export const engineProviders: Provider[] = [
         // would time out healthy commands whenever a busy event loop delays reading their replies.
         timeoutMs: 1_500,
         clock: () => clock.now(),
-        onError: (e) => logger.warn(`shared store: ${(e as Error).message}`),
+        onError: (e) => logger.warn(`shared store: ${describeError(e)}`),
       });
     },
   },

@@ -5,6 +5,7 @@ import type { HealingRun } from '@bouncer/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider } from '../core/prunable';
+import { describeError } from '../db/query-errors';
 
 const JOB = 'self-healing';
 
@@ -62,7 +63,7 @@ export class HealingService implements OnApplicationBootstrap, OnModuleDestroy {
       };
       return this.last;
     } catch (err) {
-      this.logger.error(`healing run failed: ${(err as Error).message}`);
+      this.logger.error(`healing run failed: ${describeError(err)}`);
       return null;
     } finally {
       this.running = false;

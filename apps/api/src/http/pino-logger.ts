@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -6,47 +7,74 @@ import pino, { type Logger } from 'pino';
  * Credentials never reach it: headers and bodies are not logged, and the paths below are
  * redacted in case a future log call passes a request or a body.
  */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'bouncer' },
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.password',
-        '*.new_password',
-        '*.current_password',
-        '*.refresh_token',
-        '*.access_token',
-      ],
-      censor: '[redacted]',
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      // Which process wrote a line, when several instances (or a restart) share one log.
+      base: { service: 'bouncer', pid: process.pid, hostname: hostname() },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.new_password',
+          '*.current_password',
+          '*.refresh_token',
+          '*.access_token',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    destination ?? pino.destination(1),
+  );
 }
 
 /** Nest's start-up chatter (every module and route) is debug, not info. */
 const CHATTY = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
+/**
+ * Nest's Logger calls, as JSON lines. A message may be an object of fields (with `msg`), which
+ * become fields of the line. Every text is scrubbed of query parameters (see scrubSecrets; call sites use describeError from db/query-errors).
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
-    if (context && CHATTY.has(context)) this.logger.debug({ context }, String(message));
-    else this.logger.info({ context }, String(message));
+    this.write(context && CHATTY.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, trace?: string, context?: string) {
-    this.logger.error({ context, trace }, String(message));
+    this.write('error', message, context, trace);
   }
   warn(message: unknown, context?: string) {
-    this.logger.warn({ context }, String(message));
+    this.write('warn', message, context);
   }
   debug(message: unknown, context?: string) {
-    this.logger.debug({ context }, String(message));
+    this.write('debug', message, context);
   }
   verbose(message: unknown, context?: string) {
-    this.logger.trace({ context }, String(message));
+    this.write('trace', message, context);
   }
+
+  private write(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', message: unknown, context?: string, trace?: string) {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const extra = trace ? { trace: scrubSecrets(trace) } : {};
+    if (message && typeof message === 'object' && !(message instanceof Error)) {
+      const { msg, ...fields } = message as Record<string, unknown>;
+      this.logger[level]({ context, ...fields, ...extra }, scrubSecrets(typeof msg === 'string' ? msg : ''));
+    } else {
+      const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
+      this.logger[level]({ context, ...extra }, scrubSecrets(text));
+    }
+  }
+}
+
+/**
+ * The backstop for text that reaches the log without describeError (a stack trace, a message
+ * built elsewhere): a failed query's SQL and parameters are cut out.
+ */
+export function scrubSecrets(text: string): string {
+  return text.replace(/Failed query: [\s\S]*?\nparams: [^\n]*/g, 'Failed query: [query and parameters not logged]');
 }
 
 /**

@@ -3,6 +3,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger,
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProblemDetails } from '@bouncer/contracts';
 import { ProblemException } from './problem.exception';
+import { describeError } from '../db/query-errors';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -187,9 +188,10 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const { problem, headers } = toProblem(exception, req?.url?.split('?')[0]);
-    if (problem.status === 503) this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+    if (problem.status === 503)
+      this.logger.warn(`database unavailable at ${req?.method} ${req?.url?.split('?')[0]}: ${describeError(exception)}`);
     else if (problem.status === 400 && isRefusedValue(exception))
-      this.logger.warn(`input reached the database unvalidated: ${(exception as Error).message}`);
+      this.logger.warn(`input reached the database unvalidated at ${req?.method} ${req?.url?.split('?')[0]}: ${describeError(exception)}`);
     else if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ProblemException } from './problem.exception';
+import { describeError } from '../db/query-errors';
 
 const logger = new Logger('StoredFirst');
 
@@ -16,7 +17,7 @@ export async function storedFirst<T>(what: string, store: () => Promise<T>): Pro
     return await store();
   } catch (err) {
     if (err instanceof ProblemException) throw err;
-    logger.error(`${what} could not be stored: ${(err as Error).message}`);
+    logger.error(`${what} could not be stored: ${describeError(err)}`);
     throw new ProblemException(
       503,
       'Service Unavailable',

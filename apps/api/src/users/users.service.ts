@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Role, SignInRecord, UserSummary } from '@bouncer/contracts';
@@ -21,6 +23,9 @@ const SIGN_INS_KEPT_PER_USER = 20;
 export const ADMIN_CHANGE_LOCK_ID = 7_406_222;
 
 /** People: their accounts, passwords, roles and sign-in history. */
+/** DATA_DIR/initial-admin-password: the generated first admin password, until it is changed. */
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
 @Injectable()
 export class UsersService {
   private readonly logger = new Logger(UsersService.name);
@@ -200,6 +205,10 @@ export class UsersService {
     // stays (its next refresh gives a token of the new generation), the others end.
     if (row) await this.revocation.generationRaised(user.username, row.tokenGeneration);
     await this.revokeSessions(user.id, 'password changed', keepSessionId);
+    if (user.username === normalizeUsername(this.config.adminUsername ?? 'admin')) {
+      // The generated password no longer works: do not leave it on disk.
+      await unlink(this.initialPasswordFile()).catch(() => undefined);
+    }
     await this.audit.record({
       type: 'user.password-changed',
       actor: user.username,
@@ -259,7 +268,7 @@ export class UsersService {
    * state never stops the start: when that name is taken by a disabled admin or a user, one
    * warning says how to restore it (`bouncer admin restore`), and the server starts.
    */
-  async ensureAdmin(print: (line: string) => void): Promise<void> {
+  async ensureAdmin(print?: (line: string) => void): Promise<void> {
     const [admin] = await this.db
       .select({ id: users.id })
       .from(users)
@@ -289,13 +298,28 @@ export class UsersService {
       throw err;
     }
     if (given) {
-      print(`Created admin user "${username}" from ADMIN_USERNAME/ADMIN_PASSWORD.`);
-    } else {
-      print(
-        `Created admin user "${username}" with generated password: ${password}\n` +
-          `  This is shown once. Sign in and change it (POST /me/password or the dashboard's home page).`,
-      );
+      this.logger.log({ msg: `Created admin user "${username}" from ADMIN_USERNAME/ADMIN_PASSWORD.`, event: 'admin.created' });
+      return;
     }
+    // Never in the log (journald and docker keep it): in a file only this user reads, and on the console if there is one.
+    const file = this.initialPasswordFile();
+    await mkdir(this.config.dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, password + '\n', { mode: 0o600 });
+    await chmod(file, 0o600); // an older file's mode is kept by writeFile
+    this.logger.log({
+      msg: `Created admin user "${username}"; its generated password is in ${file} (readable by this user only). Sign in and change it: the file is then removed.`,
+      event: 'admin.created',
+      password_file: file,
+    });
+    print?.(
+      `Created admin user "${username}" with generated password: ${password}\n` +
+        `  This is shown once (and kept in ${file} until it is changed). Sign in and change it (POST /me/password or the dashboard's home page).`,
+    );
+  }
+
+  /** Where a generated first admin password waits until that admin changes it. */
+  private initialPasswordFile(): string {
+    return join(this.config.dataDir, INITIAL_PASSWORD_FILE);
   }
 
   private async requireUser(raw: string): Promise<UserRow> {

@@ -27,6 +27,7 @@ export interface TestServer {
 export async function startServer(
   env: Record<string, string> = {},
   reuse?: { dataDir: string; adminPassword: string; clock?: ManualClock },
+  opts: { onLog?: (line: string) => void } = {},
 ): Promise<TestServer> {
   const dataDir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'bouncer-e2e-')));
   const adminPassword = reuse?.adminPassword ?? strongPassword();
@@ -41,7 +42,7 @@ export async function startServer(
     HEALING_INTERVAL: '3600',
     ...env,
   });
-  const app = await createApp(config, { clock, print: () => undefined });
+  const app = await createApp(config, { clock, print: () => undefined, logSink: opts.onLog });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -3,6 +3,8 @@ import { decisionRef, type Effect, type EventSink } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
 import { DecisionRepository } from './decision.repository';
 import { DecisionSync } from './decision-sync';
+import { decisionLine, liftLine } from './decision-log';
+import { describeError } from '../../db/query-errors';
 
 /**
  * The engine's event sink: what the engine decided is stored (so it survives a restart), told
@@ -24,8 +26,13 @@ export class DecisionRecorder implements EventSink {
   private muted = false;
 
   record(effect: Effect): void {
+    // Logged here, synchronously, while the request that caused it is current; a person's
+    // lift is logged too (it reaches the engine muted), a person's block by DecisionService.
+    if (effect.type === 'decided') this.logger.log(decisionLine(effect.decision));
+    else if (effect.type === 'lifted') this.logger.log(liftLine(effect));
+    else if (effect.type === 'extended') this.logger.debug({ ...decisionLine(effect.decision), event: 'decision.extended' });
     if (this.muted) return;
-    this.pending.push(this.write(effect).catch((e: Error) => this.logger.error(`recording ${effect.type} failed: ${e.message}`)));
+    this.pending.push(this.write(effect).catch((e: Error) => this.logger.error(`recording ${effect.type} failed: ${describeError(e)}`)));
   }
 
   /**

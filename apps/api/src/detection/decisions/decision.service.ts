@@ -10,8 +10,10 @@ import { DETECTION_ENGINE } from '../engine.provider';
 import { AccessLists } from './access-lists';
 import { type Decision, type DecisionState, toView } from './decision';
 import { DecisionRecorder } from './decision-recorder';
+import { decisionLine, liftLine } from './decision-log';
 import { DecisionRepository } from './decision.repository';
 import { DecisionSync, type SyncEvent } from './decision-sync';
+import { describeError } from '../../db/query-errors';
 
 export { type Decision, toView } from './decision';
 
@@ -53,7 +55,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
    * while the others could not hear), and pick up the others' from the shared database.
    */
   async resync(): Promise<void> {
-    await this.loadFromDatabase().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`));
+    await this.loadFromDatabase().catch((e: Error) => this.logger.warn(`reload failed: ${describeError(e)}`));
     for (const d of this.engine.book.list(this.clock.now())) this.sync.publish({ op: 'set', decision: d });
   }
 
@@ -143,6 +145,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     this.engine.book.remove(d.client, 'blocked', now, 'all');
     this.engine.book.put(d, now);
     this.sync.publish({ op: 'set', decision: d });
+    this.logger.log(decisionLine(d));
     return d;
   }
 
@@ -177,7 +180,9 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
    * shared audit log gets each lift once.
    */
   async liftExpired(now: number): Promise<number> {
-    const lifted = this.engine.expire(now).length;
+    const expired = this.engine.expire(now);
+    for (const d of expired) this.logger.log(liftLine({ client: d.client, state: d.state, rule: d.rule, by: 'healing', why: 'expired' }));
+    const lifted = expired.length;
     const rows = await this.repository.deleteExpired(now).catch(() => [] as { client: string; state: string; rule: string }[]);
     for (const r of rows) {
       await this.audit.record({
@@ -200,7 +205,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     const before = now - this.repeatWindowSeconds() * 1000;
     let pruned = this.engine.book.pruneOffences(before);
     pruned += await this.repository.pruneBlockHistory(before).catch((e: Error) => {
-      this.logger.warn(`pruning block history failed: ${e.message}`);
+      this.logger.warn(`pruning block history failed: ${describeError(e)}`);
       return 0;
     });
     return { lifted, pruned };
