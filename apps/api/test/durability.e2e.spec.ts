@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { eventually, freePort, http, type HttpResponse, sleep } from '@bouncer/testing';
+import { eventually, freePort, http, type HttpResponse, sleep, strongPassword } from '@bouncer/testing';
 import { type SharedPair, startServer, startSharedPair, type TestServer } from './support/app';
 import { PrivateRedis } from './support/private-redis';
 import { databaseBehindRelay, type Relay } from './support/relay';
@@ -120,6 +120,13 @@ describe('durable or not at all: PostgreSQL unreachable', () => {
     ] as const) {
       expect503WithRetryAfter(await http(server.url, path, { method: 'POST', token, from: '127.0.9.1' }));
     }
+    const change = await http(server.url, '/me/password', {
+      method: 'POST',
+      token: other.access,
+      from: '127.0.9.2',
+      body: { current_password: server.adminPassword, new_password: strongPassword() },
+    });
+    expect503WithRetryAfter(change);
     // No effect: the tokens still work, so the person can retry.
     expect(await accepted(server.url, session.access)).toBe(true);
     expect(await accepted(server.url, other.access)).toBe(true);
@@ -130,6 +137,8 @@ describe('durable or not at all: PostgreSQL unreachable', () => {
     expect((await refresh(server.url, session.refresh, '127.0.9.1')).status).toBe(401);
     // The session left alone by the failed "everywhere" still refreshes; the logged-out one never again.
     expect((await refresh(server.url, other.refresh, '127.0.9.2')).status).toBe(200);
+    // The password did not change: it still signs in.
+    await signIn(server.url, server.adminPassword, '127.0.9.3');
     expectNo5xxBut503(await traffic.stop());
 
     // Stored, so a restart does not bring the logged-out token back.

@@ -10,7 +10,7 @@ import { DecisionSync } from './decision-sync';
  * The engine's event sink: what the engine decided is stored (so it survives a restart), told
  * to the other instances, and audited. The engine calls `record` synchronously; the I/O runs
  * in the background and `flush()` lets a caller wait for it, so an answer is sent only after
- * the decision it reports is stored.
+ * the decision it reports is stored. Peers are told once it is stored.
  *
  * A rule's decision is enforced even when the database does not answer (refusing is the safe
  * side): what could not be stored waits in a bounded queue, in order, and is written with its
@@ -54,11 +54,22 @@ export class DecisionRecorder implements EventSink, OnModuleInit, OnModuleDestro
   record(effect: Effect): void {
     if (this.muted) return;
     this.noteEffect(effect);
-    this.share(effect);
-    // Behind what already waits, so the database gets the effects in the order they happened.
     const held: Held = { effect, at: this.clock.now() };
-    if (this.unstored.length) this.queue(held, 'earlier effects are not stored yet');
-    else this.pending.push(this.store(held).catch((e: Error) => this.queue(held, e.message)));
+    // Shared once stored, so a peer that reconciles with the database in between does not drop it;
+    // shared at once when it cannot be stored (the peers enforce it too: refusing is the safe side).
+    const unstored = (why: string) => {
+      this.share(effect);
+      this.queue(held, why);
+    };
+    // Behind what already waits, so the database gets the effects in the order they happened.
+    if (this.unstored.length) unstored('earlier effects are not stored yet');
+    else
+      this.pending.push(
+        this.store(held).then(
+          () => this.share(effect),
+          (e: Error) => unstored(e.message),
+        ),
+      );
   }
 
   /** A change to the book about this decision, made here or heard from a peer. */
@@ -94,8 +105,11 @@ export class DecisionRecorder implements EventSink, OnModuleInit, OnModuleDestro
     this.retrying ??= (async () => {
       try {
         while (this.unstored.length) {
-          await this.store(this.unstored[0] as Held);
+          const held = this.unstored[0] as Held;
+          await this.store(held);
           this.unstored.shift();
+          // Again, now that it is stored: a peer's reconcile may have dropped it while it was not.
+          this.share(held.effect);
         }
         this.logger.log('decisions held during the database outage are stored');
       } catch {
