@@ -7,7 +7,6 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { deployment, revocations, users } from '../db/schema';
-import { storedFirst } from '../http/stored-first';
 
 /** The channel's name after the deployment's Redis prefix (REDIS_PREFIX). */
 const CHANNEL_NAME = 'revocations';
@@ -236,15 +235,6 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
   }
 
   /**
-   * A revocation a person asked for on its own (no other change with it): stored first, then
-   * in effect; if storing fails nothing changes and the caller answers 503 with Retry-After.
-   */
-  async revokeStored(what: string, list: readonly Revocation[]): Promise<void> {
-    await storedFirst(what, () => this.database.db.transaction((tx) => this.store(tx as unknown as Database, list)));
-    await this.takeEffect(list);
-  }
-
-  /**
    * A revocation the service makes on its own (token misuse, refresh-token reuse): refusing is
    * the safe side, so it is in effect here and on the peers at once, then stored; when the
    * database does not answer it waits in a bounded queue, written as soon as the database is back.
@@ -265,13 +255,12 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     return { queued: this.unstoredQueue.length, dropped: this.unstoredDropped };
   }
 
-  /** Writes the queued revocations, oldest first, stopping at the first failure; returns how many are left. */
-  async storeQueued(): Promise<number> {
+  /** Writes the queued revocations, oldest first; rejects at the first failure (the next tick tries again). */
+  async storeQueued(): Promise<void> {
     while (this.unstoredQueue.length) {
       await this.upsert(this.database.db, this.unstoredQueue[0] as Revocation);
       this.unstoredQueue.shift();
     }
-    return 0;
   }
 
   private queueUnstored(r: Revocation, err: Error): void {
