@@ -1,39 +1,13 @@
-import { createServer, type Server, Socket } from 'node:net';
 import { freePort, http } from '@bouncer/testing';
 import { createTestDatabaseUrl } from './support/postgres';
 import { startServer, type TestServer } from './support/app';
+import { Relay } from './support/relay';
 
 /**
  * PostgreSQL goes away: a TCP relay between the API and the server is cut, then restored.
  * /token answers 503 with Retry-After (never a hang or a 500), tokens already issued keep
  * working, and everything works again once the database is back.
  */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', r));
-  }
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
-
 describe('PostgreSQL unreachable', () => {
   let server: TestServer;
   let relay: Relay;

@@ -23,6 +23,10 @@ const RELOAD_OVERLAP_MS = 30_000;
  * a moment later; its revocation is held this much longer than the access-token lifetime.
  */
 const IN_FLIGHT_MARGIN_MS = 60_000;
+/** The service's own revocations waiting for the database; beyond this the oldest are dropped (still in force here). */
+const UNSTORED_LIMIT = 10_000;
+/** How often queued revocations are written again while the database does not answer. */
+const UNSTORED_RETRY_MS = 2_000;
 
 const RevocationMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('jti'), id: z.string(), exp: z.number() }),
@@ -30,7 +34,7 @@ const RevocationMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user'), id: z.string(), gen: z.number().int().nonnegative(), exp: z.number() }),
   z.object({ kind: z.literal('user-deleted'), id: z.string(), gen: z.number().int().nonnegative(), exp: z.number() }),
 ]);
-type Revocation = z.infer<typeof RevocationMessage>;
+export type Revocation = z.infer<typeof RevocationMessage>;
 
 /** The revocation a peer published, or null when the message is not one. */
 export function parseRevocation(raw: string): Revocation | null {
@@ -72,10 +76,13 @@ export function nextFloor(
  * What makes an otherwise valid access token dead before its expiry: its own id revoked
  * (logout), its session (refresh family) revoked, or its user's token generation raised (role
  * change, disable, password change, deletion). All three are answered from memory on every
- * request. Every revocation is written to the `revocations` table before it is answered (so it
- * survives restarts, and deleting a user does not forget it), published on Redis (applied on
- * every instance at once), and, with a shared database, read back by the other instances every
- * few seconds (only what changed), so nothing is missed while Redis is down.
+ * request. A revocation a person asks for (logout, password change, an admin's change) is
+ * written to the `revocations` table, with the change and its audit record, before it takes
+ * effect anywhere: stored and in force, or neither (503), so a retry works. One the service
+ * makes on its own (misuse) is in force at once and stored as soon as the database answers.
+ * Each is published on Redis (applied on every instance at once) and, with a shared database,
+ * read back by the other instances every few seconds (only what changed), so nothing is missed
+ * while Redis is down.
  */
 @Injectable()
 @Prunable({ order: 30 })
@@ -90,6 +97,10 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
   /** The database's time of the last read (ms), for reading only what changed since. */
   private lastReadAt: number | null = null;
   private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  /** The service's own revocations in force but not yet stored, oldest first. */
+  private readonly unstoredQueue: Revocation[] = [];
+  private unstoredDropped = 0;
 
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
@@ -118,6 +129,11 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
         else this.logger.warn(`ignored a malformed message on ${this.channel}: ${message.slice(0, 200)}`);
       });
       await this.redis.subscriber.subscribe(this.channel).catch(() => undefined);
+      // Back from an outage: what the peers revoked meanwhile is read at once, not at the next tick.
+      if (this.database.kind === 'postgres')
+        this.redis.onChange((up) => {
+          if (up) void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`));
+        });
     }
     if (this.database.kind === 'postgres') {
       this.timer = setInterval(
@@ -126,10 +142,16 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
       );
       this.timer.unref();
     }
+
+    this.retryTimer = setInterval(() => {
+      if (this.unstoredQueue.length) void this.storeQueued().catch(() => undefined);
+    }, UNSTORED_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearInterval(this.retryTimer);
   }
 
   /** At start: every user's generation and every live revocation. */
@@ -175,33 +197,90 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
     return floor !== undefined && claims.gen < floor.gen;
   }
 
-  /** Ends one access token (logout, misuse). */
-  async revokeToken(jti: string, expiresAtMs: number): Promise<void> {
-    await this.record({ kind: 'jti', id: jti, exp: expiresAtMs });
+  /** The revocation that ends one access token (logout, misuse). */
+  forToken(jti: string, expiresAtMs: number): Revocation {
+    return { kind: 'jti', id: jti, exp: expiresAtMs };
   }
 
-  /** Ends the access tokens of sessions (the caller has already marked the families revoked in SQL). */
-  async revokeSessions(familyIds: readonly string[]): Promise<void> {
+  /** The revocations that end the access tokens of sessions (refresh families). */
+  forSessions(familyIds: readonly string[]): Revocation[] {
     const exp = this.accessHorizon();
-    for (const id of familyIds) await this.record({ kind: 'session', id, exp });
+    return familyIds.map((id) => ({ kind: 'session' as const, id, exp }));
   }
 
   /** The user's token generation was raised to `generation`: every token below it is dead. */
-  async generationRaised(username: string, generation: number): Promise<void> {
-    await this.record({ kind: 'user', id: username, gen: generation, exp: this.accessHorizon() });
+  forGeneration(username: string, generation: number): Revocation {
+    return { kind: 'user', id: username, gen: generation, exp: this.accessHorizon() };
   }
 
   /** The user is gone: tokens below `generation` stay dead until they would have expired, also for a new account of that name. */
-  async userDeleted(username: string, generation: number): Promise<void> {
-    await this.record({ kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() });
+  forDeletion(username: string, generation: number): Revocation {
+    return { kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() };
+  }
+
+  /**
+   * Writes revocations inside the caller's transaction (the one that also makes the change a
+   * person asked for and audits it); `takeEffect` then applies and shares them once it committed.
+   */
+  async store(db: Database, list: readonly Revocation[]): Promise<void> {
+    for (const r of list) await this.upsert(db, r);
+  }
+
+  /**
+   * Applies stored revocations here and on every peer. Only after `store` committed: a
+   * revocation in memory but not in the database would be undone by a restart and, worse,
+   * would leave the person unable to retry (their token already refused here).
+   */
+  async takeEffect(list: readonly Revocation[]): Promise<void> {
+    for (const r of list) await this.share(r);
+  }
+
+  /**
+   * A revocation the service makes on its own (token misuse, refresh-token reuse): refusing is
+   * the safe side, so it is in effect here and on the peers at once, then stored; when the
+   * database does not answer it waits in a bounded queue, written as soon as the database is back.
+   */
+  async enforceNow(list: readonly Revocation[]): Promise<void> {
+    for (const r of list) {
+      await this.share(r);
+      try {
+        await this.upsert(this.database.db, r);
+      } catch (err) {
+        this.queueUnstored(r, err as Error);
+      }
+    }
+  }
+
+  /** Revocations in force but not yet stored (the database did not answer); and how many were dropped from a full queue. */
+  unstored(): { queued: number; dropped: number } {
+    return { queued: this.unstoredQueue.length, dropped: this.unstoredDropped };
+  }
+
+  /** Writes the queued revocations, oldest first; rejects at the first failure (the next tick tries again). */
+  async storeQueued(): Promise<void> {
+    while (this.unstoredQueue.length) {
+      await this.upsert(this.database.db, this.unstoredQueue[0] as Revocation);
+      this.unstoredQueue.shift();
+    }
+  }
+
+  private queueUnstored(r: Revocation, err: Error): void {
+    if (this.unstoredQueue.length >= UNSTORED_LIMIT) {
+      this.unstoredQueue.shift();
+      this.unstoredDropped++;
+    }
+    this.unstoredQueue.push(r);
+    this.logger.error(`revocation (${r.kind}) in force but not stored yet, queued (${this.unstoredQueue.length}): ${err.message}`);
   }
 
   /**
    * Writes the deletion's revocation inside the caller's transaction (the one that deletes the
-   * row), so the user can never be gone without it; `userDeleted` then applies and shares it.
+   * row), so the user can never be gone without it; `takeEffect` then applies and shares it.
    */
-  async storeUserDeleted(db: Database, username: string, generation: number): Promise<void> {
-    await this.upsert(db, { kind: 'user-deleted', id: username, gen: generation, exp: this.accessHorizon() });
+  async storeUserDeleted(db: Database, username: string, generation: number): Promise<Revocation> {
+    const r = this.forDeletion(username, generation);
+    await this.upsert(db, r);
+    return r;
   }
 
   /** The generation a new account of this name must start at (above every token of a deleted one). */
@@ -248,19 +327,6 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
 
   async pruneStale(): Promise<PruneResult> {
     return { pruned: await this.prune() };
-  }
-
-  /**
-   * In effect here at once (even if the write below fails), durable, then on every peer, all
-   * before the caller answers.
-   */
-  private async record(r: Revocation): Promise<void> {
-    this.apply(r);
-    try {
-      await this.upsert(this.database.db, r);
-    } finally {
-      await this.publish(r);
-    }
   }
 
   private async upsert(db: Database, r: Revocation): Promise<void> {

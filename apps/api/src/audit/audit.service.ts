@@ -78,10 +78,11 @@ export class AuditService implements PrunableProvider {
 
   /**
    * Records a person's action as part of storing it: rejects when the write fails (`db` may be
-   * the transaction that stores the change), and shows in the feeds only once written.
+   * the transaction that stores the change), and shows in the feeds only once written. `atMs`
+   * is when the action happened, if earlier than now (a decision stored after a database outage).
    */
-  async write(input: AuditInput, db: Database = this.database.db): Promise<void> {
-    const at = new Date(this.clock.now());
+  async write(input: AuditInput, db: Database = this.database.db, atMs: number = this.clock.now()): Promise<void> {
+    const at = new Date(atMs);
     await this.insert(input, at, db);
     this.remember({
       at: at.toISOString(),

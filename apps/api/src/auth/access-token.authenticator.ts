@@ -33,7 +33,8 @@ export class AccessTokenAuthenticator implements BearerAuthenticator {
     if (this.revocation.isRevoked(claims)) throw new BearerRefusal('invalid');
     const client = clientKeyOf(req);
     if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp)) === 'revoke') {
-      await this.revocation.revokeToken(claims.jti, claims.exp * 1000);
+      // The service's own revocation: refusing is the safe side, so in force even before it is stored.
+      await this.revocation.enforceNow([this.revocation.forToken(claims.jti, claims.exp * 1000)]);
       throw new BearerRefusal('invalid');
     }
     return { username: claims.sub, role: claims.role, jti: claims.jti, exp: claims.exp, iat: claims.iat, sid: claims.sid };

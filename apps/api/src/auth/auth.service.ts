@@ -3,6 +3,7 @@ import type { Role } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
+import { storedFirst } from '../http/stored-first';
 import { LoginDefenseService, TokenMisuseService } from '../detection';
 import { UsersService } from '../users/users.service';
 import { AccessTokenService } from './access-token.service';
@@ -167,30 +168,53 @@ export class AuthService {
     if (row) await this.devices.revokeAll(row, { actor: user.username, client, why: 'password changed' });
   }
 
-  /** Ends this access token now and the session it belongs to. */
+  /**
+   * Ends this access token now and the session it belongs to: the session's end, both
+   * revocations and the audit record are stored in one transaction before any takes effect, so
+   * a logout during a database outage is a 503 with no effect (the token still works for the retry).
+   */
   async logout(user: AuthUser, client: string): Promise<void> {
-    await this.revocation.revokeToken(user.jti, user.exp * 1000);
-    await this.endSession(user.sid, 'logout');
-    await this.audit.record({ type: 'auth.logout', client, actor: user.username, detail: `${user.username} signed out` });
+    const revoked = [this.revocation.forToken(user.jti, user.exp * 1000), ...this.revocation.forSessions([user.sid])];
+    await storedFirst(`logout of ${user.username}`, () =>
+      this.users.transaction(async (db) => {
+        await this.refreshTokens.revokeFamily(user.sid, 'logout', db);
+        await this.revocation.store(db, revoked);
+        await this.audit.write({ type: 'auth.logout', client, actor: user.username, detail: `${user.username} signed out` }, db);
+      }),
+    );
+    await this.revocation.takeEffect(revoked);
   }
 
-  /** Ends every session of the caller, this one included. */
+  /** Ends every session of the caller, this one included: stored first, like a logout. */
   async logoutEverywhere(user: AuthUser, client: string): Promise<void> {
-    const row = await this.users.findByUsername(user.username);
-    if (row) await this.users.revokeSessions(row.id, 'signed out everywhere');
-    await this.revocation.revokeToken(user.jti, user.exp * 1000);
-    await this.endSession(user.sid, 'signed out everywhere');
-    await this.audit.record({
-      type: 'auth.logout-everywhere',
-      client,
-      actor: user.username,
-      detail: `${user.username} signed out everywhere`,
-    });
+    const revoked = await storedFirst(`logout everywhere of ${user.username}`, () =>
+      this.users.transaction(async (db) => {
+        const row = await this.users.findByUsername(user.username, db);
+        const ended = row ? await this.users.endSessions(db, row.id, 'signed out everywhere') : [];
+        const list = [
+          this.revocation.forToken(user.jti, user.exp * 1000),
+          ...this.revocation.forSessions([user.sid, ...ended.map((f) => f.id).filter((id) => id !== user.sid)]),
+        ];
+        await this.refreshTokens.revokeFamily(user.sid, 'signed out everywhere', db);
+        await this.revocation.store(db, list);
+        await this.audit.write(
+          { type: 'auth.logout-everywhere', client, actor: user.username, detail: `${user.username} signed out everywhere` },
+          db,
+        );
+        return list;
+      }),
+    );
+    await this.revocation.takeEffect(revoked);
   }
 
+  /**
+   * Ends a session on the service's own finding (refresh-token reuse, a session spread over too
+   * many clients, its user gone): refusing is the safe side, so the access tokens are refused
+   * at once, stored as soon as the database answers.
+   */
   async endSession(familyId: string, reason: string): Promise<void> {
     await this.refreshTokens.revokeFamily(familyId, reason);
-    await this.revocation.revokeSessions([familyId]);
+    await this.revocation.enforceNow(this.revocation.forSessions([familyId]));
   }
 }
 

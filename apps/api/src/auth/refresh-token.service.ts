@@ -4,7 +4,7 @@ import { and, eq, lt } from 'drizzle-orm';
 import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DATABASE, type DatabaseHandle } from '../db/database';
+import { type Database, DATABASE, type DatabaseHandle } from '../db/database';
 import { refreshFamilies, usedRefreshTokens } from '../db/schema';
 import { SigningKeysService } from './signing-keys.service';
 
@@ -141,8 +141,8 @@ export class RefreshTokenService implements PrunableProvider {
   }
 
   /** Revokes a family; returns its expiry (ms) or null if it was unknown or already revoked. */
-  async revokeFamily(familyId: string, reason: string): Promise<number | null> {
-    const rows = await this.db
+  async revokeFamily(familyId: string, reason: string, db: Database = this.db): Promise<number | null> {
+    const rows = await db
       .update(refreshFamilies)
       .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
       .where(eq(refreshFamilies.id, familyId))

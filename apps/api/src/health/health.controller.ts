@@ -3,7 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { Public } from '../access/public.decorator';
-import { DetectionService } from '../detection';
+import { DecisionService, DetectionService } from '../detection';
+import { RevocationService } from '../access/revocation.service';
 import { HealingService } from '../healing/healing.service';
 
 @ApiTags('health')
@@ -14,6 +15,8 @@ export class HealthController {
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     private readonly detection: DetectionService,
     private readonly healing: HealingService,
+    private readonly decisions: DecisionService,
+    private readonly revocations: RevocationService,
   ) {}
 
   /** Liveness: the process answers. */
@@ -31,12 +34,17 @@ export class HealthController {
     } catch {
       database = 'unreachable';
     }
-    const degraded = this.detection.isDegraded();
+    // Decisions and revocations in force here but not stored yet (the database did not answer):
+    // written as soon as it does; until then a restart of this instance would forget them.
+    const unstored = { decisions: this.decisions.unstored(), revocations: this.revocations.unstored() };
+    const waiting = unstored.decisions.queued + unstored.revocations.queued > 0;
+    const degraded = this.detection.isDegraded() || waiting;
     if (database !== 'ok') reply.status(503).header('Retry-After', '5');
     return {
       status: database === 'ok' ? (degraded ? 'degraded' : 'ok') : 'unavailable',
       database: `${this.database.kind}:${database}`,
       degraded,
+      unstored,
     };
   }
 }

@@ -43,8 +43,8 @@ export class UsersService {
     return this.database.db;
   }
 
-  async findByUsername(raw: string): Promise<UserRow | null> {
-    const [row] = await this.db
+  async findByUsername(raw: string, db: Database = this.db): Promise<UserRow | null> {
+    const [row] = await db
       .select()
       .from(users)
       .where(eq(users.username, normalizeUsername(raw)))
@@ -113,17 +113,22 @@ export class UsersService {
           .returning();
         if (!updated) throw new ProblemException(404, 'Not Found', `No user named ${user.username}.`);
         const ended = change.disabled ? await this.endSessions(db, user.id, 'user disabled') : [];
+        // Stored with the change, in force only once it committed (`takeEffect` below).
+        const revoked = [
+          this.revocation.forGeneration(updated.username, updated.tokenGeneration),
+          ...this.revocation.forSessions(ended.map((f) => f.id)),
+        ];
+        await this.revocation.store(db, revoked);
         const parts = [
           change.role && `role ${change.role}`,
           change.disabled !== undefined && (change.disabled ? 'disabled' : 'enabled'),
         ].filter(Boolean);
         await this.audit.write({ type: 'user.updated', actor, detail: `${updated.username}: ${parts.join(', ')}` }, db);
-        return { row: updated, revoked: ended };
+        return { row: updated, revoked };
       }),
     );
-    // Tokens carry the role: end every one issued before this answer; the next refresh gets the new role.
-    await this.revocation.generationRaised(row.username, row.tokenGeneration);
-    await this.revocation.revokeSessions(revoked.map((f) => f.id));
+    // Tokens carry the role: every one issued before this answer ends; the next refresh gets the new role.
+    await this.revocation.takeEffect(revoked);
     return toSummary(row);
   }
 
@@ -132,7 +137,7 @@ export class UsersService {
     if (target === normalizeUsername(actor)) {
       throw new ProblemException(409, 'Conflict', 'Admins cannot delete themselves.');
     }
-    const { user, revoked } = await storedFirst(`deletion of ${target}`, () =>
+    const revoked = await storedFirst(`deletion of ${target}`, () =>
       this.db.transaction(async (tx) => {
         const db = tx as unknown as Database;
         const user = await this.lockedUser(db, target);
@@ -140,14 +145,15 @@ export class UsersService {
         const ended = await this.endSessions(db, user.id, 'user deleted');
         // Recorded apart from the row, in the same transaction: the tokens stay dead after
         // restarts, on instances started later, and for a new account of the name.
-        await this.revocation.storeUserDeleted(db, user.username, user.tokenGeneration + 1);
+        const deletion = await this.revocation.storeUserDeleted(db, user.username, user.tokenGeneration + 1);
+        const sessions = this.revocation.forSessions(ended.map((f) => f.id));
+        await this.revocation.store(db, sessions);
         await db.delete(users).where(eq(users.id, user.id));
         await this.audit.write({ type: 'user.deleted', actor, detail: `deleted ${user.username}` }, db);
-        return { user, revoked: ended };
+        return [deletion, ...sessions];
       }),
     );
-    await this.revocation.userDeleted(user.username, user.tokenGeneration + 1);
-    await this.revocation.revokeSessions(revoked.map((f) => f.id));
+    await this.revocation.takeEffect(revoked);
   }
 
   /**
@@ -178,11 +184,23 @@ export class UsersService {
     }
   }
 
-  private endSessions(db: Database, userId: number, reason: string): Promise<{ id: string; expiresAt: Date }[]> {
+  /** Runs `fn` in one transaction: a person's change, its revocations and its audit record are stored together or not at all. */
+  transaction<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(tx as unknown as Database));
+  }
+
+  /** Ends the user's live sessions (refresh families) inside `db`, optionally keeping one; returns the ended ones. */
+  endSessions(db: Database, userId: number, reason: string, keepSessionId?: string): Promise<{ id: string; expiresAt: Date }[]> {
     return db
       .update(refreshFamilies)
       .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
-      .where(and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt)))
+      .where(
+        and(
+          eq(refreshFamilies.userId, userId),
+          isNull(refreshFamilies.revokedAt),
+          keepSessionId ? ne(refreshFamilies.id, keepSessionId) : undefined,
+        ),
+      )
       .returning({ id: refreshFamilies.id, expiresAt: refreshFamilies.expiresAt });
   }
 
@@ -192,44 +210,47 @@ export class UsersService {
     return this.passwords.verify(user.passwordHash, password);
   }
 
-  /** Sets a new password (the current one already checked by the caller) and ends the other sessions. */
+  /**
+   * Sets a new password (the current one already checked by the caller) and ends the other
+   * sessions: the new hash, the raised generation, the ended sessions, their revocations and
+   * the audit record are one transaction, in force only once it committed; if it fails, nothing
+   * changed (503) and the caller can retry with the same token.
+   */
   async changePassword(username: string, next: string, keepSessionId: string): Promise<void> {
     const user = await this.requireUser(username);
     this.assertPasswordPolicy(next, user.username, 'new_password');
-    const [row] = await this.db
-      .update(users)
-      .set({ passwordHash: await this.passwords.hash(next), tokenGeneration: sql`${users.tokenGeneration} + 1` })
-      .where(eq(users.id, user.id))
-      .returning({ tokenGeneration: users.tokenGeneration });
-    // Every access token issued before the change ends, the caller's too; the caller's session
-    // stays (its next refresh gives a token of the new generation), the others end.
-    if (row) await this.revocation.generationRaised(user.username, row.tokenGeneration);
-    await this.revokeSessions(user.id, 'password changed', keepSessionId);
+    const hash = await this.passwords.hash(next);
+    const revoked = await storedFirst(`password change of ${user.username}`, () =>
+      this.transaction(async (db) => {
+        const [row] = await db
+          .update(users)
+          .set({ passwordHash: hash, tokenGeneration: sql`${users.tokenGeneration} + 1` })
+          .where(eq(users.id, user.id))
+          .returning({ tokenGeneration: users.tokenGeneration });
+        // Every access token issued before the change ends, the caller's too; the caller's session
+        // stays (its next refresh gives a token of the new generation), the others end.
+        const ended = await this.endSessions(db, user.id, 'password changed', keepSessionId);
+        const list = [
+          ...(row ? [this.revocation.forGeneration(user.username, row.tokenGeneration)] : []),
+          ...this.revocation.forSessions(ended.map((f) => f.id)),
+        ];
+        await this.revocation.store(db, list);
+        await this.audit.write(
+          { type: 'user.password-changed', actor: user.username, detail: `${user.username} changed their password; other sessions ended` },
+          db,
+        );
+        return list;
+      }),
+    );
+    await this.revocation.takeEffect(revoked);
     if (user.username === normalizeUsername(this.config.adminUsername ?? 'admin')) {
       // The generated password no longer works: do not leave it on disk.
       await unlink(this.initialPasswordFile()).catch(() => undefined);
     }
-    await this.audit.record({
-      type: 'user.password-changed',
-      actor: user.username,
-      detail: `${user.username} changed their password; other sessions ended`,
-    });
   }
 
   async updateHash(userId: number, hash: string): Promise<void> {
     await this.db.update(users).set({ passwordHash: hash }).where(eq(users.id, userId));
-  }
-
-  /** Revokes the user's sessions (refresh families), optionally keeping one. Returns how many. */
-  async revokeSessions(userId: number, reason: string, keepSessionId?: string): Promise<number> {
-    const live = and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt));
-    const revoked = await this.db
-      .update(refreshFamilies)
-      .set({ revokedAt: new Date(this.clock.now()), revokedReason: reason })
-      .where(keepSessionId ? and(live, ne(refreshFamilies.id, keepSessionId)) : live)
-      .returning({ id: refreshFamilies.id });
-    await this.revocation.revokeSessions(revoked.map((f) => f.id));
-    return revoked.length;
   }
 
   async recordSignIn(userId: number, address: string, userAgent: string | null): Promise<void> {

@@ -52,6 +52,11 @@ export class DecisionSync {
     });
   }
 
+  /** Whether peers hear what is published now (Redis configured and up). */
+  connected(): boolean {
+    return this.redis?.isUp() ?? false;
+  }
+
   publish(event: SyncEvent): void {
     if (this.redis?.isUp()) {
       void this.redis.client.publish(this.channel, JSON.stringify({ from: this.instanceId, ...event })).catch(() => undefined);

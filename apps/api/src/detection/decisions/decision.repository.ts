@@ -14,6 +14,10 @@ import type { Decision, DecisionState } from './decision';
 export class DecisionRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
 
+  /** Whether other instances may share this database (PostgreSQL), so their decisions show up in it. */
+  get shared(): boolean {
+    return this.database.kind === 'postgres';
+  }
   private get db() {
     return this.database.db;
   }
@@ -70,8 +74,8 @@ export class DecisionRepository {
   }
 
   /** Upserts a client's last block; `count` is the new total. */
-  async saveBlockHistory(client: string, at: number, seconds: number, count: number): Promise<void> {
-    await this.db
+  async saveBlockHistory(client: string, at: number, seconds: number, count: number, db: Database = this.db): Promise<void> {
+    await db
       .insert(blockHistory)
       .values({ client, lastBlockedAt: new Date(at), lastDurationSeconds: seconds, count: 1 })
       .onConflictDoUpdate({ target: blockHistory.client, set: { lastBlockedAt: new Date(at), lastDurationSeconds: seconds, count } });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ClientState, DecisionView, ListEntry, ListKind } from '@bouncer/contracts';
 import { canonicalRange, decisionRef, DetectionEngine } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
@@ -17,17 +17,27 @@ import { describeError } from '../../db/query-errors';
 
 export { type Decision, toView } from './decision';
 
+/** While Redis is down (or absent) with a shared database, instances read each other's decisions this often. */
+const DEGRADED_POLL_MS = 2_000;
+/** While Redis is up, a read this often still catches what a dropped message missed. */
+const HEALTHY_POLL_MS = 30_000;
+
 /**
  * The admin façade over the engine's decision book: what stands (answered from memory), what a
  * person blocks or lifts (through the engine, so it is recorded like every decision), the
  * allow and deny lists (stored, shared, audited), and the pieces that keep the book true across
- * restarts (load from SQL) and instances (pub/sub, and a reload when Redis comes back).
+ * restarts (load from SQL) and instances (pub/sub, and a reconcile with the database when
+ * Redis comes back and every few seconds while it is down).
  */
 @Injectable()
 @Prunable({ order: 10 })
-export class DecisionService implements OnModuleInit, PrunableProvider {
+export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableProvider {
   private readonly logger = new Logger(DecisionService.name);
   private readonly accessLists: AccessLists;
+  private pollTimer?: NodeJS.Timeout;
+  /** Real time (not the injected clock) of the last reconcile: it paces I/O, it decides nothing. */
+  private lastReconcileAt = 0;
+  private reconciling?: Promise<void>;
 
   constructor(
     @Inject(DETECTION_OPTIONS) options: DetectionOptions,
@@ -48,15 +58,52 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
       (e) => this.applyRemote(e),
       () => void this.resync(),
     );
+    if (this.repository.shared) {
+      // Often while Redis cannot tell us (seconds, as the revocations), rarely while it can.
+      this.pollTimer = setInterval(() => {
+        const interval = this.sync.connected() ? HEALTHY_POLL_MS : DEGRADED_POLL_MS;
+        if (performance.now() - this.lastReconcileAt >= interval - 50) void this.resync();
+      }, DEGRADED_POLL_MS);
+      this.pollTimer.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
   }
 
   /**
-   * Redis is back after an outage: push every decision this instance holds (some were made
-   * while the others could not hear), and pick up the others' from the shared database.
+   * Makes this instance's book agree with the database (when Redis comes back, and
+   * periodically): the database is the truth, so nothing held in memory is published again. A
+   * decision made or lifted elsewhere while Redis was down is picked up; one lifted elsewhere
+   * is dropped here. What changed here while the database was being read, or waits to be
+   * stored (a rule's decision during a database outage), is left as it is.
    */
-  async resync(): Promise<void> {
-    await this.loadFromDatabase().catch((e: Error) => this.logger.warn(`reload failed: ${describeError(e)}`));
-    for (const d of this.engine.book.list(this.clock.now())) this.sync.publish({ op: 'set', decision: d });
+  resync(): Promise<void> {
+    this.reconciling ??= this.reconcile()
+      .catch((e: Error) => this.logger.warn(`reconcile with the database failed: ${describeError(e)}`))
+      .finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async reconcile(): Promise<void> {
+    this.lastReconcileAt = performance.now();
+    const mark = this.recorder.mark();
+    const now = this.clock.now();
+    const stored = await this.repository.liveDecisions(now);
+    const history = await this.repository.blockHistory();
+    const entries = await this.repository.listEntries();
+    const key = (d: Decision) => `${d.client}|${d.state}|${d.scope}`;
+    const storedKeys = new Set(stored.map(key));
+    for (const d of this.engine.book.list(now)) {
+      if (storedKeys.has(key(d)) || this.recorder.changedSince(mark, d.client, d.state, d.scope)) continue;
+      this.engine.book.remove(d.client, d.state, now, d.state === 'blocked' ? d.scope : undefined);
+    }
+    for (const d of stored) if (!this.recorder.changedSince(mark, d.client, d.state, d.scope)) this.engine.book.put(d, now);
+    for (const h of history) this.engine.book.setOffence(h.client, { at: h.at, seconds: h.seconds, count: h.count });
+    this.accessLists.replace(entries);
+    this.applyLists();
+    this.recorder.forgetUpTo(mark);
   }
 
   private async loadFromDatabase(): Promise<void> {
@@ -80,9 +127,13 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
   /** Another instance decided something: apply it here (it already stored and audited it). */
   private applyRemote(e: SyncEvent): void {
     const now = this.clock.now();
-    if (e.op === 'set') this.engine.book.put(e.decision, now);
-    else if (e.op === 'lift') this.engine.book.remove(e.client, e.state, now);
-    else void this.loadLists();
+    if (e.op === 'set') {
+      this.recorder.touched(e.decision.client, e.decision.state, e.decision.scope);
+      this.engine.book.put(e.decision, now);
+    } else if (e.op === 'lift') {
+      this.recorder.touched(e.client, e.state);
+      this.engine.book.remove(e.client, e.state, now);
+    } else void this.loadLists();
   }
 
   // ---- reads: memory only ------------------------------------------------------------------
@@ -98,6 +149,11 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
   /** Standing decisions, newest first. */
   list(now: number, state?: DecisionState): DecisionView[] {
     return this.engine.book.list(now, state).map((d) => toView(d, now));
+  }
+
+  /** Rule decisions in force but not stored yet (the database did not answer), for /health/ready. */
+  unstored(): { queued: number; dropped: number } {
+    return this.recorder.backlog();
   }
 
   counts(now: number): { blocked: number; suspicious: number } {
@@ -142,6 +198,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
     );
     // A person's block replaces the route block that stood, shorter or longer: it is what they asked for.
     // A sign-in buffer is another decision and stays.
+    this.recorder.touched(d.client, d.state, d.scope);
     this.engine.book.remove(d.client, 'blocked', now, 'all');
     this.engine.book.put(d, now);
     this.sync.publish({ op: 'set', decision: d });
@@ -169,6 +226,7 @@ export class DecisionService implements OnModuleInit, PrunableProvider {
         );
       }),
     );
+    this.recorder.touched(client, state);
     await this.recorder.alreadyRecorded(() => this.engine.decide({ type: 'admin-lift', client, state, by, why }));
     this.sync.publish({ op: 'lift', client, state });
     return true;
