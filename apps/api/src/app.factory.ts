@@ -92,7 +92,6 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }));
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
-  app.enableShutdownHooks();
 
   const doc = SwaggerModule.createDocument(
     app,

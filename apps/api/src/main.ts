@@ -1,5 +1,7 @@
+import { createServer } from 'node:net';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/app-config';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { gracefulShutdown } from './health/graceful-shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -12,8 +14,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // A port already taken is found out now, before the data folder, the database or the admin
+  // exist, not after seconds of start-up work.
+  await assertPortFree(config);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
+  gracefulShutdown(app, config.shutdown, (line) => process.stdout.write(line + '\n'));
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = app.getHttpServer().address();
@@ -22,6 +28,23 @@ async function main(): Promise<void> {
     config.apiDocs
   ];
   process.stdout.write(`Bouncer listening on ${scheme}://${host}:${port}/ (dashboard at /, ${docs})\n`);
+}
+
+function assertPortFree(config: AppConfig): Promise<void> {
+  if (config.port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${config.host}:${config.port} is already in use (another Bouncer or another program); stop it or set PORT`
+            : `cannot listen on ${config.host}:${config.port}: ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 main().catch((err) => {

@@ -1,4 +1,4 @@
-export { type ApiProcess, type ApiProcessOptions, startApiProcess } from './lib/api-process';
+export { API_MAIN, type ApiProcess, type ApiProcessOptions, startApiProcess } from './lib/api-process';
 export { eventually, sleep } from './lib/eventually';
 export { freePort } from './lib/free-port';
 export { cookiesFrom, http, type HttpOptions, type HttpResponse } from './lib/http';

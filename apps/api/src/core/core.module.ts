@@ -28,7 +28,10 @@ export class CoreModule implements OnApplicationShutdown {
             openDatabase({
               databaseUrl: config.databaseUrl,
               dataDir: config.dataDir,
-              onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${err.message}); retry ${attempt}`),
+              onWait: (attempt, err, delayMs) =>
+                new Logger('Database').warn(
+                  `PostgreSQL unreachable (${err.message}); attempt ${attempt} failed, next in ${delayMs / 1000} s`,
+                ),
             }),
         },
         {
