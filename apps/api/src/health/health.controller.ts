@@ -62,7 +62,9 @@ export class HealthController {
           'issued access tokens are still verified and blocks still enforced from memory; sign-ins, refreshes and admin changes answer 503 with Retry-After until it returns',
       });
     }
-    const redisDown = this.detection.isDegraded();
+    // The connection's own state too: the counter store notices a loss only when a request is
+    // counted, and probes are not counted.
+    const redisDown = this.detection.isDegraded() || (this.redis ? !this.redis.isUp() : false);
     if (redisDown) {
       fallbacks.push({
         part: 'redis',
