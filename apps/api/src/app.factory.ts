@@ -101,7 +101,6 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.useGlobalPipes(new LocatedValidationPipe());
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
-  app.enableShutdownHooks();
 
   const doc = SwaggerModule.createDocument(
     app,

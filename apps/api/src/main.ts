@@ -1,5 +1,7 @@
+import { createServer } from 'node:net';
 import { appLogger, createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/app-config';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { gracefulShutdown } from './health/graceful-shutdown';
 import { REDIS, type RedisHandle } from './core/redis';
 import { assertDataDirFree, DataDirBusyError } from './db/data-dir-lock';
 import { DATABASE, type DatabaseHandle } from './db/database';
@@ -24,8 +26,12 @@ async function main(): Promise<void> {
   // Checked before Nest starts, so a second process says only this (Nest would log the error
   // again with its stack); the lock itself is taken when the store is opened.
   if (!config.databaseUrl) assertDataDirFree(config.dataDir);
+  // A port already taken is found out now, before the data folder, the database or the admin
+  // exist, not after seconds of start-up work.
+  await assertPortFree(config);
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
+  gracefulShutdown(app, config.shutdown, (line) => process.stdout.write(line + '\n'));
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = app.getHttpServer().address();
@@ -50,6 +56,23 @@ async function main(): Promise<void> {
     },
     `Bouncer ${VERSION} listening on ${listening} (dashboard at /)`,
   );
+}
+
+function assertPortFree(config: AppConfig): Promise<void> {
+  if (config.port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${config.host}:${config.port} is already in use (another Bouncer or another program); stop it or set PORT`
+            : `cannot listen on ${config.host}:${config.port}: ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 main().catch((err) => {

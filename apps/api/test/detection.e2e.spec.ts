@@ -131,32 +131,32 @@ describe('anomaly detection over HTTP', () => {
   describe('rule 1: request rate per client', () => {
     const from = '127.0.5.1';
     it('is suspicious at 70 %, blocks over the limit for 300 s, and heals', async () => {
-      for (let i = 1; i <= 13; i++) expect((await req('/health', { from })).status).toBe(200);
+      for (let i = 1; i <= 13; i++) expect((await req('/.well-known/jwks.json', { from })).status).toBe(200);
       expect((await dashboard()).suspicious_ips).not.toContain(from);
-      expect((await req('/health', { from })).status).toBe(200); // 14th = 70 % of 20
+      expect((await req('/.well-known/jwks.json', { from })).status).toBe(200); // 14th = 70 % of 20
       expect((await dashboard()).suspicious_ips).toContain(from);
-      for (let i = 15; i <= 20; i++) expect((await req('/health', { from })).status).toBe(200);
-      const over = await req('/health', { from }); // 21st
+      for (let i = 15; i <= 20; i++) expect((await req('/.well-known/jwks.json', { from })).status).toBe(200);
+      const over = await req('/.well-known/jwks.json', { from }); // 21st
       expect(over.status).toBe(403);
       expect(over.headers['retry-after']).toBe('300');
       expect(over.json).toMatchObject({ type: 'urn:bouncer:problem:client-blocked', status: 403, retry_after: 300 });
       expect(over.json.detail).toMatch(/more than 20 requests in 60 s.*try again in 300 seconds/i);
       // Blocked before authentication and body parsing: even a valid admin token is refused.
       expect((await req('/dashboard-data', { from, token: await server.adminToken() })).status).toBe(403);
-      expect((await req('/health', { from: '127.0.5.2' })).status).toBe(200);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.5.2' })).status).toBe(200);
 
       server.clock.advance(300_000);
       const run = await heal();
       expect(run?.lifted).toBeGreaterThanOrEqual(1);
-      expect((await req('/health', { from })).status).toBe(200);
+      expect((await req('/.well-known/jwks.json', { from })).status).toBe(200);
       const data = await dashboard();
       expect(data.healing.lifted).toBeGreaterThanOrEqual(1);
       expect(data.events.some((e: { type: string; client: string }) => e.type === 'decision.lifted' && e.client === from)).toBe(true);
     });
 
     it('blocks a repeat offender twice as long', async () => {
-      for (let i = 1; i <= 20; i++) await req('/health', { from });
-      const over = await req('/health', { from });
+      for (let i = 1; i <= 20; i++) await req('/.well-known/jwks.json', { from });
+      const over = await req('/.well-known/jwks.json', { from });
       expect(over.status).toBe(403);
       expect(over.headers['retry-after']).toBe('600');
       expect(over.json.detail).toMatch(/repeat offender/);
@@ -169,7 +169,7 @@ describe('anomaly detection over HTTP', () => {
       for (let i = 1; i <= 7; i++) expect((await req(`/nope-${i}`, { from })).status).toBe(404);
       expect((await dashboard()).suspicious_ips).toContain(from);
       for (let i = 8; i <= 11; i++) await req('/admin/users', { from });
-      const blocked = await req('/health', { from });
+      const blocked = await req('/.well-known/jwks.json', { from });
       expect(blocked.status).toBe(403);
       expect(blocked.json.detail).toMatch(/more than 10 answers 401\/403\/404/);
     });
@@ -186,7 +186,7 @@ describe('anomaly detection over HTTP', () => {
       expect((await req('/validate-token', { token, from: '127.0.7.3' })).status).toBe(200);
       expect((await req('/validate-token', { token, from: '127.0.7.4' })).status).toBe(401);
       expect((await req('/validate-token', { token, from: '127.0.7.1' })).status).toBe(401);
-      expect((await req('/health', { from: '127.0.7.4' })).status).toBe(403);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.7.4' })).status).toBe(403);
       data = await dashboard();
       expect(data.blocked_ips).toContain('127.0.7.4');
     });
@@ -223,7 +223,7 @@ describe('anomaly detection over HTTP', () => {
         decided_by: 'admin:admin',
         remaining_seconds: 600,
       });
-      const refused = await req('/health', { from: '127.0.8.77' });
+      const refused = await req('/.well-known/jwks.json', { from: '127.0.8.77' });
       expect(refused.status).toBe(403);
       // The admin's reason is for admins (M9): the client is told who blocked it, its wait and the reference.
       expect(refused.json.detail).toMatch(/by an administrator/);
@@ -234,7 +234,7 @@ describe('anomaly detection over HTTP', () => {
       expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(
         204,
       );
-      expect((await req('/health', { from: '127.0.8.77' })).status).toBe(200);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.8.77' })).status).toBe(200);
       expect((await req(`/admin/blocks?client=${encodeURIComponent('127.0.8.0/24')}`, { method: 'DELETE', token: admin })).status).toBe(
         404,
       );
@@ -247,13 +247,13 @@ describe('anomaly detection over HTTP', () => {
     it('honours the allowlist and the denylist', async () => {
       const admin = await server.adminToken();
       expect((await req('/admin/lists', { token: admin, body: { kind: 'allow', cidr: '127.0.9.0/24', note: 'office' } })).status).toBe(201);
-      for (let i = 0; i < 30; i++) expect((await req('/health', { from: '127.0.9.1' })).status).toBe(200);
+      for (let i = 0; i < 30; i++) expect((await req('/.well-known/jwks.json', { from: '127.0.9.1' })).status).toBe(200);
       expect((await req('/admin/lists', { token: admin, body: { kind: 'deny', cidr: '127.0.10.0/24' } })).status).toBe(201);
-      expect((await req('/health', { from: '127.0.10.1' })).status).toBe(403);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.10.1' })).status).toBe(403);
       expect(
         (await req(`/admin/lists?kind=deny&cidr=${encodeURIComponent('127.0.10.0/24')}`, { method: 'DELETE', token: admin })).status,
       ).toBe(204);
-      expect((await req('/health', { from: '127.0.10.1' })).status).toBe(200);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.10.1' })).status).toBe(200);
       const lists = await req('/admin/lists', { token: admin });
       expect(lists.json).toEqual([
         expect.objectContaining({ kind: 'allow', cidr: '127.0.0.1/32', created_by: 'config' }),
@@ -335,16 +335,18 @@ describe('client identity over HTTP', () => {
 
   it('ignores X-Forwarded-For from an untrusted peer: spoofing does not escape a block', async () => {
     for (let i = 0; i < 5; i++) {
-      expect((await req('/health', { from: '127.0.21.1', headers: { 'x-forwarded-for': `203.0.113.${i}` } })).status).toBe(200);
+      expect((await req('/.well-known/jwks.json', { from: '127.0.21.1', headers: { 'x-forwarded-for': `203.0.113.${i}` } })).status).toBe(
+        200,
+      );
     }
-    expect((await req('/health', { from: '127.0.21.1', headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
+    expect((await req('/.well-known/jwks.json', { from: '127.0.21.1', headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
     expect(await topClients()).not.toContain('203.0.113.1');
   });
 
   it('believes a trusted proxy, taking the right-most untrusted address', async () => {
-    await req('/health', { from: '127.0.20.1', headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.7' } });
+    await req('/.well-known/jwks.json', { from: '127.0.20.1', headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.7' } });
     // Only X-Forwarded-For (FORWARDED_HEADER's default) is read; Forwarded is in attacks/sign-in (L9).
-    await req('/health', { from: '127.0.20.1', headers: { 'x-forwarded-for': '[2001:db8:1:2::1]:4711' } });
+    await req('/.well-known/jwks.json', { from: '127.0.20.1', headers: { 'x-forwarded-for': '[2001:db8:1:2::1]:4711' } });
     const top = await topClients();
     expect(top).toContain('198.51.100.7');
     expect(top).not.toContain('6.6.6.6');
@@ -353,7 +355,7 @@ describe('client identity over HTTP', () => {
   });
 
   it('groups IPv6 per /64 and maps ::ffff:a.b.c.d to IPv4', async () => {
-    const proxy = (xff: string) => req('/health', { from: '127.0.20.1', headers: { 'x-forwarded-for': xff } });
+    const proxy = (xff: string) => req('/.well-known/jwks.json', { from: '127.0.20.1', headers: { 'x-forwarded-for': xff } });
     for (let i = 1; i <= 5; i++) expect((await proxy(`2001:db8:aa:bb::${i.toString(16)}`)).status).toBe(200);
     // A sixth address in the same /64 is the same client: over the limit.
     expect((await proxy('2001:db8:aa:bb:ffff:ffff:ffff:ffff')).status).toBe(403);
@@ -368,7 +370,7 @@ describe('modes, restarts and memory', () => {
     const server = await startServer({ SHIELD_MODE: 'observe', RATE_LIMIT: '5' });
     try {
       const req = (path: string, opts?: HttpOptions) => http(server.url, path, opts);
-      for (let i = 0; i < 10; i++) expect((await req('/health', { from: '127.0.30.1' })).status).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await req('/.well-known/jwks.json', { from: '127.0.30.1' })).status).toBe(200);
       for (let i = 0; i < 8; i++)
         expect((await req('/token', { form: { username: 'admin', password: 'wrong-password-1' }, from: '127.0.30.2' })).status).toBe(401);
       const data = (await req('/dashboard-data', { token: await server.adminToken() })).json;
@@ -385,13 +387,13 @@ describe('modes, restarts and memory', () => {
     let server = await startServer({});
     const admin = await server.adminToken();
     await http(server.url, '/admin/blocks', { token: admin, body: { client: '127.0.31.1', duration_seconds: 3600, reason: 'kept' } });
-    const before = await http(server.url, '/health', { from: '127.0.31.1' });
+    const before = await http(server.url, '/.well-known/jwks.json', { from: '127.0.31.1' });
     expect(before.status).toBe(403);
     const { dataDir, adminPassword, clock } = server;
     await server.close();
     server = await startServer({}, { dataDir, adminPassword, clock });
     try {
-      const res = await http(server.url, '/health', { from: '127.0.31.1' });
+      const res = await http(server.url, '/.well-known/jwks.json', { from: '127.0.31.1' });
       expect(res.status).toBe(403);
       // The same decision: the same reference, and its reason for admins.
       expect(res.json.reference).toBe(before.json.reference);
@@ -405,7 +407,8 @@ describe('modes, restarts and memory', () => {
   it('tracks at most MAX_TRACKED_CLIENTS clients', async () => {
     const server = await startServer({ MAX_TRACKED_CLIENTS: '100' });
     try {
-      for (let i = 0; i < 300; i++) await http(server.url, '/health', { from: `127.0.${40 + Math.floor(i / 250)}.${(i % 250) + 1}` });
+      for (let i = 0; i < 300; i++)
+        await http(server.url, '/.well-known/jwks.json', { from: `127.0.${40 + Math.floor(i / 250)}.${(i % 250) + 1}` });
       const data = (await http(server.url, '/dashboard-data', { token: await server.adminToken() })).json;
       expect(data.total_ips).toBeLessThanOrEqual(100);
       expect(data.total_ips).toBeGreaterThan(50);

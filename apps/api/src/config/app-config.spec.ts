@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, parseDurationSeconds } from './app-config';
 
 describe('loadConfig', () => {
@@ -25,7 +28,34 @@ describe('loadConfig', () => {
   it('refuses plain HTTP on a non-loopback host unless told it sits behind a TLS proxy', () => {
     expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/^Invalid HOST: plain HTTP/);
     expect(loadConfig({ HOST: '0.0.0.0', ALLOW_INSECURE_HTTP: 'true' }).host).toBe('0.0.0.0');
-    expect(loadConfig({ HOST: '0.0.0.0', TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }).tls).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'bouncer-config-'));
+    try {
+      for (const f of ['c.pem', 'k.pem']) writeFileSync(join(dir, f), 'x');
+      expect(loadConfig({ HOST: '0.0.0.0', TLS_CERT_FILE: join(dir, 'c.pem'), TLS_KEY_FILE: join(dir, 'k.pem') }).tls).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('D13 refuses a weak ADMIN_PASSWORD and a missing key or certificate file before anything is opened', () => {
+    expect(() => loadConfig({ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'password' })).toThrow(
+      /^Invalid ADMIN_PASSWORD: the password must be at least 12 characters$/,
+    );
+    expect(() => loadConfig({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'root-Otter-Lamp-73' })).toThrow(/must not contain the username/);
+    expect(loadConfig({ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'Full-Width-Otter-Lamp-73' }).adminPassword).toBe(
+      'Full-Width-Otter-Lamp-73',
+    );
+    expect(() => loadConfig({ JWT_PRIVATE_KEY_FILE: '/nonexistent/key.pem' })).toThrow(
+      /^Invalid JWT_PRIVATE_KEY_FILE: \/nonexistent\/key\.pem: no such file$/,
+    );
+    expect(() => loadConfig({ TLS_CERT_FILE: tmpdir(), TLS_KEY_FILE: tmpdir() })).toThrow(/^Invalid TLS_CERT_FILE: .*: not a file$/);
+  });
+
+  it('D5 reads the shutdown drain and limit, the limit longer than the drain', () => {
+    expect(loadConfig({}).shutdown).toEqual({ drainSeconds: 5, timeoutSeconds: 30 });
+    expect(loadConfig({ SHUTDOWN_DRAIN_SECONDS: '0' }).shutdown.drainSeconds).toBe(0);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_SECONDS: '30' })).toThrow(/^Invalid SHUTDOWN_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_SECONDS: '-1' })).toThrow(/^Invalid SHUTDOWN_DRAIN_SECONDS/);
   });
 
   it('treats only loopback address literals and localhost as loopback (I6)', () => {

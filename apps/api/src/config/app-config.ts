@@ -1,7 +1,10 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
+import { passwordPolicyViolation } from '../users/password-policy';
+import { normalizeUsername } from '../users/username';
 
 /**
  * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder
@@ -71,6 +74,10 @@ export const envSchema = z.object({
   /** argon2id memory in KiB; OWASP's minimum is 19 MiB. */
   ARGON2_MEMORY_KIB: positiveInt.min(19 * 1024).default(19 * 1024),
   ARGON2_TIME_COST: positiveInt.min(2).default(2),
+  /** After SIGTERM: readiness answers 503 this long before the listener closes, so load balancers stop sending first. */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  /** After SIGTERM: the process ends by then even if requests or the database have not finished. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -102,6 +109,8 @@ export interface AppConfig {
   staticDir?: string;
   logLevel: string;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Graceful shutdown: the drain delay (readiness 503, still serving) and the hard limit, in seconds. */
+  shutdown: { drainSeconds: number; timeoutSeconds: number };
   /** The detection settings (thresholds, lists, healing period, audit retention), defaults filled in. */
   detection: DetectionOptions;
   /** Everything else from the environment, for modules that validate their own settings. */
@@ -127,6 +136,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD) && e.ADMIN_PASSWORD) {
     throw new ConfigError('Invalid ADMIN_USERNAME: set it together with ADMIN_PASSWORD');
   }
+  if (e.ADMIN_PASSWORD) {
+    // Checked here, not when the admin is created: a refused password must stop the start before
+    // the data folder, the database or the keys exist.
+    const why = passwordPolicyViolation(e.ADMIN_PASSWORD, normalizeUsername(e.ADMIN_USERNAME ?? 'admin'));
+    if (why) throw new ConfigError(`Invalid ADMIN_PASSWORD: the password ${why}`);
+  }
+  if (e.SHUTDOWN_TIMEOUT_SECONDS <= e.SHUTDOWN_DRAIN_SECONDS) {
+    throw new ConfigError('Invalid SHUTDOWN_TIMEOUT_SECONDS: must be longer than SHUTDOWN_DRAIN_SECONDS');
+  }
   if (e.ACCESS_TOKEN_TTL < 30 || e.ACCESS_TOKEN_TTL > 24 * 3600) {
     throw new ConfigError('Invalid ACCESS_TOKEN_TTL: must be between 30 s and 24 h');
   }
@@ -147,6 +165,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError((err as Error).message);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+  // Files named in the environment must be there now: finding out after the database is open
+  // (seconds later, with files already created) is what an operator cannot act on.
+  for (const name of ['JWT_PRIVATE_KEY_FILE', 'JWT_PUBLIC_KEY_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+    const file = e[name];
+    if (file) assertReadableFile(name, abs(file));
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -171,9 +195,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staticDir: e.STATIC_DIR ? abs(e.STATIC_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 },
+    shutdown: { drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS },
     detection,
     env: cleaned,
   };
+}
+
+function assertReadableFile(name: string, file: string): void {
+  let why: string | null = null;
+  try {
+    if (!statSync(file).isFile()) why = 'not a file';
+    else accessSync(file, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable by this user' : (code ?? 'cannot be read');
+  }
+  if (why) throw new ConfigError(`Invalid ${name}: ${file}: ${why}`);
 }
 
 /** "900", "900s", "15m", "7d" -> seconds. */

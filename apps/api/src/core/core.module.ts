@@ -29,7 +29,10 @@ export class CoreModule implements OnApplicationShutdown {
             openDatabase({
               databaseUrl: config.databaseUrl,
               dataDir: config.dataDir,
-              onWait: (attempt, err) => new Logger('Database').warn(`PostgreSQL unreachable (${describeError(err)}); retry ${attempt}`),
+              onWait: (attempt, err, delayMs) =>
+                new Logger('Database').warn(
+                  `PostgreSQL unreachable (${describeError(err)}); attempt ${attempt} failed, next in ${delayMs / 1000} s`,
+                ),
             }),
         },
         {

@@ -73,8 +73,17 @@ export function openRedis(env: Record<string, string | undefined>, url: string |
   client.on('ready', () => set(true));
   client.on('end', () => set(false));
   client.on('close', () => set(false));
-  // Connection errors are expected while Redis is down; the state change above is reported.
-  client.on('error', () => undefined);
+  // Connection errors are expected while Redis is down; the state change above is reported. One
+  // that comes before the first connection is a Redis missing at start: with several instances
+  // that is silent split counting, so it is said once.
+  let everUp = false;
+  let warnedAtStart = false;
+  client.on('ready', () => (everUp = true));
+  client.on('error', (err: Error) => {
+    if (everUp || warnedAtStart) return;
+    warnedAtStart = true;
+    logger.warn(`unreachable at start (${err.message}): counting and blocking on this instance alone until it connects`);
+  });
   subscriber.on('error', () => undefined);
   return {
     prefix,

@@ -38,20 +38,47 @@ const migrationsFolder = join(__dirname, 'migrations');
 const MIGRATION_LOCK_ID = 7_406_221;
 
 /**
- * PostgreSQL not reachable at start: wait for it (backing off to 5 s) instead of exiting, so a
- * supervisor does not turn a database outage into a crash loop.
+ * SQLSTATEs no wait can cure: the database or the role does not exist, or the password is wrong
+ * (invalid_catalog_name, invalid_authorization_specification, invalid_password).
  */
-async function connectWithRetry(pool: Pool, onWait?: (attempt: number, err: Error) => void, signal?: AbortSignal) {
+const PERMANENT_CONNECT_ERRORS: Record<string, string> = {
+  '3D000': 'the database does not exist',
+  '28000': 'the role does not exist or may not connect',
+  '28P01': 'the password is wrong',
+};
+
+/** DATABASE_URL names something that will not appear by waiting: start-up stops at once. */
+export class PermanentDatabaseError extends Error {}
+
+/** The wait before connection attempt `attempt` + 1, in ms: 0.5, 1, 2, 4, then 5 s. */
+export function connectBackoffMs(attempt: number): number {
+  return Math.min(250 * 2 ** attempt, 5_000);
+}
+
+/**
+ * PostgreSQL not reachable at start: wait for it (backing off to 5 s) instead of exiting, so a
+ * supervisor does not turn a database outage into a crash loop. A refusal that waiting cannot
+ * cure (see PERMANENT_CONNECT_ERRORS) stops at once instead of retrying forever.
+ */
+async function connectWithRetry(pool: Pool, onWait?: (attempt: number, err: Error, delayMs: number) => void, signal?: AbortSignal) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await pool.connect();
     } catch (err) {
-      if (signal?.aborted) {
+      const code = (err as { code?: unknown }).code;
+      const permanent = typeof code === 'string' ? PERMANENT_CONNECT_ERRORS[code] : undefined;
+      if (signal?.aborted || permanent) {
         await pool.end().catch(() => undefined);
+        if (permanent) {
+          throw new PermanentDatabaseError(
+            `PostgreSQL refused DATABASE_URL: ${permanent} (${(err as Error).message}; SQLSTATE ${String(code)})`,
+          );
+        }
         throw err;
       }
-      onWait?.(attempt, err as Error);
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+      const delay = connectBackoffMs(attempt);
+      onWait?.(attempt, err as Error, delay);
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }
@@ -59,7 +86,7 @@ async function connectWithRetry(pool: Pool, onWait?: (attempt: number, err: Erro
 export async function openDatabase(opts: {
   databaseUrl?: string;
   dataDir: string;
-  onWait?: (attempt: number, err: Error) => void;
+  onWait?: (attempt: number, err: Error, delayMs: number) => void;
   /** Stops the waiting (tests; shutdown). */
   signal?: AbortSignal;
 }): Promise<DatabaseHandle> {

@@ -4,7 +4,24 @@ import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, U
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedBody } from './refusal';
 
-type GateRequest = IncomingMessage & { [CLIENT_KEY]?: string; [UNATTRIBUTED]?: boolean; [ANSWER_HEADERS]?: AnswerHeaders };
+/**
+ * The probes: a load balancer or orchestrator polls them many times a second, often several
+ * behind one address. Counting them would block the monitor (and then the instance would look
+ * dead); refusing them to a blocked client would make a block look like an outage.
+ */
+const PROBE_PATHS = new Set(['/health', '/health/ready']);
+
+export function isProbePath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?', 1)[0] ?? '';
+  return PROBE_PATHS.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+}
+
+type GateRequest = IncomingMessage & {
+  originalUrl?: string;
+  [CLIENT_KEY]?: string;
+  [UNATTRIBUTED]?: boolean;
+  [ANSWER_HEADERS]?: AnswerHeaders;
+};
 
 /**
  * The first thing every request meets. On Fastify it runs in the onRequest hook, before the
@@ -15,7 +32,8 @@ export class ClientGateMiddleware implements NestMiddleware {
   constructor(private readonly detection: DetectionService) {}
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
-    if (!this.detection.enabled) {
+    // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
+    if (!this.detection.enabled || isProbePath(req.originalUrl ?? req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }

@@ -1,11 +1,33 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { Public } from '../access/public.decorator';
 import { DecisionService, DetectionService } from '../detection';
 import { RevocationService } from '../access/revocation.service';
 import { HealingService } from '../healing/healing.service';
+import { Lifecycle } from './lifecycle';
+
+/** A part that is down, and what the instance does instead (for the on-call engineer reading the probe). */
+export interface Fallback {
+  part: 'database' | 'redis';
+  state: 'unreachable' | 'unstored';
+  instead: string;
+}
+
+export interface Readiness {
+  /** ready: every promise kept; degraded: serving with a fallback (still 200); unavailable/draining: 503. */
+  status: 'ready' | 'degraded' | 'unavailable' | 'draining';
+  database: string;
+  shared_store: string;
+  degraded: boolean;
+  fallbacks: Fallback[];
+  /** Effects in force here that wait for the database (see DecisionRecorder and RevocationService). */
+  unstored: { decisions: { queued: number; dropped: number }; revocations: { queued: number; dropped: number } };
+}
+
+const PING_TIMEOUT_MS = 2_000;
 
 @ApiTags('health')
 @Public()
@@ -13,38 +35,86 @@ import { HealingService } from '../healing/healing.service';
 export class HealthController {
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Optional() @Inject(REDIS) private readonly redis: RedisHandle | null,
     private readonly detection: DetectionService,
     private readonly healing: HealingService,
     private readonly decisions: DecisionService,
     private readonly revocations: RevocationService,
+    private readonly lifecycle: Lifecycle,
   ) {}
 
-  /** Liveness: the process answers. */
+  /** Liveness: the process answers (wire the orchestrator's liveness probe here; it never checks dependencies). */
   @Get()
   live() {
     return { status: 'ok', healing: this.healing.lastRun() };
   }
 
-  /** Readiness: the database answers; a degraded shared store is reported, not fatal. */
+  /**
+   * Readiness (wire the load balancer here): 503 only when this instance cannot serve at all
+   * (its embedded database is gone) or while it drains for shutdown. A lost PostgreSQL or Redis
+   * is `degraded` and stays 200: every instance loses it at once, and pulling them all would turn
+   * a partial outage (issued tokens still verified, sign-ins 503) into a total one.
+   */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    let database: 'ok' | 'unreachable' = 'ok';
-    try {
-      await Promise.race([this.database.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
-    } catch {
-      database = 'unreachable';
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
+    const reachable = await this.databaseAnswers();
+    const fallbacks: Fallback[] = [];
+    if (!reachable && this.database.kind === 'postgres') {
+      fallbacks.push({
+        part: 'database',
+        state: 'unreachable',
+        instead:
+          'issued access tokens are still verified and blocks still enforced from memory; sign-ins, refreshes and admin changes answer 503 with Retry-After until it returns',
+      });
+    }
+    // The connection's own state too: the counter store notices a loss only when a request is
+    // counted, and probes are not counted.
+    const redisDown = this.detection.isDegraded() || (this.redis ? !this.redis.isUp() : false);
+    if (redisDown) {
+      fallbacks.push({
+        part: 'redis',
+        state: 'unreachable',
+        instead: 'counting and blocking on this instance alone (limits apply per instance) until it returns',
+      });
     }
     // Decisions and revocations in force here but not stored yet (the database did not answer):
     // written as soon as it does; until then a restart of this instance would forget them.
     const unstored = { decisions: this.decisions.unstored(), revocations: this.revocations.unstored() };
-    const waiting = unstored.decisions.queued + unstored.revocations.queued > 0;
-    const degraded = this.detection.isDegraded() || waiting;
-    if (database !== 'ok') reply.status(503).header('Retry-After', '5');
+    if (unstored.decisions.queued + unstored.revocations.queued > 0) {
+      fallbacks.push({
+        part: 'database',
+        state: 'unstored',
+        instead: 'decisions and revocations in force here are queued and written when the database answers; a restart of this instance before then forgets them',
+      });
+    }
+    const unavailable = !reachable && this.database.kind === 'embedded';
+    const status: Readiness['status'] = this.lifecycle.draining
+      ? 'draining'
+      : unavailable
+        ? 'unavailable'
+        : fallbacks.length > 0
+          ? 'degraded'
+          : 'ready';
+    if (status === 'draining' || status === 'unavailable') reply.status(503).header('Retry-After', '5');
     return {
-      status: database === 'ok' ? (degraded ? 'degraded' : 'ok') : 'unavailable',
-      database: `${this.database.kind}:${database}`,
-      degraded,
+      status,
+      database: `${this.database.kind}:${reachable ? 'ok' : 'unreachable'}`,
+      shared_store: this.redis ? `redis:${redisDown ? 'unreachable' : 'ok'}` : 'none',
+      degraded: fallbacks.length > 0,
+      fallbacks,
       unstored,
     };
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await Promise.race([
+        this.database.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS).unref()),
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

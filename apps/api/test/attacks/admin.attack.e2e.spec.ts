@@ -79,8 +79,11 @@ describe('admin safety', () => {
       };
       await publisher.publish(`${prefix}decisions`, JSON.stringify({ from: 'test', op: 'set', decision }));
       for (const server of [pair.a, pair.b]) {
-        expect((await http(server.url, '/health', { from: '127.0.31.2' })).status).toBe(200);
-        await eventually(async () => (await http(server.url, '/health', { from: '127.0.31.9' })).status === 403, 'the real decision');
+        expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.31.2' })).status).toBe(200);
+        await eventually(
+          async () => (await http(server.url, '/.well-known/jwks.json', { from: '127.0.31.9' })).status === 403,
+          'the real decision',
+        );
       }
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     } finally {
@@ -101,16 +104,16 @@ describe('admin safety', () => {
       expect(prefixB).not.toBe(prefixA);
       // 4 + 4 requests from one client: over the limit of 5 only if the two deployments shared a count.
       const from = '127.0.54.1';
-      for (let i = 0; i < 4; i++) expect((await http(a.url, '/health', { from })).status).toBe(200);
-      for (let i = 0; i < 4; i++) expect((await http(b.url, '/health', { from })).status).toBe(200);
+      for (let i = 0; i < 4; i++) expect((await http(a.url, '/.well-known/jwks.json', { from })).status).toBe(200);
+      for (let i = 0; i < 4; i++) expect((await http(b.url, '/.well-known/jwks.json', { from })).status).toBe(200);
       // A third process told to use A's prefix is part of A's deployment: it counts on from 4.
       // (It shares A's clock too: counter windows are compared with the caller's clock.)
       c = await startServer(
         { ...env, REDIS_PREFIX: prefixA },
         { dataDir: await mkdtemp(join(tmpdir(), 'bouncer-c-')), adminPassword: strongPassword(), clock: a.clock },
       );
-      expect((await http(c.url, '/health', { from })).status).toBe(200);
-      expect((await http(c.url, '/health', { from })).status).toBe(403);
+      expect((await http(c.url, '/.well-known/jwks.json', { from })).status).toBe(200);
+      expect((await http(c.url, '/.well-known/jwks.json', { from })).status).toBe(403);
 
       // A block on A reaches C (A's deployment) and never B: B still serves the client once C refuses it.
       const blocked = '127.0.54.7';
@@ -119,10 +122,10 @@ describe('admin safety', () => {
         body: { client: blocked, duration_seconds: 600, reason: 'blocked in staging' },
       });
       expect(made.status).toBe(201);
-      expect((await http(a.url, '/health', { from: blocked })).status).toBe(403);
+      expect((await http(a.url, '/.well-known/jwks.json', { from: blocked })).status).toBe(403);
       const server = c;
-      await eventually(async () => (await http(server.url, '/health', { from: blocked })).status === 403, "A's block on C");
-      expect((await http(b.url, '/health', { from: blocked })).status).toBe(200);
+      await eventually(async () => (await http(server.url, '/.well-known/jwks.json', { from: blocked })).status === 403, "A's block on C");
+      expect((await http(b.url, '/.well-known/jwks.json', { from: blocked })).status).toBe(200);
       expect((await http(b.url, '/admin/decisions?state=blocked', { token: await b.adminToken() })).json.items).toEqual([]);
     } finally {
       await Promise.all([a.close(true), b.close(true), c?.close(true)]);
@@ -163,14 +166,14 @@ describe('admin safety', () => {
       // A narrower block that does not cover the admin stands; so does a denylist entry.
       expect((await block('127.0.44.0/24')).status).toBe(201);
       expect((await deny('127.0.46.0/24')).status).toBe(201);
-      expect((await http(server.url, '/health', { from: '127.0.46.1' })).status).toBe(403);
-      expect((await http(server.url, '/health', { from: '127.0.44.5' })).status).toBe(403);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.46.1' })).status).toBe(403);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.44.5' })).status).toBe(403);
 
       // ALLOWLIST wins over a block stored before the restart.
       await server.close();
       server = await startServer({ ALLOWLIST: '127.0.44.5/32' }, { dataDir, adminPassword });
-      expect((await http(server.url, '/health', { from: '127.0.44.5' })).status).toBe(200);
-      expect((await http(server.url, '/health', { from: '127.0.44.6' })).status).toBe(403);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.44.5' })).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.44.6' })).status).toBe(403);
 
       // The embedded store is one process's: the command line and a second server are refused while the server runs.
       const held = await cli(['unblock', '--all'], { DATA_DIR: dataDir });
@@ -193,8 +196,8 @@ describe('admin safety', () => {
       expect(lifted.out).toContain('127.0.44.0/24');
       expect(lifted.out).toContain('127.0.46.0/24');
       server = await startServer({}, { dataDir, adminPassword });
-      expect((await http(server.url, '/health', { from: '127.0.44.6' })).status).toBe(200);
-      expect((await http(server.url, '/health', { from: '127.0.46.1' })).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.44.6' })).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.46.1' })).status).toBe(200);
       const events = (await http(server.url, '/admin/events', { token: await server.adminToken() })).json;
       expect(events).toContainEqual(expect.objectContaining({ type: 'decision.unblocked', client: '127.0.44.0/24', actor: 'cli' }));
       expect(events).toContainEqual(expect.objectContaining({ type: 'list.deny.removed', client: '127.0.46.0/24', actor: 'cli' }));
@@ -211,7 +214,10 @@ describe('admin safety', () => {
       });
       expect(made.status).toBe(201);
       for (const s of [pair.a, pair.b])
-        await eventually(async () => (await http(s.url, '/health', { from: '127.0.45.9' })).status === 403, 'the block on both');
+        await eventually(
+          async () => (await http(s.url, '/.well-known/jwks.json', { from: '127.0.45.9' })).status === 403,
+          'the block on both',
+        );
       const config = pair.a.app.get<AppConfig>(APP_CONFIG);
       const lifted = await cli(['unblock', '--all'], {
         DATABASE_URL: config.databaseUrl,
@@ -220,7 +226,10 @@ describe('admin safety', () => {
       });
       expect(lifted.code).toBe(EXIT.ok);
       for (const s of [pair.a, pair.b])
-        await eventually(async () => (await http(s.url, '/health', { from: '127.0.45.9' })).status === 200, 'the lift on both');
+        await eventually(
+          async () => (await http(s.url, '/.well-known/jwks.json', { from: '127.0.45.9' })).status === 200,
+          'the lift on both',
+        );
     } finally {
       await pair.close();
     }
@@ -276,7 +285,7 @@ describe('admin safety', () => {
       await server.app.get<DatabaseHandle>(DATABASE).db.update(users).set({ role: 'user' });
       await server.close();
       server = await startServer({}, { dataDir, adminPassword });
-      expect((await http(server.url, '/health')).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json')).status).toBe(200);
       // The way out the warning names: the command line makes it an enabled admin again.
       await server.close();
       const restored = await cli(['admin', 'restore', 'admin'], { DATA_DIR: dataDir });
@@ -298,7 +307,7 @@ describe('admin safety', () => {
       );
       const token = await signIn(server.url, 'alice', password, '127.0.70.1');
       for (const i of [1, 2, 3, 4]) await http(server.url, '/validate-token', { token, from: `127.0.70.${i}` });
-      const refused = await http(server.url, '/health', { from: '127.0.70.4' });
+      const refused = await http(server.url, '/.well-known/jwks.json', { from: '127.0.70.4' });
       expect(refused.status).toBe(403);
       expect(refused.headers['retry-after']).toBeDefined();
       expect(refused.json.detail).not.toMatch(/alice/);
@@ -321,7 +330,7 @@ describe('admin safety', () => {
         body: { client: '127.0.71.0/24', duration_seconds: 600, reason: 'complaint from bob about 198.51.100.4' },
       });
       expect(made.status).toBe(201);
-      const byAdmin = await http(server.url, '/health', { from: '127.0.71.5' });
+      const byAdmin = await http(server.url, '/.well-known/jwks.json', { from: '127.0.71.5' });
       expect(byAdmin.status).toBe(403);
       expect(byAdmin.json.detail).toMatch(/administrator.*try again in 600 seconds/i);
       expect(byAdmin.json.detail).not.toMatch(/bob|198\.51|complaint/);
@@ -373,7 +382,7 @@ describe('admin safety', () => {
       expect(blocked.status).toBe(503);
       expect(blocked.headers['retry-after']).toBeDefined();
       expect(blocked.json.type).toBe('urn:bouncer:problem:storage-unavailable');
-      expect((await http(server.url, '/health', { from: '127.0.90.1' })).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.90.1' })).status).toBe(200);
       expect((await http(server.url, '/admin/decisions', { token: admin })).json.items).toEqual([]);
 
       // A list entry.
@@ -384,7 +393,7 @@ describe('admin safety', () => {
       expect((await http(server.url, '/admin/lists', { token: admin })).json).toEqual([
         expect.objectContaining({ kind: 'allow', cidr: '127.0.0.1/32' }),
       ]);
-      expect((await http(server.url, '/health', { from: '127.0.91.3' })).status).toBe(200);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.91.3' })).status).toBe(200);
 
       // A lift: the block stays in force.
       expect(
@@ -395,7 +404,7 @@ describe('admin safety', () => {
       const lift = await http(server.url, '/admin/blocks?client=127.0.92.1', { method: 'DELETE', token: admin });
       del.mockRestore();
       expect(lift.status).toBe(503);
-      expect((await http(server.url, '/health', { from: '127.0.92.1' })).status).toBe(403);
+      expect((await http(server.url, '/.well-known/jwks.json', { from: '127.0.92.1' })).status).toBe(403);
 
       // A user change whose audit record cannot be written is not made.
       const password = strongPassword();
@@ -420,7 +429,7 @@ describe('admin safety', () => {
     const server = await startServer({ ALLOWLIST: '127.0.0.1/32', RATE_LIMIT: '3' });
     try {
       const clients = Array.from({ length: 12 }, (_, i) => `127.0.100.${i + 1}`);
-      for (const from of clients) for (let i = 0; i < 4; i++) await http(server.url, '/health', { from });
+      for (const from of clients) for (let i = 0; i < 4; i++) await http(server.url, '/.well-known/jwks.json', { from });
       const engine = server.app.get(DETECTION_ENGINE);
       const db = server.app.get<DatabaseHandle>(DATABASE).db;
       await eventually(async () => (await db.select().from(blockHistory)).length === clients.length, 'the offences stored');

@@ -143,7 +143,7 @@ describe('attacks on the browser and HTTP edge', () => {
       const site = n % 3 ? 'cross-site' : 'same-site';
       expect((await req(`/frame-${n}`, { headers: { ...mode, 'sec-fetch-site': site }, from: framed })).status).toBe(404);
     }
-    expect((await req('/health', { from: framed })).status).toBe(200);
+    expect((await req('/.well-known/jwks.json', { from: framed })).status).toBe(200);
 
     // The same 404s sent directly still count (rule 6: more than 20 in 60 s).
     const scanner = '127.0.11.2';
@@ -153,7 +153,7 @@ describe('attacks on the browser and HTTP edge', () => {
     // Credentials make a request the client's own: a cross-site no-cors request with a token counts.
     const withToken = '127.0.11.3';
     for (let n = 1; n <= 21; n++) await req(`/img-${n}.png`, { headers: imageFromElsewhere, token: 'x.y.z', from: withToken });
-    expect((await req('/health', { from: withToken })).status).toBe(403);
+    expect((await req('/.well-known/jwks.json', { from: withToken })).status).toBe(403);
   });
 
   it('L13 unknown paths are 404 and count as probing whatever the Accept header', async () => {
@@ -164,7 +164,7 @@ describe('attacks on the browser and HTTP edge', () => {
       expect(res.status).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
-    expect((await req('/health', { from: scanner })).status).toBe(403);
+    expect((await req('/.well-known/jwks.json', { from: scanner })).status).toBe(403);
     expect((await req('/admin-panel', { headers: html, from: '127.0.13.2' })).status).toBe(404);
 
     // The dashboard's own routes still load in the browser.
@@ -179,7 +179,7 @@ describe('attacks on the browser and HTTP edge', () => {
     // A blocked client's 403, written by the gate before any route runs.
     const blocked = '127.0.8.1';
     for (let n = 1; n <= 21; n++) await req(`/probe-${n}`, { from: blocked });
-    for (const path of ['/health', '/token', '/no-such-path']) {
+    for (const path of ['/.well-known/jwks.json', '/token', '/no-such-path']) {
       const refused = await req(path, { from: blocked });
       expect(refused.status).toBe(403);
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);

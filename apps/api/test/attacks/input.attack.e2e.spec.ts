@@ -49,7 +49,7 @@ describe('input attacks', () => {
       expect(res.json.detail).toMatch(/nested/);
     }
     // A reasonable body still works.
-    expect((await req('/health', { from: '127.0.20.1' })).status).toBe(200);
+    expect((await req('/.well-known/jwks.json', { from: '127.0.20.1' })).status).toBe(200);
   });
 
   it('L3 a NUL byte anywhere (body, form, path, query, cookie) is a 400 before anything else happens', async () => {
@@ -92,8 +92,8 @@ describe('input attacks', () => {
     });
     expectProblem(list, 400);
     // Neither is enforced, listed nor recorded.
-    expect((await req('/health', { from: '127.0.22.77' })).status).toBe(200);
-    expect((await req('/health', { from: '127.0.22.78' })).status).toBe(200);
+    expect((await req('/.well-known/jwks.json', { from: '127.0.22.77' })).status).toBe(200);
+    expect((await req('/.well-known/jwks.json', { from: '127.0.22.78' })).status).toBe(200);
     const lists = await req('/admin/lists', { token: admin, from: '127.0.22.1' });
     expect(JSON.stringify(lists.json)).not.toContain('127.0.22.78');
     const decisions = await req('/admin/decisions?state=blocked', { token: admin, from: '127.0.22.1' });

@@ -15,14 +15,14 @@ describe('attacks on rate windows', () => {
 
   it('I7 a burst across a window boundary counts as one: 19 at the end of a window leave room for 1 more, not 20', async () => {
     const from = '127.0.71.1';
-    expect((await http(server.url, '/health', { from })).status).toBe(200);
+    expect((await http(server.url, '/.well-known/jwks.json', { from })).status).toBe(200);
     server.clock.advance(59_500);
-    for (let i = 0; i < 19; i++) expect((await http(server.url, '/health', { from })).status).toBe(200);
+    for (let i = 0; i < 19; i++) expect((await http(server.url, '/.well-known/jwks.json', { from })).status).toBe(200);
     // The window that opened at the first request has ended; with fixed windows the next 20 passed.
     // Sliding, the last 60 s hold 19 requests (and a sliver of the first): one more fits, then 403.
     server.clock.advance(1_000);
-    expect((await http(server.url, '/health', { from })).status).toBe(200);
-    expect((await http(server.url, '/health', { from })).status).toBe(403);
+    expect((await http(server.url, '/.well-known/jwks.json', { from })).status).toBe(200);
+    expect((await http(server.url, '/.well-known/jwks.json', { from })).status).toBe(403);
   });
 
   it('I7 the sign-in throttle slides too, and its Retry-After is long enough to be honoured', async () => {

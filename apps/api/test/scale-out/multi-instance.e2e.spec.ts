@@ -115,7 +115,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     for (const i of [1, 2]) {
       const { value, elapsed } = await within(
         1000,
-        () => direct(i, '/health', { from: '127.0.61.1' }),
+        () => direct(i, '/.well-known/jwks.json', { from: '127.0.61.1' }),
         (r) => r.status === 403,
       );
       expect(value.status).toBe(403);
@@ -133,14 +133,15 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     expect((await direct(0, '/validate-token', { token, from: '127.0.65.4' })).status).toBe(401);
     const { value } = await within(
       1000,
-      () => direct(1, '/health', { from: '127.0.65.4' }),
+      () => direct(1, '/.well-known/jwks.json', { from: '127.0.65.4' }),
       (r) => r.status === 403,
     );
     expect(value.status).toBe(403);
   });
 
   it('shows every instance one merged dashboard: traffic series, top clients and events', async () => {
-    for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) expect((await direct(i, '/health', { from: '127.0.64.1' })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      for (let k = 0; k < 3; k++) expect((await direct(i, '/.well-known/jwks.json', { from: '127.0.64.1' })).status).toBe(200);
     const { value } = await within(
       3000,
       () => direct(2, '/dashboard-data', { token: adminToken }),
@@ -162,7 +163,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     );
     expect(ready.value.json).toMatchObject({ status: 'degraded', degraded: true });
     // Neither open to everyone nor closed to everyone: ordinary requests pass ...
-    expect((await viaNginx('/health', { from: '127.0.62.1' })).status).toBe(200);
+    expect((await viaNginx('/.well-known/jwks.json', { from: '127.0.62.1' })).status).toBe(200);
     // ... and the sign-in rules still hold, per instance.
     const tries = [];
     for (let i = 0; i < 8; i++)
@@ -180,7 +181,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     ).toBe(201);
     const learned = await within(
       5_000,
-      () => direct(1, '/health', { from: '127.0.63.1' }),
+      () => direct(1, '/.well-known/jwks.json', { from: '127.0.63.1' }),
       (r) => r.status === 403,
     );
     expect(learned.value.status).toBe(403);
@@ -188,7 +189,7 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
     // ... and stays when Redis is back.
     const healed = await within(
       10_000,
-      () => direct(1, '/health', { from: '127.0.63.1' }),
+      () => direct(1, '/.well-known/jwks.json', { from: '127.0.63.1' }),
       (r) => r.status === 403,
     );
     expect(healed.value.status).toBe(403);
@@ -197,13 +198,13 @@ describe('several instances sharing Redis and PostgreSQL behind nginx', () => {
       () => direct(1, '/health/ready'),
       (r) => r.json?.degraded === false,
     );
-    expect(readyAgain.value.json.status).toBe('ok');
+    expect(readyAgain.value.json.status).toBe('ready');
   }, 60_000);
 
   it('keeps blocks, users and the audit log when an instance restarts', async () => {
     await cluster.stopInstance(2);
     await cluster.startInstance(2, cluster.instances[2]!.port);
-    expect((await direct(2, '/health', { from: '127.0.61.1' })).status).toBe(403);
+    expect((await direct(2, '/.well-known/jwks.json', { from: '127.0.61.1' })).status).toBe(403);
     expect((await direct(2, '/validate-token', { token: adminToken })).status).toBe(200);
     const events = await direct(2, '/admin/events?limit=200', { token: adminToken });
     expect(events.json.some((e: { detail: string }) => /cluster test/.test(e.detail))).toBe(true);
