@@ -43,8 +43,16 @@ describe('chaos: two instances on PostgreSQL + Redis under load', () => {
     await sleep(3000);
     const answers = load.since(from);
     console.log(`chaos shared ${phase}: ${summary(answers)}`);
+    const bad = badAnswers(answers, opts);
+    // When an instance answered badly, its own last words are what the on-call engineer (and CI) needs.
+    if (bad.length)
+      for (const [name, node] of [
+        ['a', a],
+        ['b', b],
+      ] as const)
+        console.log(`chaos shared ${phase}: log of ${name}:\n${node.log.join('').slice(-4000)}`);
     return {
-      bad: badAnswers(answers, opts),
+      bad,
       slow: slowAnswers(answers),
       violations: load.ledger.violations.slice(violationsFrom),
       broken: await brokenPromises([a, b], load.ledger, adminToken),
