@@ -12,7 +12,7 @@ import { DevicesService, type RememberedDevice } from '../users/devices.service'
 import { PasswordService } from '../users/password.service';
 import { RefreshTokenService } from './refresh-token.service';
 import { RevocationService } from '../access/revocation.service';
-import { normalizeUsername } from '../users/username';
+import { normalizeUsername } from '../policy/username';
 
 export interface IssuedSession {
   username: string;

@@ -3,8 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
-import { passwordPolicyViolation } from '../users/password-policy';
-import { normalizeUsername } from '../users/username';
+import { passwordPolicyViolation } from '../policy/password-policy';
+import { normalizeUsername } from '../policy/username';
 
 /**
  * Every setting Bouncer reads, validated once at start-up. Nothing outside this folder

@@ -84,7 +84,8 @@ export class HealthController {
       fallbacks.push({
         part: 'database',
         state: 'unstored',
-        instead: 'decisions and revocations in force here are queued and written when the database answers; a restart of this instance before then forgets them',
+        instead:
+          'decisions and revocations in force here are queued and written when the database answers; a restart of this instance before then forgets them',
       });
     }
     const unavailable = !reachable && this.database.kind === 'embedded';

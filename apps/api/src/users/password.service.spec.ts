@@ -3,7 +3,7 @@ import * as argon2 from 'argon2';
 import { strongPassword } from '@bouncer/testing';
 import { loadConfig } from '../config/app-config';
 import { PasswordService } from './password.service';
-import { mixedScripts, normalizeUsername } from './username';
+import { mixedScripts, normalizeUsername } from '../policy/username';
 
 describe('PasswordService', () => {
   const service = new PasswordService(loadConfig({}));

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { normalizePassword, passwordPolicyViolation } from './password-policy';
+import { normalizePassword, passwordPolicyViolation } from '../policy/password-policy';
 
-export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_STRENGTH } from './password-policy';
+export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_STRENGTH } from '../policy/password-policy';
 
 /**
  * argon2id hashing at OWASP's minimum or stronger (19 MiB, t=2, p=1 by default), with

@@ -13,7 +13,7 @@ import { storedFirst } from '../http/stored-first';
 import { refreshFamilies, signIns, users } from '../db/schema';
 import { PasswordService } from './password.service';
 import { RevocationService } from '../access/revocation.service';
-import { mixedScripts, normalizeUsername, USERNAME_PATTERN } from './username';
+import { mixedScripts, normalizeUsername, USERNAME_PATTERN } from '../policy/username';
 
 export type UserRow = typeof users.$inferSelect;
 
