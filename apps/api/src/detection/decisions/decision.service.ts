@@ -133,7 +133,10 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     } else if (e.op === 'lift') {
       this.recorder.touched(e.client, e.state);
       this.engine.book.remove(e.client, e.state, now);
-    } else void this.loadLists();
+    } else {
+      // Lists are re-read whole; if the database cannot answer now, the next reconcile picks them up.
+      this.loadLists().catch((e: Error) => this.logger.warn(`reloading the lists failed: ${describeError(e)}`));
+    }
   }
 
   // ---- reads: memory only ------------------------------------------------------------------
