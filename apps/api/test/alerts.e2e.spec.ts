@@ -135,6 +135,25 @@ describe('alert webhooks', () => {
       expect(signatureValid(alert, SECRET)).toBe(true);
       expect(receiver.delivered().filter((d) => d.json['kind'] === 'admin.under-attack')).toHaveLength(1);
     });
+
+    it('D19 allowlisting a blocked client lifts its block and says so: allowlist.override', async () => {
+      const admin = await server.adminToken();
+      for (let i = 0; i < 4; i++) await http(server.url, `/missing-${i}`, { from: '127.0.12.1' });
+      expect((await http(server.url, '/missing-x', { from: '127.0.12.1' })).status).toBe(403);
+      const added = await http(server.url, '/admin/lists', {
+        token: admin,
+        from: '127.0.0.1',
+        body: { kind: 'allow', cidr: '127.0.12.0/24' },
+      });
+      expect(added.status).toBe(201);
+      const alert = await eventually(
+        async () => receiver.delivered().find((d) => d.json['kind'] === 'allowlist.override'),
+        'allowlist.override',
+        10_000,
+        25,
+      );
+      expect(alert.json).toMatchObject({ details: { client: '127.0.12.1', by: 'admin:admin' } });
+    });
   });
 
   describe('slack format, a receiver that never answers and one that is gone', () => {

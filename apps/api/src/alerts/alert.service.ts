@@ -18,6 +18,9 @@ const ATTEMPTS = 4;
 /** A receiver that does not answer within this is a failed try. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
+/** The audit detail of a lift made by allowlisting (DecisionService.addListEntry). */
+const ALLOWLIST_LIFT = /^blocked decision allowlisted by /;
+
 interface Delivery {
   url: string;
   alert: Alert;
@@ -93,6 +96,15 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
             lastClient: e.client,
           },
         });
+    } else if (e.type === 'decision.unblocked' && e.client && ALLOWLIST_LIFT.test(e.detail)) {
+      // The engine skips every rule for an allowlisted client, so the one trace of a decision
+      // set aside for the allow list is this lift: a block ended because its client was allowlisted.
+      this.fire({
+        kind: 'allowlist.override',
+        summary: `the block on ${e.client} was lifted because the client is on the allowlist`,
+        incident: `allowlist:${e.client}:${now}`,
+        details: { client: e.client, by: e.actor },
+      });
     } else if (e.type === 'login.failed' && e.actor) {
       void this.failedSignIn(e.actor, e.client, now);
     }
