@@ -42,6 +42,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
   private readonly timers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
   private dropped = 0;
+  private failed = 0;
   private storeLost = false;
   private closed = false;
   /** Usernames known to be admins or not, so a failed sign-in costs one lookup per name. */
@@ -75,9 +76,9 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
     this.timers.clear();
   }
 
-  /** Deliveries waiting or in flight, and how many a full queue dropped. */
-  backlog(): { queued: number; dropped: number } {
-    return { queued: this.inFlight, dropped: this.dropped };
+  /** Deliveries waiting or in flight, how many a full queue dropped and how many failed for good (for /metrics). */
+  backlog(): { queued: number; dropped: number; failed: number } {
+    return { queued: this.inFlight, dropped: this.dropped, failed: this.failed };
   }
 
   private observe(e: SecurityEvent): void {
@@ -211,6 +212,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     this.inFlight--;
+    this.failed++;
     const detail = `alert ${d.alert.kind} not delivered to ${redact(d.url)} after ${d.attempt} tries: ${why}`;
     this.logger.error(detail);
     if (!this.closed)
