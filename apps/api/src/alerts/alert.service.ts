@@ -18,6 +18,9 @@ const ATTEMPTS = 4;
 /** A receiver that does not answer within this is a failed try. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
+/** A rule's decisions that count toward an attack; observe-only blocks too (a rule being tried out still sees the attack). */
+const ATTACK_DECISIONS = new Set(['decision.blocked', 'decision.blocked.observed', 'decision.suspicious']);
+
 /** The audit detail of a lift made by allowlisting (DecisionService.addListEntry). */
 const ALLOWLIST_LIFT = /^blocked decision allowlisted by /;
 
@@ -83,7 +86,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
 
   private observe(e: SecurityEvent): void {
     const now = this.clock.now();
-    if ((e.type === 'decision.blocked' || e.type === 'decision.suspicious') && e.actor?.startsWith('rule:')) {
+    if (ATTACK_DECISIONS.has(e.type) && e.actor?.startsWith('rule:')) {
       const rule = e.actor.slice('rule:'.length);
       if (this.attacks.hit(rule, now))
         this.fire({
