@@ -18,6 +18,9 @@ const ATTEMPTS = 4;
 /** A receiver that does not answer within this is a failed try. */
 const REQUEST_TIMEOUT_MS = 5_000;
 
+const NAME_CACHE_MS = 60_000;
+const NAME_CACHE_LIMIT = 10_000;
+
 /** A rule's decisions that count toward an attack; observe-only blocks too (a rule being tried out still sees the attack). */
 const ATTACK_DECISIONS = new Set(['decision.blocked', 'decision.blocked.observed', 'decision.suspicious']);
 
@@ -48,8 +51,8 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
   private failed = 0;
   private storeLost = false;
   private closed = false;
-  /** Usernames known to be admins or not, so a failed sign-in costs one lookup per name. */
-  private readonly adminNames = new Map<string, boolean>();
+  /** Usernames known to be admins or not, so failed sign-ins cost one lookup per name and minute. */
+  private readonly adminNames = new Map<string, { admin: boolean; until: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -127,7 +130,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
 
   private async isAdmin(username: string): Promise<boolean> {
     const known = this.adminNames.get(username);
-    if (known !== undefined) return known;
+    if (known && known.until > this.clock.now()) return known.admin;
     try {
       const rows = await this.database.db
         .select({ id: users.id })
@@ -135,8 +138,10 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
         .where(and(eq(users.username, username), eq(users.role, 'admin')))
         .limit(1);
       const admin = rows.length > 0;
-      // Only admins are remembered: the names attackers try are unbounded, and a new admin must be noticed.
-      if (admin) this.adminNames.set(username, true);
+      // Remembered for a minute (a new admin is noticed soon), and at most NAME_CACHE_LIMIT names:
+      // an attacker spraying random names must cost neither a query per attempt nor unbounded memory.
+      this.adminNames.set(username, { admin, until: this.clock.now() + NAME_CACHE_MS });
+      if (this.adminNames.size > NAME_CACHE_LIMIT) this.adminNames.delete(this.adminNames.keys().next().value as string);
       return admin;
     } catch {
       return false;
