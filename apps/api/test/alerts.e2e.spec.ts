@@ -97,7 +97,7 @@ describe('alert webhooks', () => {
       await receiver?.close();
     });
 
-    it('D19 a probing attack from several addresses gets one signed alert within seconds, delivered on the third try after two 500s', async () => {
+    it('#14.2 (ops review §6.2) a probing attack from several addresses gets one signed alert within seconds, delivered on the third try after two 500s', async () => {
       const started = Date.now();
       await probe(server, ['127.0.9.1', '127.0.9.2', '127.0.9.3']);
       const [alert] = await eventually(async () => nonEmpty(receiver.delivered()), 'an alert to be delivered', 10_000, 25);
@@ -110,7 +110,7 @@ describe('alert webhooks', () => {
       expect(signatureValid(alert as Received, 'another-secret-0123456789')).toBe(false);
     });
 
-    it('D19 a second burst by the same rule within the window is the same incident: no second alert', async () => {
+    it('#14.2 (ops review §6.2) a second burst by the same rule within the window is the same incident: no second alert', async () => {
       await probe(server, ['127.0.9.4', '127.0.9.5', '127.0.9.6']);
       server.clock.advance(30_000);
       await probe(server, ['127.0.9.7', '127.0.9.8', '127.0.9.9']);
@@ -119,7 +119,7 @@ describe('alert webhooks', () => {
       expect(receiver.delivered().filter((d) => d.json['kind'] === 'attack.started')).toHaveLength(1);
     });
 
-    it('D19 failed sign-ins at an admin account from several addresses raise admin.under-attack once', async () => {
+    it('#14.2 (ops review §6.2) failed sign-ins at an admin account from several addresses raise admin.under-attack once', async () => {
       for (const from of ['127.0.10.1', '127.0.10.2', '127.0.10.3', '127.0.10.4'])
         expect((await http(server.url, '/token', { form: { username: 'admin', password: 'not-the-password-1' }, from })).status).toBe(401);
       // Failures at an ordinary (unknown) name are not an admin under attack.
@@ -136,7 +136,7 @@ describe('alert webhooks', () => {
       expect(receiver.delivered().filter((d) => d.json['kind'] === 'admin.under-attack')).toHaveLength(1);
     });
 
-    it('D19 allowlisting a blocked client lifts its block and says so: allowlist.override', async () => {
+    it('#14.2 (ops review §6.2) allowlisting a blocked client lifts its block and says so: allowlist.override', async () => {
       const admin = await server.adminToken();
       for (let i = 0; i < 4; i++) await http(server.url, `/missing-${i}`, { from: '127.0.12.1' });
       expect((await http(server.url, '/missing-x', { from: '127.0.12.1' })).status).toBe(403);
@@ -181,7 +181,7 @@ describe('alert webhooks', () => {
       await hanging?.close();
     });
 
-    it('D19 a dead and a hanging receiver do not slow requests; the dead one ends in alert.failed in the audit log; the Slack body is valid', async () => {
+    it('#14.2 (ops review §6.2) a dead and a hanging receiver do not slow requests; the dead one ends in alert.failed in the audit log; the Slack body is valid', async () => {
       // Baseline: the same requests before any alert is under way.
       const before = await probe(server, ['127.0.11.1', '127.0.11.2']);
       const during = await probe(server, ['127.0.11.3', '127.0.11.4', '127.0.11.5', '127.0.11.6']);
@@ -234,7 +234,7 @@ describe('alert webhooks', () => {
       await redis?.kill();
     });
 
-    it('D19 Redis killed gives one store.lost however long it stays down, and store.regained once it is back', async () => {
+    it('#14.2 (ops review §6.2) Redis killed gives one store.lost however long it stays down, and store.regained once it is back', async () => {
       await eventually(async () => (await http(server.url, '/health/ready')).status === 200, 'ready', 20_000, 100);
       await redis.kill();
       await eventually(async () => receiver.delivered().find((d) => d.json['kind'] === 'store.lost'), 'store.lost', 15_000, 50);

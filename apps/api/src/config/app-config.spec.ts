@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
-  it('D19 takes ALERT_WEBHOOKS as http(s) URLs only and names the variable otherwise', () => {
+  it('#14.2 (ops review §6.2) takes ALERT_WEBHOOKS as http(s) URLs only and names the variable otherwise', () => {
     expect(loadConfig({}).alerts).toMatchObject({ webhooks: [], format: 'json', attackThreshold: 10, windowSeconds: 60 });
     const c = loadConfig({ ALERT_WEBHOOKS: 'https://hooks.example.com/a, http://127.0.0.1:9000/b', ALERT_FORMAT: 'slack' });
     expect(c.alerts.webhooks).toEqual(['https://hooks.example.com/a', 'http://127.0.0.1:9000/b']);
