@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AccessModule } from './access/access.module';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BackupModule } from './backup/backup.module';
@@ -18,7 +19,7 @@ import { UsersModule } from './users/users.module';
  * Folders and the direction of their imports (no arrow may run back; checked by the folder
  * cycle command in the README):
  *
- *   features (auth, users, detection, healing, stats, health, docs, backup)
+ *   features (auth, users, detection, healing, stats, health, docs, backup, alerts)
  *     -> access, audit, core, http, config, db, @bouncer/contracts
  *   feature -> feature, only:
  *     auth   -> users, detection
@@ -41,6 +42,7 @@ export class AppModule {
         // Before AuthModule: its middleware must see (and refuse) requests first.
         DetectionModule.forRoot(config.detection),
         AccessModule,
+        AlertsModule,
         AuthModule,
         BackupModule,
         HealingModule,

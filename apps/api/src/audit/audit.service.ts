@@ -104,7 +104,22 @@ export class AuditService implements PrunableProvider {
     });
   }
 
+  /** Listeners told of every event as it is recorded (alerts watch the log rather than each feature). */
+  private readonly listeners: ((event: SecurityEvent) => void)[] = [];
+
+  /** Calls `listener` synchronously for every event recorded from now on; it must not throw or block. */
+  onEvent(listener: (event: SecurityEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
   private remember(event: SecurityEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.error(`audit listener failed: ${describeError(err)}`);
+      }
+    }
     const ring = isDecisionEvent(event.type) ? [this.recentEvents, this.recentDecisionEvents] : [this.recentEvents];
     for (const r of ring) {
       r.unshift(event);

@@ -25,6 +25,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('#14.2 (ops review §6.2) takes ALERT_WEBHOOKS as http(s) URLs only and names the variable otherwise', () => {
+    expect(loadConfig({}).alerts).toMatchObject({ webhooks: [], format: 'json', attackThreshold: 10, windowSeconds: 60 });
+    const c = loadConfig({ ALERT_WEBHOOKS: 'https://hooks.example.com/a, http://127.0.0.1:9000/b', ALERT_FORMAT: 'slack' });
+    expect(c.alerts.webhooks).toEqual(['https://hooks.example.com/a', 'http://127.0.0.1:9000/b']);
+    expect(c.alerts.format).toBe('slack');
+    for (const bad of ['ftp://example.com/x', 'file:///etc/passwd', 'not a url', 'https://user:pw@example.com/x'])
+      expect(() => loadConfig({ ALERT_WEBHOOKS: bad })).toThrow(/^Invalid ALERT_WEBHOOKS: expected comma-separated http/);
+    expect(() => loadConfig({ ALERT_FORMAT: 'teams' })).toThrow(/^Invalid ALERT_FORMAT/);
+    expect(() => loadConfig({ ALERT_WEBHOOK_SECRET: 'short' })).toThrow(/^Invalid ALERT_WEBHOOK_SECRET/);
+  });
+
   it('refuses plain HTTP on a non-loopback host unless told it sits behind a TLS proxy', () => {
     expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/^Invalid HOST: plain HTTP/);
     expect(loadConfig({ HOST: '0.0.0.0', ALLOW_INSECURE_HTTP: 'true' }).host).toBe('0.0.0.0');

@@ -74,6 +74,26 @@ export const envSchema = z.object({
   /** argon2id memory in KiB; OWASP's minimum is 19 MiB. */
   ARGON2_MEMORY_KIB: positiveInt.min(19 * 1024).default(19 * 1024),
   ARGON2_TIME_COST: positiveInt.min(2).default(2),
+  /** Alert webhooks: where alerts are POSTed, how they are signed and shaped (README, Alerts). */
+  ALERT_WEBHOOKS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.every(isWebhookUrl), 'expected comma-separated http:// or https:// URLs without user or password')
+    .default([]),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  ALERT_FORMAT: z.enum(['json', 'slack'], { message: 'expected json or slack' }).default('json'),
+  /** An attack starts when one rule makes this many decisions within ALERT_ATTACK_WINDOW. */
+  ALERT_ATTACK_THRESHOLD: positiveInt.default(10),
+  ALERT_ATTACK_WINDOW: duration.default(60),
+  /** An admin account is under attack after this many failed sign-ins at it within ALERT_ATTACK_WINDOW. */
+  ALERT_ADMIN_FAILED_SIGNINS: positiveInt.default(10),
+  /** The first retry waits this long (ms), each next one twice as long. */
+  ALERT_RETRY_BASE_MS: positiveInt.max(600_000).default(1_000),
   /** After SIGTERM: readiness answers 503 this long before the listener closes, so load balancers stop sending first. */
   SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** After SIGTERM: the process ends by then even if requests or the database have not finished. */
@@ -113,8 +133,20 @@ export interface AppConfig {
   shutdown: { drainSeconds: number; timeoutSeconds: number };
   /** The detection settings (thresholds, lists, healing period, audit retention), defaults filled in. */
   detection: DetectionOptions;
+  /** Alert webhooks; `webhooks` empty = alerts off. */
+  alerts: AlertsConfig;
   /** Everything else from the environment, for modules that validate their own settings. */
   env: Record<string, string | undefined>;
+}
+
+export interface AlertsConfig {
+  webhooks: string[];
+  secret?: string;
+  format: 'json' | 'slack';
+  attackThreshold: number;
+  windowSeconds: number;
+  adminFailedSignIns: number;
+  retryBaseMs: number;
 }
 
 /** A bad setting: start-up stops with one line that names the variable. */
@@ -197,6 +229,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 },
     shutdown: { drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS },
     detection,
+    alerts: {
+      webhooks: e.ALERT_WEBHOOKS,
+      secret: e.ALERT_WEBHOOK_SECRET,
+      format: e.ALERT_FORMAT,
+      attackThreshold: e.ALERT_ATTACK_THRESHOLD,
+      windowSeconds: Math.max(1, e.ALERT_ATTACK_WINDOW),
+      adminFailedSignIns: e.ALERT_ADMIN_FAILED_SIGNINS,
+      retryBaseMs: e.ALERT_RETRY_BASE_MS,
+    },
     env: cleaned,
   };
 }
@@ -245,6 +286,13 @@ export function isLoopbackHost(host: string): boolean {
   else if (ipaddr.IPv6.isValid(literal) && !literal.includes('%')) address = ipaddr.process(literal);
   else return false;
   return address.range() === 'loopback';
+}
+
+function isWebhookUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  // Credentials in the URL would end up in logs; the secret signs the body instead.
+  return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
 }
 
 function isOriginUrl(value: string): boolean {
