@@ -73,6 +73,13 @@ describe('bouncer CLI against a running server (built processes)', () => {
     expect(JSON.parse(listed.stdout).items).toEqual([
       expect.objectContaining({ client: '127.0.62.7', state: 'blocked', reason: 'scraping' }),
     ]);
+    // Filtered by the server before paging: the total counts what matches.
+    const byRule = JSON.parse((await bouncer(['decisions', 'list', '--json', '--rule', 'admin', '--client', '127.0.62.7'], env)).stdout);
+    expect(byRule).toMatchObject({ total: 1, items: [expect.objectContaining({ client: '127.0.62.7' })] });
+    expect(JSON.parse((await bouncer(['decisions', 'list', '--json', '--rule', 'failed-logins'], env)).stdout)).toMatchObject({
+      total: 0,
+      items: [],
+    });
     const table = await bouncer(['decisions', 'list'], env);
     expect(table.stdout).toMatch(/^CLIENT\s+STATE/m);
     expect(table.stdout).toMatch(/^127\.0\.62\.7\s+blocked/m);

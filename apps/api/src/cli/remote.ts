@@ -124,15 +124,14 @@ export function addRemoteCommands(
         'decisions list',
         async (api, opts: ConnectionOptions & { state?: string; rule?: string; client?: string; page: number; pageSize: number }) => {
           const query = new URLSearchParams({ page: String(opts.page), page_size: String(opts.pageSize) });
-          if (opts.state) query.set('state', opts.state);
+          for (const k of ['state', 'rule', 'client'] as const) if (opts[k]) query.set(k, opts[k]);
           const page = (await api.get(`/admin/decisions?${query}`)) as {
             items: Decision[];
             total: number;
             page: number;
             page_size: number;
           };
-          // The API filters by state; rule and client are filtered here, on the page received.
-          const items = page.items.filter((d) => (!opts.rule || d.rule === opts.rule) && (!opts.client || d.client === opts.client));
+          const items = page.items;
           show(opts, { ...page, items }, () => {
             table(
               io,

@@ -46,7 +46,11 @@ export class AdminDetectionController {
 
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
-    const all = this.decisions.list(this.clock.now(), q.state).filter((d) => !q.id || d.id === q.id);
+    const client = q.client === undefined ? undefined : this.clientKey(q.client, 'client');
+    // Filtered before paging: total and pages count what matches.
+    const all = this.decisions
+      .list(this.clock.now(), q.state)
+      .filter((d) => (!q.id || d.id === q.id) && (!q.rule || d.rule === q.rule) && (!client || d.client === client));
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
     return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size };

@@ -50,6 +50,20 @@ export class DecisionsQueryDto {
   @IsIn(['blocked', 'suspicious'])
   state?: 'blocked' | 'suspicious';
 
+  @ApiPropertyOptional({ description: 'only decisions made by this rule (`admin` for an admin block)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  rule?: string;
+
+  @ApiPropertyOptional({ description: 'only the decision on this client (an address, as its client key, or a CIDR)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  client?: string;
+
   @ApiPropertyOptional({ default: 1 })
   @IsOptional()
   @Type(() => Number)
