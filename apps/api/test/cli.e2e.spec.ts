@@ -173,6 +173,22 @@ describe('bouncer CLI against a running server (built processes)', () => {
     expect((await bouncer(['decisions', 'list'], { BOUNCER_URL: server.url })).code).toBe(2);
   }, 60_000);
 
+  it('#14.3 status, rules show, users list and allow add/list/delete work against the server, as --json for scripts', async () => {
+    const status = await bouncer(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ ready: { status: 'ready' } });
+    expect(Object.keys(JSON.parse((await bouncer(['rules', 'show'], env)).stdout)).length).toBeGreaterThan(0);
+    expect(JSON.parse((await bouncer(['users', 'list', '--json'], env)).stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ username: 'admin', role: 'admin' })]),
+    );
+    expect((await bouncer(['allow', 'add', '198.51.100.0/24', '--note', 'office'], env)).code).toBe(0);
+    const allowed = JSON.parse((await bouncer(['allow', 'list', '--json'], env)).stdout);
+    expect(allowed).toEqual([expect.objectContaining({ kind: 'allow', cidr: '198.51.100.0/24', note: 'office' })]);
+    expect((await bouncer(['deny', 'list', '--json'], env)).stdout.trim()).toBe('[]');
+    expect((await bouncer(['allow', 'delete', '198.51.100.0/24'], env)).code).toBe(0);
+    expect((await bouncer(['allow', 'delete', '198.51.100.0/24'], env)).code).toBe(4);
+  }, 60_000);
+
   it('#14.3 --help on a subcommand prints its options and exits 0; an unknown option is exit 2', async () => {
     const help = await bouncer(['decisions', 'add', '--help'], {});
     expect(help.code).toBe(0);
