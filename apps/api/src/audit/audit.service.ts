@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { desc, like, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, like, lt, or, type SQL } from 'drizzle-orm';
 import type { SecurityEvent } from '@bouncer/contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
@@ -24,6 +24,31 @@ const DECISION_TYPE_PREFIXES = ['decision.', 'list.'];
 /** Feed entries are bounded: an attacker chooses the username of a failed sign-in (up to 128 characters). */
 const FEED_ACTOR_MAX = 40;
 const FEED_DETAIL_MAX = 160;
+
+/** Filters of the audit API; all optional, combined with AND. */
+export interface EventFilter {
+  /** Only events with an id below this (the position a cursor carries). */
+  before?: number;
+  since?: Date;
+  /** Exclusive. */
+  until?: Date;
+  /** An exact type, or a prefix ending in a dot (`decision.`). */
+  type?: string;
+  actor?: string;
+  client?: string;
+}
+
+export interface StoredEvent extends SecurityEvent {
+  id: number;
+}
+
+function storedEvent(r: typeof auditLog.$inferSelect): StoredEvent {
+  return { id: r.id, at: r.at.toISOString(), type: r.type, client: r.client, actor: r.actor, detail: r.detail };
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 export function isDecisionEvent(type: string): boolean {
   return DECISION_TYPE_PREFIXES.some((p) => type.startsWith(p));
@@ -152,6 +177,52 @@ export class AuditService implements PrunableProvider {
   async list(limit = 100): Promise<SecurityEvent[]> {
     const rows = await this.database.db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit);
     return rows.map((r) => ({ at: r.at.toISOString(), type: r.type, client: r.client, actor: r.actor, detail: r.detail }));
+  }
+
+  /**
+   * One page of the stored log, newest first, after `filter.before` (an id, from a cursor).
+   * Reads one row more than asked to know, without counting, whether the page is the last.
+   */
+  async page(filter: EventFilter, limit: number): Promise<{ items: StoredEvent[]; nextBefore: number | null }> {
+    const where = this.where(filter, filter.before === undefined ? undefined : lt(auditLog.id, filter.before));
+    const rows = await this.database.db
+      .select()
+      .from(auditLog)
+      .where(where)
+      .orderBy(desc(auditLog.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit).map(storedEvent);
+    return { items, nextBefore: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  /**
+   * Every matching event, oldest first, read from the database a page at a time: an export of
+   * any size holds one page in memory. New events written meanwhile are included up to the end.
+   */
+  async *export(filter: EventFilter, pageSize = 500): AsyncGenerator<StoredEvent> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.database.db
+        .select()
+        .from(auditLog)
+        .where(this.where(filter, gt(auditLog.id, after)))
+        .orderBy(asc(auditLog.id))
+        .limit(pageSize);
+      for (const r of rows) yield storedEvent(r);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  private where(f: EventFilter, position: SQL | undefined): SQL | undefined {
+    return and(
+      position,
+      f.since ? gte(auditLog.at, f.since) : undefined,
+      f.until ? lt(auditLog.at, f.until) : undefined,
+      f.type ? (f.type.endsWith('.') ? like(auditLog.type, `${escapeLike(f.type)}%`) : eq(auditLog.type, f.type)) : undefined,
+      f.actor ? eq(auditLog.actor, f.actor) : undefined,
+      f.client ? eq(auditLog.client, f.client) : undefined,
+    );
   }
 
   /** Deletes entries older than the cutoff; returns how many went. */

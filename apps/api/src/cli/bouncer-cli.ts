@@ -9,6 +9,7 @@ import { type DatabaseHandle, openDatabase, restoreDatabase } from '../db/databa
 import { auditLog, decisions, listEntries, users } from '../db/schema';
 import { describeError } from '../db/query-errors';
 import { defaultRedisPrefix } from '../core/redis';
+import { addRemoteCommands, type RemoteIo } from './remote';
 
 /** What the tool answers the shell: scripts tell the cases apart by these. */
 export const EXIT = {
@@ -21,12 +22,11 @@ export const EXIT = {
   busy: 3,
   /** Nothing to do: the client is not blocked, or no such user. */
   nothing: 4,
+  /** The server refused the token (401/403). */
+  refused: 5,
 } as const;
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type CliIo = RemoteIo;
 
 /** The actor the audit log names for everything the tool does. */
 const ACTOR = 'cli';
@@ -41,7 +41,10 @@ const ACTOR = 'cli';
 export async function runCli(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('bouncer')
-    .description("Bouncer's command line for the host's operator: works on the data folder or the shared store, not over HTTP.")
+    .description(
+      "Bouncer's command line. unblock, admin restore and restore work on the data folder or the shared store; " +
+        'the other commands talk to a running server (--url, BOUNCER_URL) with an admin token.',
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .addOption(new Option('--data-dir <dir>', 'the embedded store; the server must be stopped (env: DATA_DIR, default ./data)'))
@@ -188,6 +191,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       code = await restoreBackup(resolve(file), resolve(settings().dataDir), Boolean(opts.force), io);
     });
 
+  addRemoteCommands(program, env, io, (c) => (code = c));
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -258,7 +263,7 @@ async function takeBackup(url: URL, token: string, file: string, io: CliIo): Pro
   if (!res.ok) {
     const problem = (await res.json().catch(() => null)) as { detail?: string } | null;
     io.err(`bouncer backup: the server answered ${res.status}${problem?.detail ? `: ${problem.detail}` : ''}`);
-    return res.status === 401 || res.status === 403 ? EXIT.usage : EXIT.failed;
+    return res.status === 401 || res.status === 403 ? EXIT.refused : EXIT.failed;
   }
   const bytes = Buffer.from(await res.arrayBuffer());
   if (bytes[0] !== GZIP_MAGIC[0] || bytes[1] !== GZIP_MAGIC[1]) {

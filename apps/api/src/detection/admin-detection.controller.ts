@@ -1,12 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, type EventFilter, type StoredEvent } from '../audit/audit.service';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
-import { BlockDto, ClientQueryDto, DecisionsQueryDto, EventsQueryDto, ListEntryDto, ListQueryDto } from './admin-detection.dto';
+import {
+  BlockDto,
+  ClientQueryDto,
+  DecisionsQueryDto,
+  EventsExportQueryDto,
+  EventsFilterDto,
+  EventsQueryDto,
+  ListEntryDto,
+  ListQueryDto,
+} from './admin-detection.dto';
 import { CidrList, canonicalRange, type DetectionEngine, parseRange, type RulesDocument, rulesDocumentOf } from '@bouncer/detection';
 import { clientKeyOf } from './client-key';
 import { DETECTION_ENGINE } from './engine.provider';
@@ -35,7 +46,11 @@ export class AdminDetectionController {
 
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
-    const all = this.decisions.list(this.clock.now(), q.state).filter((d) => !q.id || d.id === q.id);
+    const client = q.client === undefined ? undefined : this.clientKey(q.client, 'client');
+    // Filtered before paging: total and pages count what matches.
+    const all = this.decisions
+      .list(this.clock.now(), q.state)
+      .filter((d) => (!q.id || d.id === q.id) && (!q.rule || d.rule === q.rule) && (!client || d.client === client));
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
     return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size };
@@ -88,9 +103,55 @@ export class AdminDetectionController {
     }
   }
 
+  /**
+   * The audit log, newest first: still a plain array (the shape every client reads). When more
+   * events match than `limit` (at most 1000), the page says so: `X-Next-Cursor` holds the opaque
+   * cursor of the next page, also given as a `Link: <...>; rel="next"`. No header: the last page.
+   */
   @Get('admin/events')
-  events(@Query() q: EventsQueryDto): Promise<SecurityEvent[]> {
-    return this.audit.list(q.limit ?? 100);
+  async events(@Query() q: EventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SecurityEvent[]> {
+    const filter = { ...this.eventFilter(q), before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) };
+    const limit = q.limit ?? 100;
+    const { items, nextBefore } = await this.audit.page(filter, limit);
+    if (nextBefore !== null) {
+      const cursor = encodeCursor(nextBefore);
+      const next = new URLSearchParams(Object.entries({ ...q, limit, cursor }).map(([k, v]) => [k, String(v)]));
+      reply.header('x-next-cursor', cursor);
+      reply.header('link', `</admin/events?${next.toString()}>; rel="next"`);
+    }
+    return items.map(({ id: _id, ...event }) => event);
+  }
+
+  /**
+   * Every matching event, oldest first, streamed as JSON lines or CSV while it is read from the
+   * database a page at a time: no cap, whatever the size of the log.
+   */
+  @Get('admin/events/export')
+  async exportEvents(@Query() q: EventsExportQueryDto, @CurrentUser() admin: AuthUser): Promise<StreamableFile> {
+    const filter = this.eventFilter(q);
+    const format = q.format ?? 'jsonl';
+    // Recorded before the first page is read: the export holds the event that says it was taken.
+    await this.audit.record({ type: 'audit.exported', actor: `admin:${admin.username}`, detail: `audit log exported as ${format}` });
+    const rows = this.audit.export(filter);
+    async function* lines(): AsyncGenerator<string> {
+      if (format === 'csv') yield 'id,at,type,client,actor,detail\r\n';
+      for await (const e of rows) yield format === 'csv' ? csvLine(e) : `${JSON.stringify(e)}\n`;
+    }
+    return new StreamableFile(Readable.from(lines()), {
+      type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      disposition: `attachment; filename="bouncer-audit.${format}"`,
+    });
+  }
+
+  private eventFilter(q: EventsFilterDto): EventFilter {
+    const since = q.since === undefined ? undefined : new Date(q.since);
+    const until = q.until === undefined ? undefined : new Date(q.until);
+    if (since && until && since > until) {
+      throw new ProblemException(400, 'Bad Request', 'since is after until.', {
+        errors: [{ field: 'since', message: 'must not be after until' }],
+      });
+    }
+    return { since, until, type: q.type, actor: q.actor, client: q.client === undefined ? undefined : this.clientKey(q.client, 'client') };
   }
 
   /**
@@ -129,4 +190,31 @@ export class AdminDetectionController {
     }
     return canonical.includes('/') ? canonical : this.detection.identity.key(canonical);
   }
+}
+
+const CURSOR_PREFIX = 'e1.';
+
+/** Opaque to clients: a position in the log, so they do not build one. */
+function encodeCursor(beforeId: number): string {
+  return CURSOR_PREFIX + Buffer.from(String(beforeId)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const id = cursor.startsWith(CURSOR_PREFIX) ? Number(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString()) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new ProblemException(400, 'Bad Request', 'cursor is not one this server gave.', {
+      errors: [{ field: 'cursor', message: 'must be the X-Next-Cursor of a previous page' }],
+    });
+  }
+  return id;
+}
+
+/** RFC 4180: quoted when needed; a leading formula character is neutralised (spreadsheets run them). */
+function csvLine(e: StoredEvent): string {
+  const cell = (v: string | number | null) => {
+    let s = v === null ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [e.id, e.at, e.type, e.client, e.actor, e.detail].map(cell).join(',') + '\r\n';
 }

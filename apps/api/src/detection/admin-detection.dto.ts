@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
 
 /** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
@@ -50,6 +50,20 @@ export class DecisionsQueryDto {
   @IsIn(['blocked', 'suspicious'])
   state?: 'blocked' | 'suspicious';
 
+  @ApiPropertyOptional({ description: 'only decisions made by this rule (`admin` for an admin block)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  rule?: string;
+
+  @ApiPropertyOptional({ description: 'only the decision on this client (an address, as its client key, or a CIDR)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  client?: string;
+
   @ApiPropertyOptional({ default: 1 })
   @IsOptional()
   @Type(() => Number)
@@ -81,12 +95,62 @@ export class ListQueryDto {
   cidr!: string;
 }
 
-export class EventsQueryDto {
-  @ApiPropertyOptional({ default: 100 })
+/** The most events one page of GET /admin/events holds; a longer read follows the next cursor, or uses the export. */
+export const EVENTS_PAGE_MAX = 1000;
+
+/** Filters shared by the audit page and the export. */
+export class EventsFilterDto {
+  @ApiPropertyOptional({ description: 'ISO 8601; events at or after it', example: '2026-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; events before it (exclusive)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({ description: 'an event type (`user.updated`) or a prefix ending in a dot (`decision.`)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'who acted: `admin:NAME`, `cli`, `system`, ...' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(160)
+  actor?: string;
+
+  @ApiPropertyOptional({ description: 'an address (its client key) or CIDR' })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  client?: string;
+}
+
+export class EventsQueryDto extends EventsFilterDto {
+  @ApiPropertyOptional({ default: 100, maximum: EVENTS_PAGE_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(1000)
+  @Max(EVENTS_PAGE_MAX)
   limit?: number;
+
+  @ApiPropertyOptional({ description: 'opaque: the X-Next-Cursor of the page before' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  cursor?: string;
+}
+
+export class EventsExportQueryDto extends EventsFilterDto {
+  @ApiPropertyOptional({ enum: ['jsonl', 'csv'], default: 'jsonl' })
+  @IsOptional()
+  @IsIn(['jsonl', 'csv'])
+  format?: 'jsonl' | 'csv';
 }

@@ -1,0 +1,200 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type ApiProcess, http, startApiProcess } from '@bouncer/testing';
+
+/**
+ * Issue #14 points 3 and 5: the `bouncer` command line against a running server, and the audit
+ * API it reads. The built server (`npx nx build api`) and the built CLI (dist/apps/api/cli.js),
+ * each a process of its own, as an operator runs them.
+ */
+
+const CLI = resolve(__dirname, '../../../dist/apps/api/cli.js');
+
+function processEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of [
+    'ADMIN_PASSWORD',
+    'ADMIN_USERNAME',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'LOG_LEVEL',
+    'JWT_PRIVATE_KEY_FILE',
+    'BOUNCER_TOKEN',
+    'BOUNCER_URL',
+  ])
+    delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Runs the built CLI to its exit. */
+function bouncer(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('bouncer CLI against a running server (built processes)', () => {
+  const password = 'Cli-test-password-8841';
+  let dir: string;
+  let server: ApiProcess;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bouncer-cli-'));
+    server = await startApiProcess({
+      env: processEnv({ DATA_DIR: dir, ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: password, LOG_LEVEL: 'warn' }),
+      probeFrom: '127.0.60.1',
+    });
+    const token = (await http(server.url, '/token', { from: '127.0.60.2', form: { username: 'admin', password } })).json
+      .access_token as string;
+    env = { BOUNCER_URL: server.url, BOUNCER_TOKEN: token };
+  }, 90_000);
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('#14.3 decisions add, then decisions list --json shows it; decisions delete lifts it, a second delete is exit 4', async () => {
+    const empty = await bouncer(['decisions', 'list', '--json'], env);
+    expect(empty.code).toBe(0);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ items: [], total: 0 });
+
+    const added = await bouncer(['decisions', 'add', '127.0.62.7', '--duration', '600', '--reason', 'scraping'], env);
+    expect(added).toMatchObject({ code: 0, stdout: expect.stringContaining('127.0.62.7') });
+    const listed = await bouncer(['decisions', 'list', '--json', '--state', 'blocked'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).items).toEqual([
+      expect.objectContaining({ client: '127.0.62.7', state: 'blocked', reason: 'scraping' }),
+    ]);
+    // Filtered by the server before paging: the total counts what matches.
+    const byRule = JSON.parse((await bouncer(['decisions', 'list', '--json', '--rule', 'admin', '--client', '127.0.62.7'], env)).stdout);
+    expect(byRule).toMatchObject({ total: 1, items: [expect.objectContaining({ client: '127.0.62.7' })] });
+    expect(JSON.parse((await bouncer(['decisions', 'list', '--json', '--rule', 'failed-logins'], env)).stdout)).toMatchObject({
+      total: 0,
+      items: [],
+    });
+    const table = await bouncer(['decisions', 'list'], env);
+    expect(table.stdout).toMatch(/^CLIENT\s+STATE/m);
+    expect(table.stdout).toMatch(/^127\.0\.62\.7\s+blocked/m);
+    // The request was really made by the admin: the server refuses the client at once.
+    expect((await http(server.url, '/token', { from: '127.0.62.7', form: { username: 'admin', password } })).status).toBe(403);
+
+    expect((await bouncer(['decisions', 'delete', '127.0.62.7'], env)).code).toBe(0);
+    expect(await bouncer(['decisions', 'delete', '127.0.62.7'], env)).toMatchObject({ code: 4, stderr: expect.stringContaining('404') });
+    // Bad input is the server's 400, a usage error: exit 2.
+    expect((await bouncer(['decisions', 'add', 'not-an-ip', '--reason', 'x'], env)).code).toBe(2);
+  }, 60_000);
+
+  it('#14.5 GET /admin/events pages with an opaque cursor and says when a page is truncated; filters and bad input are 400', async () => {
+    // Failed sign-ins from many addresses: more audit events than one export page (500).
+    for (let i = 0; i < 260; i++) {
+      for (let k = 0; k < 2; k++)
+        await http(server.url, '/token', {
+          from: `127.61.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+          form: { username: `nobody${i}`, password: 'Wrong-password-77x' },
+        });
+    }
+    const admin = { token: env.BOUNCER_TOKEN, from: '127.0.60.3' };
+    const seen: { type: string }[] = [];
+    let path: string | null = '/admin/events?limit=200&type=login.failed';
+    let pages = 0;
+    while (path) {
+      const res = await http(server.url, path, admin);
+      expect(res.status).toBe(200);
+      expect(Array.isArray(res.json)).toBe(true);
+      seen.push(...res.json);
+      const cursor = res.headers['x-next-cursor'] as string | undefined;
+      if (cursor) expect(res.json).toHaveLength(200);
+      path = cursor ? `/admin/events?limit=200&type=login.failed&cursor=${encodeURIComponent(cursor)}` : null;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(520);
+    expect(new Set(seen.map((e) => e.type))).toEqual(new Set(['login.failed']));
+    const one = (await http(server.url, '/admin/events?actor=nobody7&client=127.61.0.8', admin)).json;
+    expect(one).toHaveLength(2);
+    expect((await http(server.url, '/admin/events?limit=1001', admin)).status).toBe(400);
+    expect((await http(server.url, '/admin/events?cursor=garbage', admin)).status).toBe(400);
+    expect((await http(server.url, '/admin/events?since=yesterday', admin)).status).toBe(400);
+    const future = (await http(server.url, `/admin/events?since=${new Date(Date.now() + 3_600_000).toISOString()}`, admin)).json;
+    expect(future).toEqual([]);
+  }, 120_000);
+
+  it('#14.3/#14.5 audit export --format jsonl streams every event, more than one page, count matching the API; csv has a header', async () => {
+    const jsonl = await bouncer(['audit', 'export', '--format', 'jsonl'], env);
+    expect(jsonl.code).toBe(0);
+    const rows = jsonl.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { id: number; type: string });
+    expect(rows.length).toBeGreaterThan(500);
+    expect(rows.filter((r) => r.type === 'login.failed')).toHaveLength(520);
+    expect(rows[rows.length - 1]?.type).toBe('audit.exported');
+    // Oldest first, each once.
+    expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    // The paged API, read to its end, has them all (and whatever was recorded after the export).
+    let total = 0;
+    let path: string | null = '/admin/events?limit=1000';
+    while (path) {
+      const res = await http(server.url, path, { token: env.BOUNCER_TOKEN, from: '127.0.60.4' });
+      total += res.json.length;
+      const cursor = res.headers['x-next-cursor'] as string | undefined;
+      path = cursor ? `/admin/events?limit=1000&cursor=${encodeURIComponent(cursor)}` : null;
+    }
+    expect(total).toBeGreaterThanOrEqual(rows.length);
+    expect(total).toBeLessThan(rows.length + 5);
+
+    const csv = await bouncer(['audit', 'export', '--format', 'csv', '--type', 'login.failed'], env);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.split('\r\n').filter((l) => l !== '');
+    expect(lines[0]).toBe('id,at,type,client,actor,detail');
+    expect(lines).toHaveLength(521);
+  }, 60_000);
+
+  it('#14.3 a bad token is exit 5; a token file others can read is refused (exit 2), a 0600 one works; no token is exit 2', async () => {
+    const bad = await bouncer(['decisions', 'list'], { ...env, BOUNCER_TOKEN: 'not-a-token' });
+    expect(bad).toMatchObject({ code: 5, stderr: expect.stringContaining('401') });
+
+    const file = join(dir, 'token');
+    writeFileSync(file, `${env.BOUNCER_TOKEN}\n`);
+    chmodSync(file, 0o644);
+    const open = await bouncer(['decisions', 'list', '--token-file', file], { BOUNCER_URL: server.url });
+    expect(open).toMatchObject({ code: 2, stderr: expect.stringContaining('chmod 600') });
+    chmodSync(file, 0o600);
+    expect((await bouncer(['decisions', 'list', '--token-file', file], { BOUNCER_URL: server.url })).code).toBe(0);
+    expect((await bouncer(['decisions', 'list'], { BOUNCER_URL: server.url })).code).toBe(2);
+  }, 60_000);
+
+  it('#14.3 status, rules show, users list and allow add/list/delete work against the server, as --json for scripts', async () => {
+    const status = await bouncer(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ ready: { status: 'ready' } });
+    expect(Object.keys(JSON.parse((await bouncer(['rules', 'show'], env)).stdout)).length).toBeGreaterThan(0);
+    expect(JSON.parse((await bouncer(['users', 'list', '--json'], env)).stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ username: 'admin', role: 'admin' })]),
+    );
+    expect((await bouncer(['allow', 'add', '198.51.100.0/24', '--note', 'office'], env)).code).toBe(0);
+    const allowed = JSON.parse((await bouncer(['allow', 'list', '--json'], env)).stdout);
+    expect(allowed).toEqual([expect.objectContaining({ kind: 'allow', cidr: '198.51.100.0/24', note: 'office' })]);
+    expect((await bouncer(['deny', 'list', '--json'], env)).stdout.trim()).toBe('[]');
+    expect((await bouncer(['allow', 'delete', '198.51.100.0/24'], env)).code).toBe(0);
+    expect((await bouncer(['allow', 'delete', '198.51.100.0/24'], env)).code).toBe(4);
+  }, 60_000);
+
+  it('#14.3 --help on a subcommand prints its options and exits 0; an unknown option is exit 2', async () => {
+    const help = await bouncer(['decisions', 'add', '--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: bouncer decisions add \[options\] <client>/);
+    expect(help.stdout).toContain('--reason');
+    expect(help.stdout).toContain('--token-file');
+    expect((await bouncer(['audit', 'export', '--format', 'xml'], env)).code).toBe(2);
+  }, 30_000);
+});
