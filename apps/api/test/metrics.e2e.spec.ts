@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
-import { startServer, type TestServer } from './support/app';
+import { startServer, startSharedPair, type TestServer } from './support/app';
 
 const METRICS_TOKEN = 'scrape-' + strongPassword() + '-0123456789abcdef';
 const FAMILIES = [
@@ -138,5 +138,35 @@ describe('Prometheus metrics (issue #14 point 1)', () => {
     for (const r of rules) expect(typeof r.expr).toBe('string');
     expect(rules.find((r) => r.alert === 'BouncerUnstoredQueue')?.for).toBe('5m');
     for (const name of referenced(rules.map((r) => r.expr).join('\n'))) expect([name, known(name)]).toEqual([name, true]);
+  });
+
+  it('M7 two instances on Redis and PostgreSQL: each has its own registry; the store round trip is timed and the store is not degraded', async () => {
+    const pair = await startSharedPair({ METRICS_TOKEN });
+    try {
+      for (let i = 0; i < 5; i++) expect((await http(pair.a.url, '/health', { from: '127.0.23.1' })).status).toBe(200);
+      for (let i = 0; i < 5; i++) await http(pair.a.url, `/m7-${i}`, { from: '127.0.23.1' });
+      const a = (await http(pair.a.url, '/metrics', { token: METRICS_TOKEN, from: '127.0.23.2' })).text;
+      const b = (await http(pair.b.url, '/metrics', { token: METRICS_TOKEN, from: '127.0.23.2' })).text;
+      expect(sample(a, 'bouncer_store_round_trip_seconds_count')).toBeGreaterThanOrEqual(5);
+      expect(sample(a, 'bouncer_store_degraded')).toBe(0);
+      expect(sample(a, 'bouncer_http_requests_total{route_class="other",outcome="4xx"}')).toBe(5);
+      // The other instance's counters are its own (one registry per app, not prom-client's global one).
+      expect(sample(b, 'bouncer_http_requests_total{route_class="other",outcome="4xx"}')).toBe(0);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('M8 clients beyond MAX_TRACKED_CLIENTS are evictions, counted without their addresses', async () => {
+    const small = await startServer({ METRICS_TOKEN, MAX_TRACKED_CLIENTS: '100' });
+    try {
+      for (let i = 1; i <= 105; i++) expect((await http(small.url, '/.well-known/jwks.json', { from: `127.0.24.${i}` })).status).toBe(200);
+      const text = (await http(small.url, '/metrics', { token: METRICS_TOKEN, from: '127.0.24.200' })).text;
+      expect(sample(text, 'bouncer_tracked_clients')).toBe(100);
+      expect(sample(text, 'bouncer_tracked_client_evictions_total')).toBe(5);
+      expect(sample(text, 'bouncer_http_requests_total{route_class="auth",outcome="2xx"}')).toBe(105);
+    } finally {
+      await small.close(true);
+    }
   });
 });
