@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
+import { freePort, http, type HttpOptions, strongPassword } from '@bouncer/testing';
 import { startServer, startSharedPair, type TestServer } from './support/app';
 
 const METRICS_TOKEN = 'scrape-' + strongPassword() + '-0123456789abcdef';
@@ -167,6 +169,39 @@ describe('Prometheus metrics (issue #14 point 1)', () => {
       expect(sample(text, 'bouncer_http_requests_total{route_class="auth",outcome="2xx"}')).toBe(105);
     } finally {
       await small.close(true);
+    }
+  });
+
+  it('M9 a killed Redis shows as bouncer_store_degraded 1 on the next scrape', async () => {
+    const port = await freePort();
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    // Waiting on another process is real time, bounded.
+    const until = async (ok: () => Promise<boolean>) => {
+      for (let i = 0; i < 100 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    let withRedis: TestServer | undefined;
+    try {
+      await until(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(socket.end() !== null));
+            socket.once('error', () => resolve(false));
+          }),
+      );
+      withRedis = await startServer({ METRICS_TOKEN, REDIS_URL: `redis://127.0.0.1:${port}` });
+      const degraded = async () =>
+        sample((await http(withRedis!.url, '/metrics', { token: METRICS_TOKEN, from: '127.0.25.1' })).text, 'bouncer_store_degraded');
+      expect(await degraded()).toBe(0);
+      const exited = new Promise((r) => redis.once('exit', r));
+      redis.kill('SIGKILL');
+      await exited;
+      await until(async () => (await degraded()) === 1);
+      expect(await degraded()).toBe(1);
+    } finally {
+      if (redis.exitCode === null) redis.kill('SIGKILL');
+      await withRedis?.close(true);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Inject, type OnModuleInit, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, type OnModuleInit, Optional, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +10,7 @@ import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
 import { Metrics } from '../core/metrics';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { METRICS_CONTENT_TYPE } from '../core/metrics-registry';
 import { DecisionService, DetectionService } from '../detection';
 
@@ -41,6 +42,7 @@ export class MetricsController implements OnModuleInit {
     private readonly revocations: RevocationService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(REDIS) private readonly redis: RedisHandle | null,
   ) {
     const token = config.env['METRICS_TOKEN'];
     if (token !== undefined && token.length < METRICS_TOKEN_MIN_LENGTH) {
@@ -52,7 +54,9 @@ export class MetricsController implements OnModuleInit {
   onModuleInit(): void {
     this.metrics.setSources({
       decisionCounts: () => this.decisions.counts(this.clock.now()),
-      storeDegraded: () => this.detection.isDegraded(),
+      // The connection's own state too, as readiness reads it: the counter store notices a loss
+      // only when a request is counted, and scrapes are not counted.
+      storeDegraded: () => this.detection.isDegraded() || (this.redis ? !this.redis.isUp() : false),
       trackedClients: () => this.detection.trackedClients(),
       unstored: () => ({ decisions: this.decisions.unstored().queued, revocations: this.revocations.unstored().queued }),
     });
