@@ -12,6 +12,7 @@ import { DetectionModule } from './detection';
 import { DocsModule } from './docs/docs.module';
 import { HealingModule } from './healing/healing.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { StatsModule } from './stats/stats.module';
 import { UsersModule } from './users/users.module';
 
@@ -25,6 +26,7 @@ import { UsersModule } from './users/users.module';
  *     auth   -> users, detection
  *     stats  -> detection, healing
  *     health -> detection, healing      (reads their status)
+ *     metrics -> detection              (reads its status; counters are core's)
  *     healing -> none: features mark their pruning with @Prunable() (core/prunable.ts)
  *   access -> core, http, db, config    (never a feature)
  *   audit  -> core, config, db
@@ -47,6 +49,7 @@ export class AppModule {
         BackupModule,
         HealingModule,
         HealthModule,
+        MetricsModule,
         ScheduleModule.forRoot(),
         StatsModule,
         UsersModule,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Role } from '@bouncer/contracts';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../core/clock';
@@ -13,6 +13,7 @@ import { PasswordService } from '../users/password.service';
 import { RefreshTokenService } from './refresh-token.service';
 import { RevocationService } from '../access/revocation.service';
 import { normalizeUsername } from '../policy/username';
+import { Metrics } from '../core/metrics';
 
 export interface IssuedSession {
   username: string;
@@ -51,6 +52,7 @@ export class AuthService {
     private readonly misuse: TokenMisuseService,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async login(attempt: LoginAttempt): Promise<IssuedSession> {
@@ -61,7 +63,10 @@ export class AuthService {
     // proxy shared with the attacker (security review I8); the pair budget covers new addresses.
     const device = user && !user.disabled ? await this.devices.recognise(attempt.deviceCookie, user) : null;
     // Every refusal happens here, before any password hashing.
-    const ticket = await this.defense.check(attempt.client, username, { trustedDevice: device !== null });
+    const ticket = await this.defense.check(attempt.client, username, { trustedDevice: device !== null }).catch((err: unknown) => {
+      if (err instanceof ProblemException) this.metrics?.signIns.labels('refused').inc();
+      throw err;
+    });
 
     // verify() runs against a dummy hash for unknown users: same time, same answer.
     let passwordOk: boolean;
@@ -72,11 +77,13 @@ export class AuthService {
       throw err;
     }
     if (!user || !passwordOk || user.disabled) {
+      this.metrics?.signIns.labels('failed').inc();
       await this.defense.recordFailure(attempt.client, username, ticket);
       await this.audit.record({ type: 'login.failed', client: attempt.client, actor: username, detail: `failed sign-in as ${username}` });
       throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, { headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' } });
     }
     await this.defense.recordSuccess(attempt.client, username, ticket);
+    this.metrics?.signIns.labels('succeeded').inc();
 
     if (this.passwords.needsRehash(user.passwordHash)) {
       const rehashed = await this.passwords.hash(attempt.password);

@@ -4,10 +4,11 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseHandle, openDatabase } from '../db/database';
 import { defaultRedisPrefix, openRedis, REDIS, type RedisHandle } from './redis';
 import { describeError } from '../db/query-errors';
+import { Metrics } from './metrics';
 
 /**
  * What every module may inject: the configuration, the clock, the database and the shared
- * Redis (null when REDIS_URL is unset). The audit log is AuditModule's.
+ * Redis (null when REDIS_URL is unset), and this app's metrics. The audit log is AuditModule's.
  */
 @Global()
 @Module({})
@@ -21,6 +22,7 @@ export class CoreModule implements OnApplicationShutdown {
     return {
       module: CoreModule,
       providers: [
+        Metrics,
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: clock },
         {
@@ -44,7 +46,7 @@ export class CoreModule implements OnApplicationShutdown {
               : null,
         },
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, REDIS],
+      exports: [APP_CONFIG, CLOCK, DATABASE, REDIS, Metrics],
     };
   }
 

@@ -3,13 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedBody } from './refusal';
+import { outcomeOf, routeClass } from '../core/metrics';
 
 /**
- * The probes: a load balancer or orchestrator polls them many times a second, often several
- * behind one address. Counting them would block the monitor (and then the instance would look
- * dead); refusing them to a blocked client would make a block look like an outage.
+ * The probes and the metrics scrape: a load balancer, orchestrator or Prometheus polls them
+ * often, several behind one address. Counting them would block the monitor (and then the
+ * instance would look dead); refusing them to a blocked client would make a block look like an
+ * outage. /metrics is still refused without its token (MetricsController).
  */
-const PROBE_PATHS = new Set(['/health', '/health/ready']);
+const PROBE_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
 export function isProbePath(url: string | undefined): boolean {
   const path = (url ?? '').split('?', 1)[0] ?? '';
@@ -39,17 +41,28 @@ export class ClientGateMiddleware implements NestMiddleware {
     }
     const verdict = this.detection.admit(req.socket.remoteAddress, req.headers);
     if (verdict instanceof Promise) {
+      const started = process.hrtime.bigint();
+      const timed = () => this.detection.metrics?.storeRoundTrip.observe(Number(process.hrtime.bigint() - started) / 1e9);
       // A shared store answers later; a store that fails lets the request through (fail open, logged).
       verdict.then(
-        (v) => this.pass(v, req, res, next),
-        () => next(),
+        (v) => {
+          timed();
+          this.pass(v, req, res, next);
+        },
+        () => {
+          timed();
+          next();
+        },
       );
     } else this.pass(verdict, req, res, next);
   }
 
   private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void): void {
     req[CLIENT_KEY] = verdict.client;
+    const metrics = this.detection.metrics;
+    const cls = routeClass(req.originalUrl ?? req.url);
     if (verdict.blocked) {
+      metrics?.request(cls, 'blocked');
       const { body, retryAfter } = blockedBody(verdict.blocked, this.detection.options.rules);
       res.writeHead(403, {
         ...req[ANSWER_HEADERS]?.(req),
@@ -62,7 +75,10 @@ export class ClientGateMiddleware implements NestMiddleware {
     }
     const client = verdict.client;
     const foreign = isForeignPageRequest(req.headers);
-    res.once('finish', () => this.detection.answered(client, res.statusCode, !foreign && !req[UNATTRIBUTED]));
+    res.once('finish', () => {
+      metrics?.request(cls, outcomeOf(res.statusCode));
+      this.detection.answered(client, res.statusCode, !foreign && !req[UNATTRIBUTED]);
+    });
     next();
   }
 }

@@ -10,6 +10,7 @@ import { COUNTER_STORE, DETECTION_ENGINE } from './engine.provider';
 import { SharedTraffic } from './traffic/shared-traffic';
 import { TrafficMonitor } from './traffic/traffic-monitor';
 import { describeError } from '../db/query-errors';
+import { Metrics } from '../core/metrics';
 
 /** Answers the gate gives a request before any route code runs. */
 export type GateVerdict = { client: string; blocked: null } | { client: string; blocked: Decision };
@@ -42,10 +43,14 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(REDIS) redis: RedisHandle | null = null,
+    @Optional() readonly metrics?: Metrics,
   ) {
     this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix, options.forwardedHeader);
     const rate = options.rules.rules.find((r) => r.kind.kind === 'request-rate')?.spec['windowSeconds'];
-    this.monitor = new TrafficMonitor(options.maxTrackedClients, (typeof rate === 'number' ? rate : 60) * 1000);
+    this.monitor = new TrafficMonitor(options.maxTrackedClients, (typeof rate === 'number' ? rate : 60) * 1000, () =>
+      metrics?.evictions.inc(),
+    );
+    metrics?.setRuleKinds(options.rules.rules.map((r) => [r.id, r.kind.kind]));
     this.shared = redis ? new SharedTraffic(redis, () => this.clock.now()) : null;
   }
 

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { DetectionEngine } from '@bouncer/detection';
 import { CLOCK, type Clock } from '../core/clock';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { DETECTION_ENGINE } from './engine.provider';
+import { Metrics } from '../core/metrics';
 
 /** How long a refresh family's users are remembered: a phone changing networks is normal later. */
 const FAMILY_WINDOW_MS = 15 * 60_000;
@@ -18,6 +19,7 @@ export class TokenMisuseService {
     @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly recorder: DecisionRecorder,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /** Called on every authenticated request. */
@@ -31,6 +33,7 @@ export class TokenMisuseService {
 
   /** A rotated refresh token came back: whoever presents it is suspicious. */
   async refreshReuse(client: string, username: string): Promise<void> {
+    this.metrics?.tokenMisuse.labels('refresh_reuse').inc();
     await this.engine.decide({ type: 'refresh-reused', client, subject: username });
     await this.recorder.flush();
   }
@@ -38,6 +41,8 @@ export class TokenMisuseService {
   private async observe(token: string, client: string, what: string, expiresAt: number): Promise<'ok' | 'revoke'> {
     const d = await this.engine.decide({ type: 'token-seen', client, token, what, expiresAt });
     if (this.recorder.busy) await this.recorder.flush();
-    return d.revokeToken && d.verdict === 'blocked' ? 'revoke' : 'ok';
+    if (!(d.revokeToken && d.verdict === 'blocked')) return 'ok';
+    this.metrics?.tokenMisuse.labels('spread_revoked').inc();
+    return 'revoke';
   }
 }

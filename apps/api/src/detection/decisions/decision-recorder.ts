@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { decisionRef, type Effect, type EventSink } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
 import type { Database } from '../../db/database';
@@ -7,6 +7,7 @@ import { DecisionRepository } from './decision.repository';
 import { DecisionSync } from './decision-sync';
 import { decisionLine, liftLine } from './decision-log';
 import { describeError } from '../../db/query-errors';
+import { Metrics } from '../../core/metrics';
 
 /**
  * The engine's event sink: what the engine decided is stored (so it survives a restart), told
@@ -40,6 +41,7 @@ export class DecisionRecorder implements EventSink, OnModuleInit, OnModuleDestro
     private readonly sync: DecisionSync,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   private muted = false;
@@ -60,6 +62,11 @@ export class DecisionRecorder implements EventSink, OnModuleInit, OnModuleDestro
     else if (effect.type === 'lifted') this.logger.log(liftLine(effect));
     else if (effect.type === 'extended') this.logger.debug({ ...decisionLine(effect.decision), event: 'decision.extended' });
     if (this.muted) return;
+    // Counted once, here: a person's block and lift are counted by DecisionService (they reach the engine muted).
+    if (effect.type === 'decided') {
+      const d = effect.decision;
+      this.metrics?.decided(d.rule, d.state === 'blocked' && !d.enforced ? 'observed' : d.state);
+    } else if (effect.type === 'lifted') this.metrics?.lifted(effect.by.startsWith('rule:') ? effect.by.slice(5) : 'unknown', effect.by);
     this.noteEffect(effect);
     const held: Held = { effect, at: this.clock.now() };
     // Shared once stored, so a peer that reconciles with the database in between does not drop it;

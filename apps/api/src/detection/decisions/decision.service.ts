@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ClientState, DecisionView, ListEntry, ListKind } from '@bouncer/contracts';
 import { canonicalRange, decisionRef, DetectionEngine } from '@bouncer/detection';
 import { AuditService } from '../../audit/audit.service';
@@ -14,6 +14,7 @@ import { decisionLine, liftLine } from './decision-log';
 import { DecisionRepository } from './decision.repository';
 import { DecisionSync, type SyncEvent } from './decision-sync';
 import { describeError } from '../../db/query-errors';
+import { Metrics } from '../../core/metrics';
 
 export { type Decision, toView } from './decision';
 
@@ -47,6 +48,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     private readonly repository: DecisionRepository,
     private readonly sync: DecisionSync,
     private readonly audit: AuditService,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     this.accessLists = new AccessLists(options.allowlist, options.denylist);
     this.applyLists();
@@ -206,6 +208,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     this.engine.book.put(d, now);
     this.sync.publish({ op: 'set', decision: d });
     this.logger.log(decisionLine(d));
+    this.metrics?.decided('admin', 'blocked');
     return d;
   }
 
@@ -214,7 +217,8 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    * block; then the engine drops it (and forgives the counts behind a block) without recording it again.
    */
   async lift(client: string, state: DecisionState, by: string, why = 'lifted'): Promise<boolean> {
-    if (!this.engine.book.list(this.clock.now(), state).some((d) => d.client === client)) return false;
+    const standing = this.engine.book.list(this.clock.now(), state).find((d) => d.client === client);
+    if (!standing) return false;
     await storedFirst(`lift of ${client}`, () =>
       this.repository.transaction(async (db) => {
         await this.repository.deleteDecision(client, state, db);
@@ -232,6 +236,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     this.recorder.touched(client, state);
     await this.recorder.alreadyRecorded(() => this.engine.decide({ type: 'admin-lift', client, state, by, why }));
     this.sync.publish({ op: 'lift', client, state });
+    this.metrics?.lifted(standing.rule, by);
     return true;
   }
 
@@ -242,7 +247,10 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    */
   async liftExpired(now: number): Promise<number> {
     const expired = this.engine.expire(now);
-    for (const d of expired) this.logger.log(liftLine({ client: d.client, state: d.state, rule: d.rule, by: 'healing', why: 'expired' }));
+    for (const d of expired) {
+      this.logger.log(liftLine({ client: d.client, state: d.state, rule: d.rule, by: 'healing', why: 'expired' }));
+      this.metrics?.lifted(d.rule, 'healing');
+    }
     const lifted = expired.length;
     const rows = await this.repository.deleteExpired(now).catch(() => [] as { client: string; state: string; rule: string }[]);
     for (const r of rows) {

@@ -37,8 +37,9 @@ export class TrafficMonitor {
   constructor(
     maxClients: number,
     private readonly windowMs: number,
+    onEvict: () => void = () => undefined,
   ) {
-    this.clients = new LRUCache({ max: maxClients });
+    this.clients = new LRUCache({ max: maxClients, dispose: (_v, _k, reason) => reason === 'evict' && onEvict() });
   }
 
   private bucket(now: number): Bucket {
