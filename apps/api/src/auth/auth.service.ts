@@ -71,7 +71,7 @@ export class AuthService {
     // verify() runs against a dummy hash for unknown users: same time, same answer.
     let passwordOk: boolean;
     try {
-      passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password);
+      passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password, attempt.client);
     } catch (err) {
       await this.defense.abandon(attempt.client, username, ticket);
       throw err;
@@ -150,7 +150,7 @@ export class AuthService {
     const ticket = await this.defense.check(client, user.username, { trustedDevice: false });
     let ok: boolean;
     try {
-      ok = await this.users.verifyPassword(user.username, current);
+      ok = await this.users.verifyPassword(user.username, current, client);
     } catch (err) {
       await this.defense.abandon(client, user.username, ticket);
       throw err;
