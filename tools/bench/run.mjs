@@ -45,8 +45,8 @@ async function optional(section) {
     if (err.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(section.module.slice(2))) throw err;
     return { rows: section.lines.map((line) => ({ line, name: `${section.what}: tools/bench/${section.module.slice(2)}`, measured: null, pass: null, detail: 'not available on this branch' })) };
   }
-  const rows = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections });
-  return { rows };
+  const out = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections });
+  return Array.isArray(out) ? { rows: out } : out;
 }
 
 async function main() {

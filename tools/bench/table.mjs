@@ -8,13 +8,21 @@ function measured(row) {
   return row.unit === 'x' ? `${value}x` : row.unit ? `${value} ${row.unit}` : value;
 }
 
+/** The row's context: its own detail, why it could not run, or what the gateway rows add. */
+function detailOf(row) {
+  if (row.detail) return String(row.detail);
+  if (row.error) return `error: ${row.error}`;
+  if (typeof row.p99AddedMs === 'number') return `adds ${row.p99AddedMs} ms at p99`;
+  return '';
+}
+
 function machineLine(s) {
   const m = s.machine;
   return `${s.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpus} CPUs (${m.cpu_model}), ${m.memory_gb} GB, Node ${m.node}, load ${m.load_average_at_start.join(' ')} at start; ${s.mode}, ${s.duration_seconds} s`;
 }
 
 export function textTable(s) {
-  const cells = s.rows.map((r) => [String(r.line), r.name, measured(r), r.target ?? '', verdict(r, s.mode !== 'full'), r.detail ?? '']);
+  const cells = s.rows.map((r) => [String(r.line), r.name, measured(r), r.target ?? '', verdict(r, s.mode !== 'full'), detailOf(r)]);
   const head = ['line', 'what', 'measured', 'target', 'result', 'detail'];
   const widths = head.map((h, i) => Math.min(i === 5 ? 200 : 60, Math.max(h.length, ...cells.map((c) => c[i].length))));
   const fmt = (c) => c.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
@@ -28,7 +36,7 @@ export function markdownTable(s) {
     '',
     '| line | what | measured | target | result | detail |',
     '|---|---|---|---|---|---|',
-    ...s.rows.map((r) => `| ${r.line} | ${esc(r.name)} | ${esc(measured(r))} | ${esc(r.target ?? '')} | ${verdict(r, s.mode !== 'full')} | ${esc(r.detail ?? '')} |`),
+    ...s.rows.map((r) => `| ${r.line} | ${esc(r.name)} | ${esc(measured(r))} | ${esc(r.target ?? '')} | ${verdict(r, s.mode !== 'full')} | ${esc(detailOf(r))} |`),
   ];
   return lines.join('\n');
 }
