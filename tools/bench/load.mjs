@@ -15,22 +15,19 @@ export function cannon(c) {
     const requests = c.varyHeaders
       ? [{ ...base, setupRequest: (req) => ({ ...req, headers: { ...base.headers, ...c.varyHeaders() } }) }]
       : [base];
-    autocannon(
-      { url: c.url, connections: c.connections, duration: c.seconds, requests, timeout: 30 },
-      (err, result) => {
-        if (err) return reject(err);
-        const total = result.requests.total;
-        const expected = result.statusCodeStats?.[String(c.expect)]?.count ?? 0;
-        const bad = total - expected + result.errors + result.timeouts;
-        resolve({
-          rps: total / Math.max(result.duration, 1e-3),
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          total,
-          bad,
-          statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([s, v]) => [s, v.count])),
-        });
-      },
-    );
+    autocannon({ url: c.url, connections: c.connections, duration: c.seconds, requests, timeout: 30 }, (err, result) => {
+      if (err) return reject(err);
+      const total = result.requests.total;
+      const expected = result.statusCodeStats?.[String(c.expect)]?.count ?? 0;
+      const bad = total - expected + result.errors + result.timeouts;
+      resolve({
+        rps: total / Math.max(result.duration, 1e-3),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        total,
+        bad,
+        statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([s, v]) => [s, v.count])),
+      });
+    });
   });
 }

@@ -130,6 +130,23 @@ export async function startOriginal() {
   return { name: 'original', url, port, pid, token: res.json.access_token };
 }
 
+/** The bare Fastify route of reference-server.mjs, on a free port. */
+export async function startReference() {
+  const child = spawn(process.execPath, [join(ROOT, 'tools/bench/reference-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(async () => {
+    child.kill();
+  });
+  const port = await new Promise((done, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      const m = /READY (\d+)/.exec((out += d));
+      if (m) done(Number(m[1]));
+    });
+    child.once('exit', (code) => fail(new Error(`the reference server exited ${code}`)));
+  });
+  return { name: 'reference', url: `http://127.0.0.1:${port}` };
+}
+
 /** A fresh database on the machine's PostgreSQL (BENCH_POSTGRES_URL names the server), dropped at the end. */
 export async function createDatabase() {
   const { default: pg } = await import('pg');

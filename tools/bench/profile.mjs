@@ -43,9 +43,23 @@ async function main() {
   });
   const token = await app.signIn();
   // Start-up (PGlite's WASM, migrations) is left out: only the samples taken under load count.
-  await cannon({ url: app.url, path: '/validate-token', headers: { authorization: `Bearer ${token}` }, expect: 200, seconds: 2, connections: 16 });
+  await cannon({
+    url: app.url,
+    path: '/validate-token',
+    headers: { authorization: `Bearer ${token}` },
+    expect: 200,
+    seconds: 2,
+    connections: 16,
+  });
   const from = Number(process.hrtime.bigint() / 1000n);
-  const res = await cannon({ url: app.url, path: '/validate-token', headers: { authorization: `Bearer ${token}` }, expect: 200, seconds, connections: 16 });
+  const res = await cannon({
+    url: app.url,
+    path: '/validate-token',
+    headers: { authorization: `Bearer ${token}` },
+    expect: 200,
+    seconds,
+    connections: 16,
+  });
   const to = Number(process.hrtime.bigint() / 1000n);
   process.stderr.write(`${Math.round(res.rps)} req/s under the profiler, p99 ${res.p99} ms\n`);
   await app.stop();

@@ -18,7 +18,10 @@ import { markdownTable, textTable } from './table.mjs';
 
 const args = new Set(process.argv.slice(2));
 const smoke = args.has('--smoke') || process.env.BENCH_SMOKE === '1';
-const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = [...args]
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const settings = {
   smoke,
   seconds: Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 5)),
@@ -43,7 +46,15 @@ async function optional(section) {
     mod = await import(section.module);
   } catch (err) {
     if (err.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(section.module.slice(2))) throw err;
-    return { rows: section.lines.map((line) => ({ line, name: `${section.what}: tools/bench/${section.module.slice(2)}`, measured: null, pass: null, detail: 'not available on this branch' })) };
+    return {
+      rows: section.lines.map((line) => ({
+        line,
+        name: `${section.what}: tools/bench/${section.module.slice(2)}`,
+        measured: null,
+        pass: null,
+        detail: 'not available on this branch',
+      })),
+    };
   }
   const out = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections });
   return Array.isArray(out) ? { rows: out } : out;
@@ -70,7 +81,15 @@ async function main() {
     } catch (err) {
       crashed = true;
       settings.log(`lines ${section.lines.join(', ')} failed: ${err.stack ?? err}`);
-      rows.push(...section.lines.map((line) => ({ line, name: 'crashed', measured: null, pass: false, detail: String(err.message ?? err).slice(0, 300) })));
+      rows.push(
+        ...section.lines.map((line) => ({
+          line,
+          name: 'crashed',
+          measured: null,
+          pass: false,
+          detail: String(err.message ?? err).slice(0, 300),
+        })),
+      );
     } finally {
       await stopAll();
     }
@@ -80,7 +99,12 @@ async function main() {
     date: new Date(started).toISOString(),
     duration_seconds: Math.round((Date.now() - started) / 1000),
     mode: smoke ? 'smoke (no thresholds)' : 'full',
-    settings: { seconds: settings.seconds, connections: settings.connections, rounds: settings.rounds, flood_seconds: settings.floodSeconds },
+    settings: {
+      seconds: settings.seconds,
+      connections: settings.connections,
+      rounds: settings.rounds,
+      flood_seconds: settings.floodSeconds,
+    },
     machine,
     rows,
     raw,

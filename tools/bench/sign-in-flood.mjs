@@ -71,7 +71,8 @@ export async function benchSignInFlood({ seconds, smoke, log }) {
         unit: 'ms',
         target: '< 1000 ms, none refused',
         pass: p99 < 1000 && refusedLegit === 0 && latencies.length > 0,
-        detail: `without the attack ${Math.round(percentile(quiet, 50))} ms; under it ${latencies.length} sign-ins, p50 ${Math.round(percentile(latencies, 50))} ms, max ${Math.round(Math.max(...latencies))} ms` +
+        detail:
+          `without the attack ${Math.round(percentile(quiet, 50))} ms; under it ${latencies.length} sign-ins, p50 ${Math.round(percentile(latencies, 50))} ms, max ${Math.round(Math.max(...latencies))} ms` +
           `${refusedLegit ? `, refused ${JSON.stringify(failures)}` : ''}; attack answers ${JSON.stringify(attackStatuses)}`,
       },
     ],

@@ -1,6 +1,7 @@
 // The run's rows as a plain-text table (terminal) or a markdown table (README), with the machine.
 
-const verdict = (row, smoke) => (row.pass === null || row.pass === undefined ? '-' : smoke ? `(${row.pass ? 'pass' : 'fail'})` : row.pass ? 'pass' : 'FAIL');
+const verdict = (row, smoke) =>
+  row.pass === null || row.pass === undefined ? '-' : smoke ? `(${row.pass ? 'pass' : 'fail'})` : row.pass ? 'pass' : 'FAIL';
 
 function measured(row) {
   if (row.measured === null || row.measured === undefined) return 'not measured';
@@ -25,7 +26,11 @@ export function textTable(s) {
   const cells = s.rows.map((r) => [String(r.line), r.name, measured(r), r.target ?? '', verdict(r, s.mode !== 'full'), detailOf(r)]);
   const head = ['line', 'what', 'measured', 'target', 'result', 'detail'];
   const widths = head.map((h, i) => Math.min(i === 5 ? 200 : 60, Math.max(h.length, ...cells.map((c) => c[i].length))));
-  const fmt = (c) => c.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (c) =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [machineLine(s), fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.map(fmt)].join('\n');
 }
 
@@ -36,7 +41,10 @@ export function markdownTable(s) {
     '',
     '| line | what | measured | target | result | detail |',
     '|---|---|---|---|---|---|',
-    ...s.rows.map((r) => `| ${r.line} | ${esc(r.name)} | ${esc(measured(r))} | ${esc(r.target ?? '')} | ${verdict(r, s.mode !== 'full')} | ${esc(detailOf(r))} |`),
+    ...s.rows.map(
+      (r) =>
+        `| ${r.line} | ${esc(r.name)} | ${esc(measured(r))} | ${esc(r.target ?? '')} | ${verdict(r, s.mode !== 'full')} | ${esc(detailOf(r))} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { cannon } from './load.mjs';
 import { request } from './http.mjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ORIGINAL_DIR, redisPrefix, startBouncer, startOriginal } from './processes.mjs';
+import { ORIGINAL_DIR, redisPrefix, startBouncer, startOriginal, startReference } from './processes.mjs';
 
 const BLOCKED_CLIENT = '198.51.100.7';
 const SERVED_CLIENT = '198.51.100.8';
@@ -31,6 +31,7 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   const haveOriginal = existsSync(join(ORIGINAL_DIR, 'run.sh'));
   log(`starting ${haveOriginal ? 'the original prototype and ' : ''}four Bouncer processes`);
   const original = haveOriginal ? await startOriginal() : null;
+  const reference = await startReference();
   // One after the other: on a loaded 2-core machine, four start-ups at once time out.
   const on = await startBouncer('on', UNREFUSED);
   const off = await startBouncer('off', { ...UNREFUSED, SHIELD_MODE: 'off' });
@@ -71,13 +72,21 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   const validate = (target, token) => ({ url: target.url, path: '/validate-token', headers: bearer(token), expect: 200 });
   const cases = {
     ...(original ? { original: validate(original, original.token) } : {}),
+    reference: validate(reference, 'none'),
     on: validate(on, tokens.on),
     off: validate(off, tokens.off),
     redisOn: validate(redisOn, tokens.redisOn),
     redisOff: validate(redisOff, tokens.redisOff),
     served: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': SERVED_CLIENT }) },
     blocked: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
-    refused: { url: signin.url, path: '/token', method: 'POST', headers: { ...form, 'x-forwarded-for': BUFFERED_CLIENT }, body: wrong, expect: 429 },
+    refused: {
+      url: signin.url,
+      path: '/token',
+      method: 'POST',
+      headers: { ...form, 'x-forwarded-for': BUFFERED_CLIENT },
+      body: wrong,
+      expect: 429,
+    },
     checked: { url: signin.url, path: '/token', method: 'POST', headers: form, body: right, varyHeaders: rotatingClient, expect: 200 },
   };
 
@@ -102,19 +111,69 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   const row = (line, name, measured, target, pass, detail) => ({ line, name, measured, unit: 'x', target, pass, detail });
   const rows = [
     original
-      ? row(1, 'GET /validate-token, Bouncer vs the original', ratio('on', 'original'), '>= 5x', ratio('on', 'original') >= 5,
-          `${rps('on')} vs ${rps('original')} req/s`)
-      : row(1, 'GET /validate-token, Bouncer vs the original', null, '>= 5x', null,
-          `not measured: the original is not at ${ORIGINAL_DIR} (set BENCH_ORIGINAL_DIR)`),
-    row(2, 'token-protected route, detection on vs off (embedded)', ratio('on', 'off'), '>= 0.90', ratio('on', 'off') >= 0.9,
-      `${rps('on')} vs ${rps('off')} req/s`),
-    row(3, 'the same on Redis, detection on vs off', ratio('redisOn', 'redisOff'), '>= 0.75', ratio('redisOn', 'redisOff') >= 0.75,
-      `${rps('redisOn')} vs ${rps('redisOff')} req/s`),
-    row(4, 'refusing a blocked client vs serving the route', ratio('blocked', 'served'), '>= 1.5x', ratio('blocked', 'served') >= 1.5,
-      `${rps('blocked')} vs ${rps('served')} req/s (both via a trusted proxy)`),
-    row(5, 'refused sign-in (buffered client) vs checked (argon2)', ratio('refused', 'checked'), '>= 50x', ratio('refused', 'checked') >= 50,
-      `${rps('refused')} vs ${rps('checked')} req/s`),
+      ? row(
+          1,
+          'GET /validate-token, Bouncer vs the original',
+          ratio('on', 'original'),
+          '>= 5x',
+          ratio('on', 'original') >= 5,
+          `${rps('on')} vs ${rps('original')} req/s`,
+        )
+      : row(
+          1,
+          'GET /validate-token, Bouncer vs the original',
+          null,
+          '>= 5x',
+          null,
+          `not measured: the original is not at ${ORIGINAL_DIR} (set BENCH_ORIGINAL_DIR)`,
+        ),
+    ...(original
+      ? [
+          row(
+            '1r',
+            'reference (no target): a bare Fastify route vs the original',
+            ratio('reference', 'original'),
+            '',
+            null,
+            `${rps('reference')} vs ${rps('original')} req/s; Bouncer reaches ${ratio('on', 'reference')} of it`,
+          ),
+        ]
+      : []),
+    row(
+      2,
+      'token-protected route, detection on vs off (embedded)',
+      ratio('on', 'off'),
+      '>= 0.90',
+      ratio('on', 'off') >= 0.9,
+      `${rps('on')} vs ${rps('off')} req/s`,
+    ),
+    row(
+      3,
+      'the same on Redis, detection on vs off',
+      ratio('redisOn', 'redisOff'),
+      '>= 0.75',
+      ratio('redisOn', 'redisOff') >= 0.75,
+      `${rps('redisOn')} vs ${rps('redisOff')} req/s`,
+    ),
+    row(
+      4,
+      'refusing a blocked client vs serving the route',
+      ratio('blocked', 'served'),
+      '>= 1.5x',
+      ratio('blocked', 'served') >= 1.5,
+      `${rps('blocked')} vs ${rps('served')} req/s (both via a trusted proxy)`,
+    ),
+    row(
+      5,
+      'refused sign-in (buffered client) vs checked (argon2)',
+      ratio('refused', 'checked'),
+      '>= 50x',
+      ratio('refused', 'checked') >= 50,
+      `${rps('refused')} vs ${rps('checked')} req/s`,
+    ),
   ];
-  const raw = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map(({ rps: x, p50, p99, total }) => ({ rps: Math.round(x), p50, p99, total }))]));
+  const raw = Object.fromEntries(
+    Object.entries(runs).map(([k, v]) => [k, v.map(({ rps: x, p50, p99, total }) => ({ rps: Math.round(x), p50, p99, total }))]),
+  );
   return { rows, raw };
 }

@@ -62,16 +62,21 @@ describe('PasswordCheckQueue', () => {
 
   it('forgets a failure after a good password, and passes errors through without losing the slot', async () => {
     const q = new PasswordCheckQueue(1);
-    await q.run('c', async () => false, (r) => r);
-    await q.run('c', async () => true, (r) => r);
+    await q.run(
+      'c',
+      async () => false,
+      (r) => r,
+    );
+    await q.run(
+      'c',
+      async () => true,
+      (r) => r,
+    );
     const order: string[] = [];
     const slow = gate();
     const holding = q.run('x', () => slow.done);
     await flush();
-    const queued = [
-      q.run('other', async () => order.push('other')),
-      q.run('c', async () => order.push('c')),
-    ];
+    const queued = [q.run('other', async () => order.push('other')), q.run('c', async () => order.push('c'))];
     await flush();
     slow.finish(true);
     await Promise.all([holding, ...queued]);
