@@ -72,7 +72,26 @@ async function main() {
   const busy = frames.filter((f) => f.frame !== '(idle)').map((f) => ({ ...f, share: f.share / (1 - idle) }));
   process.stdout.write(`| self time (of busy time) | frame |\n|---|---|\n`);
   for (const f of busy.slice(0, top)) process.stdout.write(`| ${(f.share * 100).toFixed(1)} % | \`${f.frame}\` |\n`);
-  process.stdout.write(`(idle ${(idle * 100).toFixed(1)} % of the profile)\n`);
+  process.stdout.write(`(idle ${(idle * 100).toFixed(1)} % of the profile)\n\n| group | self time (of busy time) |\n|---|---|\n`);
+  // Coarse groups by where a frame lives (the built API is one bundle, main.js; libraries stay in node_modules).
+  const groups = [
+    ['writev (the answer, one system call)', /^writev\b/],
+    ['garbage collector', /^\(garbage collector\)/],
+    [
+      'async hooks (AsyncLocalStorage of the request id)',
+      /async_hooks|promiseInitHook|promiseBeforeHook|promiseAfterHook|promiseResolveHook/,
+    ],
+    ['Bouncer (main.js, the engine included)', / main\.js:/],
+    ['Fastify', / (fastify|reply|request|hooks|route|wrap-thenable|handle-request|content-type-parser|context)\.js:/],
+    [
+      'Nest',
+      / (router-execution-context|router-proxy|guards-consumer|interceptors-consumer|pipes-consumer|external-context-creator|fastify-adapter|execution-context-host|router-response-controller)\.js:/,
+    ],
+  ];
+  for (const [name, re] of groups) {
+    const share = busy.filter((f) => re.test(f.frame)).reduce((a, f) => a + f.share, 0);
+    process.stdout.write(`| ${name} | ${(share * 100).toFixed(1)} % |\n`);
+  }
   const kept = join(ROOT, 'tools/bench/results', `validate-token-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
   mkdirSync(join(ROOT, 'tools/bench/results'), { recursive: true });
   renameSync(join(dir, file), kept);
