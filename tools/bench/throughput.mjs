@@ -22,6 +22,8 @@ const UNREFUSED = {
   TRUSTED_PROXIES: '127.0.0.1/32',
   AUTH_ROUTE_LIMIT: '1000000',
   SUCCESS_LOGIN_BLOCK: '1000',
+  // Line 5's buffered client stays buffered for the whole run (the default, 60 s, ends mid-run).
+  FAILED_LOGIN_BUFFER: '3600',
 };
 
 const bearer = (token, extra = {}) => ({ authorization: `Bearer ${token}`, ...extra });
@@ -98,9 +100,8 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   for (let r = 0; r < rounds; r++) {
     for (const [key, c] of Object.entries(cases)) {
       const res = await cannon({ ...c, seconds, connections });
-      if (res.bad > 0) {
-        throw new Error(`${key}: ${res.bad} of ${res.total} answers were not ${c.expect} (${JSON.stringify(res.statuses)})`);
-      }
+      // Wrong answers do not stop the run: the lines using this case show them and fail.
+      if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${c.expect} (${JSON.stringify(res.statuses)})`);
       runs[key].push(res);
       log(`round ${r + 1}/${rounds} ${key}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms`);
     }
@@ -108,7 +109,23 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   const best = (key) => runs[key].reduce((a, b) => (b.rps > a.rps ? b : a));
   const rps = (key) => Math.round(best(key).rps);
   const ratio = (a, b) => +(best(a).rps / best(b).rps).toFixed(2);
-  const row = (line, name, measured, target, pass, detail) => ({ line, name, measured, unit: 'x', target, pass, detail });
+  const unexpected = (keys) =>
+    keys
+      .filter((k) => runs[k]?.some((r) => r.bad > 0))
+      .map((k) => `${k}: ${runs[k].reduce((a, r) => a + r.bad, 0)} unexpected answers ${JSON.stringify(runs[k].map((r) => r.statuses))}`);
+  const CASES_OF = {
+    1: ['on', 'original'],
+    2: ['on', 'off'],
+    3: ['redisOn', 'redisOff'],
+    4: ['blocked', 'served'],
+    5: ['refused', 'checked'],
+  };
+  const row = (line, name, measured, target, pass, detail) => {
+    const wrong = unexpected(CASES_OF[line] ?? []);
+    return wrong.length > 0
+      ? { line, name, measured, unit: 'x', target, pass: false, detail: `${detail}; ${wrong.join('; ')}` }
+      : { line, name, measured, unit: 'x', target, pass, detail };
+  };
   const rows = [
     original
       ? row(
