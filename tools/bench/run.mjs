@@ -56,7 +56,7 @@ async function optional(section) {
       })),
     };
   }
-  const out = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections });
+  const out = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections, log: settings.log });
   return Array.isArray(out) ? { rows: out } : out;
 }
 

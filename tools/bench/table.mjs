@@ -9,12 +9,14 @@ function measured(row) {
   return row.unit === 'x' ? `${value}x` : row.unit ? `${value} ${row.unit}` : value;
 }
 
-/** The row's context: its own detail, why it could not run, or what the gateway rows add. */
+/** The row's context: its own detail (text, or fields as JSON), why it could not run, what a gateway row adds. */
 function detailOf(row) {
-  if (row.detail) return String(row.detail);
-  if (row.error) return `error: ${row.error}`;
-  if (typeof row.p99AddedMs === 'number') return `adds ${row.p99AddedMs} ms at p99`;
-  return '';
+  const parts = [];
+  if (typeof row.p99AddedMs === 'number') parts.push(`adds ${row.p99AddedMs} ms at p99`);
+  if (row.detail && typeof row.detail === 'object') parts.push(JSON.stringify(row.detail));
+  else if (row.detail) parts.push(String(row.detail));
+  if (row.error) parts.push(`error: ${row.error}`);
+  return parts.join('; ');
 }
 
 function machineLine(s) {
