@@ -1,126 +1,135 @@
-// Throughput benchmark: Bouncer's routes as ratios against a bare Fastify route measured in
-// the same run (these machines are noisy, so absolute numbers alone say little).
-//   npm run bench            (builds the API first)
-//   BENCH_SECONDS=10 BENCH_CONNECTIONS=16 node tools/bench/run.mjs
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run bench`: every line of issue 12, measured in one run on this machine, against the
+// original prototype (../shared/original) where a line compares with it. Prints a table,
+// writes tools/bench/results/<date>.json.
+//   npm run bench                 full run (builds the API first; at most 10 minutes on 2 cores)
+//   npm run bench:smoke           every line for a second or so, small sizes, no thresholds (CI)
+//   node tools/bench/run.mjs [--smoke] [--markdown] [--strict] [--only=1,6,10]
+//   BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_ROUNDS override the throughput settings.
+// Lines 7, 8, 9, 11 come from tools/bench/footprint.mjs and line 12 from tools/bench/gateway.mjs
+// when those modules exist; otherwise their rows say "not available".
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { benchAdmission } from './admission.mjs';
+import { ROOT, stopAll } from './processes.mjs';
+import { benchSignInFlood } from './sign-in-flood.mjs';
+import { benchThroughput } from './throughput.mjs';
+import { markdownTable, textTable } from './table.mjs';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-const root = new URL('../..', import.meta.url).pathname;
-const children = [];
+const args = new Set(process.argv.slice(2));
+const smoke = args.has('--smoke') || process.env.BENCH_SMOKE === '1';
+const only = [...args]
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const settings = {
+  smoke,
+  seconds: Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 5)),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? (smoke ? 8 : 16)),
+  rounds: Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3)),
+  floodSeconds: smoke ? 2 : 20,
+  log: (line) => process.stderr.write(`[bench] ${line}\n`),
+};
 
-function start(cmd, args, env, readyPattern) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = readyPattern.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
-  });
-}
+/** Each section: the lines it measures and how. A module from another branch may be absent. */
+const sections = [
+  { lines: ['1', '2', '3', '4', '5'], run: () => benchThroughput(settings) },
+  { lines: ['6'], run: () => benchSignInFlood({ ...settings, seconds: settings.floodSeconds }) },
+  { lines: ['7', '8', '9', '11'], module: './footprint.mjs', fn: 'benchFootprint', what: 'the footprint lines' },
+  { lines: ['10'], run: () => benchAdmission(settings) },
+  { lines: ['12'], module: './gateway.mjs', fn: 'benchGateway', what: 'the gateway lines' },
+];
 
-async function startBouncer(extraEnv) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bouncer-bench-'));
-  const password = `Bench-${randomBytes(12).toString('base64url')}`;
-  const { port } = await start(
-    process.execPath,
-    [join(root, 'dist/apps/api/main.js')],
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      ADMIN_USERNAME: 'admin',
-      ADMIN_PASSWORD: password,
-      LOG_LEVEL: 'warn',
-      // The benchmark client is one address: lift the per-client request limit so every
-      // request still goes through the full detection path without being blocked.
-      RATE_LIMIT: '1000000000',
-      PROBE_THRESHOLD: '1000000000',
-      ...extraEnv,
-    },
-    /listening on https?:\/\/[^:]+:(\d+)/,
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const res = await fetch(`${url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: 'admin', password }),
-  });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  const { access_token: token } = await res.json();
-  return { url, token, dataDir };
-}
-
-function cannon(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, headers }, (err, result) => {
-      if (err) return reject(err);
-      const bad = result.non2xx + result.errors + result.timeouts;
-      resolve({ rps: result.requests.average, p99: result.latency.p99, bad });
-    });
-  });
+async function optional(section) {
+  let mod;
+  try {
+    mod = await import(section.module);
+  } catch (err) {
+    if (err.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(section.module.slice(2))) throw err;
+    return {
+      rows: section.lines.map((line) => ({
+        line,
+        name: `${section.what}: tools/bench/${section.module.slice(2)}`,
+        measured: null,
+        pass: null,
+        detail: 'not available on this branch',
+      })),
+    };
+  }
+  const out = await mod[section.fn]({ smoke, seconds: settings.seconds, connections: settings.connections, log: settings.log });
+  return Array.isArray(out) ? { rows: out } : out;
 }
 
 async function main() {
-  const baseline = await start(process.execPath, [join(root, 'tools/bench/baseline-server.mjs')], {}, /READY (\d+)/);
-  const off = await startBouncer({ SHIELD_MODE: 'off' });
-  const on = await startBouncer({});
-  const auth = (t) => ({ authorization: `Bearer ${t}` });
-  const cases = [
-    ['baseline: bare Fastify route', () => cannon(`http://127.0.0.1:${baseline.port}/ping`)],
-    ['bouncer GET /health (public)', () => cannon(`${on.url}/health`)],
-    ['bouncer GET /validate-token, detection on', () => cannon(`${on.url}/validate-token`, auth(on.token))],
-    ['bouncer GET /validate-token, detection off', () => cannon(`${off.url}/validate-token`, auth(off.token))],
-  ];
-  const results = new Map(cases.map(([name]) => [name, []]));
-  // Interleave rounds so a noisy moment hurts every case alike; keep each case's best.
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of cases) {
-      const res = await run();
-      if (res.bad > 0) throw new Error(`${name}: ${res.bad} non-2xx/errors`);
-      results.get(name).push(res);
-      process.stderr.write(`round ${r + 1} ${name}: ${Math.round(res.rps)} req/s\n`);
+  const started = Date.now();
+  const machine = {
+    cpus: availableParallelism(),
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gb: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    load_average_at_start: loadavg().map((x) => +x.toFixed(2)),
+  };
+  const rows = [];
+  const raw = {};
+  let crashed = false;
+  for (const section of sections) {
+    if (only && !section.lines.some((l) => only.includes(l))) continue;
+    try {
+      const result = section.module ? await optional(section) : await section.run();
+      rows.push(...result.rows);
+      if (result.raw) raw[section.lines.join(',')] = result.raw;
+    } catch (err) {
+      crashed = true;
+      settings.log(`lines ${section.lines.join(', ')} failed: ${err.stack ?? err}`);
+      rows.push(
+        ...section.lines.map((line) => ({
+          line,
+          name: 'crashed',
+          measured: null,
+          pass: false,
+          detail: String(err.message ?? err).slice(0, 300),
+        })),
+      );
+    } finally {
+      await stopAll();
     }
   }
-  const best = (name) => results.get(name).reduce((a, b) => (b.rps > a.rps ? b : a));
-  const base = best(cases[0][0]).rps;
-  const rows = cases.map(([name]) => {
-    const b = best(name);
-    return { case: name, rps: Math.round(b.rps), p99_ms: b.p99, ratio_to_baseline: +(b.rps / base).toFixed(3) };
-  });
-  const validateOn = best(cases[2][0]).rps;
-  const validateOff = best(cases[3][0]).rps;
+  rows.sort((a, b) => parseFloat(a.line) - parseFloat(b.line) || String(a.line).localeCompare(String(b.line)));
   const summary = {
-    date: new Date().toISOString(),
-    connections,
-    seconds,
-    rounds,
-    node: process.version,
+    date: new Date(started).toISOString(),
+    duration_seconds: Math.round((Date.now() - started) / 1000),
+    mode: smoke ? 'smoke (no thresholds)' : 'full',
+    settings: {
+      seconds: settings.seconds,
+      connections: settings.connections,
+      rounds: settings.rounds,
+      flood_seconds: settings.floodSeconds,
+    },
+    machine,
     rows,
-    detection_overhead_ratio: +(validateOn / validateOff).toFixed(3),
-    validate_token_vs_original_4700: +(validateOn / 4700).toFixed(2),
+    raw,
   };
-  console.table(rows);
-  console.log(`detection on / off on /validate-token: ${summary.detection_overhead_ratio}`);
-  console.log(`/validate-token vs the original's 4,700 req/s: ${summary.validate_token_vs_original_4700}x`);
-  mkdirSync(join(root, 'tmp/bench'), { recursive: true });
-  writeFileSync(join(root, 'tmp/bench/results.json'), JSON.stringify(summary, null, 2));
-  for (const s of [on, off]) rmSync(s.dataDir, { recursive: true, force: true });
+  const dir = join(ROOT, 'tools/bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${summary.date.replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);
+  writeFileSync(file, JSON.stringify(summary, null, 2) + '\n');
+  process.stdout.write((args.has('--markdown') ? markdownTable(summary) : textTable(summary)) + '\n');
+  process.stdout.write(`results: ${file}\n`);
+  if (crashed) process.exitCode = 1;
+  else if (!smoke && args.has('--strict') && rows.some((r) => r.pass === false)) process.exitCode = 1;
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => children.forEach((c) => c.kill()));
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  await stopAll();
+  process.exitCode = 1;
+});

@@ -57,21 +57,38 @@ export class AuthService {
 
   async login(attempt: LoginAttempt): Promise<IssuedSession> {
     const username = normalizeUsername(attempt.username);
-    const user = await this.users.findByUsername(username);
-    // Only a remembered device of this very user, under its current password, passes the account
-    // rule. An address the user signed in from before does not: it may be a NAT, a CGNAT or a
-    // proxy shared with the attacker (security review I8); the pair budget covers new addresses.
-    const device = user && !user.disabled ? await this.devices.recognise(attempt.deviceCookie, user) : null;
-    // Every refusal happens here, before any password hashing.
-    const ticket = await this.defense.check(attempt.client, username, { trustedDevice: device !== null }).catch((err: unknown) => {
-      if (err instanceof ProblemException) this.metrics?.signIns.labels('refused').inc();
-      throw err;
-    });
+    // Every refusal happens in check(), before any password hashing.
+    const check = (trustedDevice: boolean) =>
+      this.defense.check(attempt.client, username, { trustedDevice }).catch((err: unknown) => {
+        if (err instanceof ProblemException) this.metrics?.signIns.labels('refused').inc();
+        throw err;
+      });
+    let user: Awaited<ReturnType<UsersService['findByUsername']>>;
+    let device: RememberedDevice | null = null;
+    let ticket: Awaited<ReturnType<LoginDefenseService['check']>>;
+    if (!this.devices.mayRecognise(attempt.deviceCookie)) {
+      // No device cookie: the rules need nothing from the database, so a refused attempt (a
+      // client in the failed-login buffer, a flood of them) is answered before any query.
+      ticket = await check(false);
+      try {
+        user = await this.users.findByUsername(username);
+      } catch (err) {
+        await this.defense.abandon(attempt.client, username, ticket);
+        throw err;
+      }
+    } else {
+      user = await this.users.findByUsername(username);
+      // Only a remembered device of this very user, under its current password, passes the account
+      // rule. An address the user signed in from before does not: it may be a NAT, a CGNAT or a
+      // proxy shared with the attacker (security review I8); the pair budget covers new addresses.
+      device = user && !user.disabled ? await this.devices.recognise(attempt.deviceCookie, user) : null;
+      ticket = await check(device !== null);
+    }
 
     // verify() runs against a dummy hash for unknown users: same time, same answer.
     let passwordOk: boolean;
     try {
-      passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password);
+      passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password, attempt.client);
     } catch (err) {
       await this.defense.abandon(attempt.client, username, ticket);
       throw err;
@@ -150,7 +167,7 @@ export class AuthService {
     const ticket = await this.defense.check(client, user.username, { trustedDevice: false });
     let ok: boolean;
     try {
-      ok = await this.users.verifyPassword(user.username, current);
+      ok = await this.users.verifyPassword(user.username, current, client);
     } catch (err) {
       await this.defense.abandon(client, user.username, ticket);
       throw err;

@@ -42,6 +42,11 @@ export class DevicesService {
   }
 
   /** The device a cookie proves for this user, or null (malformed, foreign, revoked, expired, from before a password change). */
+  /** False when `cookie` cannot name a remembered device (absent or malformed): recognise() would say null without a query. */
+  mayRecognise(cookie: string | undefined): boolean {
+    return cookie !== undefined && COOKIE_PATTERN.test(cookie);
+  }
+
   async recognise(cookie: string | undefined, user: UserRow): Promise<RememberedDevice | null> {
     const m = cookie ? COOKIE_PATTERN.exec(cookie) : null;
     if (!m) return null;

@@ -1,19 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
 import * as argon2 from 'argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { normalizePassword, passwordPolicyViolation } from '../policy/password-policy';
+import { PasswordCheckQueue } from './password-check-queue';
 
 export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_STRENGTH } from '../policy/password-policy';
 
 /**
  * argon2id hashing at OWASP's minimum or stronger (19 MiB, t=2, p=1 by default), with
- * rehash-on-login when the configured parameters rise, and the password policy.
+ * rehash-on-login when the configured parameters rise, and the password policy. Every argon2
+ * run takes its turn in a PasswordCheckQueue (one per CPU at once), so a flood of guesses does
+ * not make a legitimate sign-in wait behind it.
  */
 @Injectable()
 export class PasswordService {
   private readonly options: argon2.HashOptions & { raw?: false };
   /** Verified against when the user does not exist, so both paths take the same time. */
   private dummyHash: Promise<string>;
+  private readonly queue = new PasswordCheckQueue(availableParallelism());
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.options = {
@@ -26,19 +31,23 @@ export class PasswordService {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(normalizePassword(password), { ...this.options, raw: false });
+    return this.queue.run(undefined, () => argon2.hash(normalizePassword(password), { ...this.options, raw: false }));
   }
 
   /**
    * Compares in NFKC form; hashes made before passwords were normalised hold the raw form, so
    * that is tried as well when it differs (a second argon2 only for such passwords; the
    * rehash on the next sign-in, when parameters rise, stores the normalised form).
+   * `client` (the sign-in's client key) orders the check among waiting ones: see PasswordCheckQueue.
    */
-  async verify(hash: string | null, password: string): Promise<boolean> {
+  async verify(hash: string | null, password: string, client?: string): Promise<boolean> {
     const target = hash ?? (await this.dummyHash);
     const normalized = normalizePassword(password);
-    if (await this.compare(target, normalized)) return true;
-    return normalized !== password && (await this.compare(target, password));
+    return this.queue.run(
+      client,
+      async () => (await this.compare(target, normalized)) || (normalized !== password && (await this.compare(target, password))),
+      (ok) => ok,
+    );
   }
 
   private async compare(hash: string, password: string): Promise<boolean> {

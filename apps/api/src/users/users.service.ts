@@ -205,9 +205,9 @@ export class UsersService {
   }
 
   /** Whether `password` is the user's current one (argon2; the caller counts the attempt). */
-  async verifyPassword(username: string, password: string): Promise<boolean> {
+  async verifyPassword(username: string, password: string, client?: string): Promise<boolean> {
     const user = await this.requireUser(username);
-    return this.passwords.verify(user.passwordHash, password);
+    return this.passwords.verify(user.passwordHash, password, client);
   }
 
   /**

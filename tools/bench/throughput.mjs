@@ -1,0 +1,196 @@
+// Lines 1-5 of issue 12: throughput ratios, every case measured in the same rounds with the
+// same load generator; rounds are interleaved (case A, B, C, A, B, C, ...) so a noisy moment
+// on this shared machine hurts every case alike, and each case keeps its best round.
+import { cannon } from './load.mjs';
+import { request } from './http.mjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ORIGINAL_DIR, redisPrefix, startBouncer, startOriginal, startReference } from './processes.mjs';
+
+const BLOCKED_CLIENT = '198.51.100.7';
+const SERVED_CLIENT = '198.51.100.8';
+const BUFFERED_CLIENT = '198.51.100.20';
+
+/**
+ * The benchmark client is one address: the request rules are lifted so every request takes the
+ * full detection path unrefused, and sign-ins are limited only by the rule line 5 measures (the
+ * failed-login buffer).
+ */
+const UNREFUSED = {
+  RATE_LIMIT: '1000000000',
+  PROBE_THRESHOLD: '1000000000',
+  TRUSTED_PROXIES: '127.0.0.1/32',
+  AUTH_ROUTE_LIMIT: '1000000',
+  SUCCESS_LOGIN_BLOCK: '1000',
+  // Line 5's buffered client stays buffered for the whole run (the default, 60 s, ends mid-run).
+  FAILED_LOGIN_BUFFER: '3600',
+};
+
+const bearer = (token, extra = {}) => ({ authorization: `Bearer ${token}`, ...extra });
+
+export async function benchThroughput({ seconds, connections, rounds, smoke, log }) {
+  // Without the original (a checkout without ../shared/original) line 1 says so; the rest runs.
+  const haveOriginal = existsSync(join(ORIGINAL_DIR, 'run.sh'));
+  log(`starting ${haveOriginal ? 'the original prototype and ' : ''}four Bouncer processes`);
+  const original = haveOriginal ? await startOriginal() : null;
+  const reference = await startReference();
+  // One after the other: on a loaded 2-core machine, four start-ups at once time out.
+  const on = await startBouncer('on', UNREFUSED);
+  const off = await startBouncer('off', { ...UNREFUSED, SHIELD_MODE: 'off' });
+  const redisOn = await startBouncer('redis-on', { ...UNREFUSED, ...redisPrefix() });
+  const redisOff = await startBouncer('redis-off', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' });
+
+  // Line 4: a client blocked by an admin, and a served one, both behind the trusted proxy (the
+  // bench's own address), on the detection-on process. The served client signs in itself, so its
+  // token is not "seen from a second client".
+  const adminOn = await on.signIn();
+  const blocked = await request(on.url, '/admin/blocks', {
+    token: adminOn,
+    body: { client: BLOCKED_CLIENT, duration_seconds: 3600, reason: 'benchmark: line 4' },
+  });
+  if (blocked.status !== 201) throw new Error(`blocking ${BLOCKED_CLIENT} answered ${blocked.status} ${blocked.text}`);
+  const servedToken = await on.signIn('admin', on.adminPassword, { 'x-forwarded-for': SERVED_CLIENT });
+
+  // Line 5, on the same process: one client put in the failed-login buffer by wrong passwords.
+  const signin = on;
+  const wrong = new URLSearchParams({ username: 'admin', password: 'not-the-password-1' }).toString();
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  let buffered = false;
+  for (let i = 0; i < 12 && !buffered; i++) {
+    const r = await request(signin.url, '/token', {
+      method: 'POST',
+      form: { username: 'admin', password: 'not-the-password-1' },
+      headers: { 'x-forwarded-for': BUFFERED_CLIENT },
+    });
+    buffered = r.status === 429;
+  }
+  if (!buffered) throw new Error('line 5: the client never entered the failed-login buffer');
+  // Checked sign-ins come from 250 proxied addresses in turn, so no sign-in rule refuses them.
+  let next = 0;
+  const rotatingClient = () => ({ 'x-forwarded-for': `198.18.${(next = (next + 1) % 250) >> 8}.${(next % 250) + 1}` });
+  const right = new URLSearchParams({ username: 'admin', password: signin.adminPassword }).toString();
+
+  const tokens = { on: adminOn, off: await off.signIn(), redisOn: await redisOn.signIn(), redisOff: await redisOff.signIn() };
+  const validate = (target, token) => ({ url: target.url, path: '/validate-token', headers: bearer(token), expect: 200 });
+  const cases = {
+    ...(original ? { original: validate(original, original.token) } : {}),
+    reference: validate(reference, 'none'),
+    on: validate(on, tokens.on),
+    off: validate(off, tokens.off),
+    redisOn: validate(redisOn, tokens.redisOn),
+    redisOff: validate(redisOff, tokens.redisOff),
+    served: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': SERVED_CLIENT }) },
+    blocked: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
+    refused: {
+      url: signin.url,
+      path: '/token',
+      method: 'POST',
+      headers: { ...form, 'x-forwarded-for': BUFFERED_CLIENT },
+      body: wrong,
+      expect: 429,
+    },
+    checked: { url: signin.url, path: '/token', method: 'POST', headers: form, body: right, varyHeaders: rotatingClient, expect: 200 },
+  };
+
+  const runs = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  if (!smoke) {
+    log('warm-up (1 s per case)');
+    for (const c of Object.values(cases)) await cannon({ ...c, seconds: 1, connections });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [key, c] of Object.entries(cases)) {
+      const res = await cannon({ ...c, seconds, connections });
+      // Wrong answers do not stop the run: the lines using this case show them and fail.
+      if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${c.expect} (${JSON.stringify(res.statuses)})`);
+      runs[key].push(res);
+      log(`round ${r + 1}/${rounds} ${key}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms`);
+    }
+  }
+  const best = (key) => runs[key].reduce((a, b) => (b.rps > a.rps ? b : a));
+  const rps = (key) => Math.round(best(key).rps);
+  const ratio = (a, b) => +(best(a).rps / best(b).rps).toFixed(2);
+  const unexpected = (keys) =>
+    keys
+      .filter((k) => runs[k]?.some((r) => r.bad > 0))
+      .map((k) => `${k}: ${runs[k].reduce((a, r) => a + r.bad, 0)} unexpected answers ${JSON.stringify(runs[k].map((r) => r.statuses))}`);
+  const CASES_OF = {
+    1: ['on', 'original'],
+    2: ['on', 'off'],
+    3: ['redisOn', 'redisOff'],
+    4: ['blocked', 'served'],
+    5: ['refused', 'checked'],
+  };
+  const row = (line, name, measured, target, pass, detail) => {
+    const wrong = unexpected(CASES_OF[line] ?? []);
+    return wrong.length > 0
+      ? { line, name, measured, unit: 'x', target, pass: false, detail: `${detail}; ${wrong.join('; ')}` }
+      : { line, name, measured, unit: 'x', target, pass, detail };
+  };
+  const rows = [
+    original
+      ? row(
+          1,
+          'GET /validate-token, Bouncer vs the original',
+          ratio('on', 'original'),
+          '>= 5x',
+          ratio('on', 'original') >= 5,
+          `${rps('on')} vs ${rps('original')} req/s`,
+        )
+      : row(
+          1,
+          'GET /validate-token, Bouncer vs the original',
+          null,
+          '>= 5x',
+          null,
+          `not measured: the original is not at ${ORIGINAL_DIR} (set BENCH_ORIGINAL_DIR)`,
+        ),
+    ...(original
+      ? [
+          row(
+            '1r',
+            'reference (no target): a bare Fastify route vs the original',
+            ratio('reference', 'original'),
+            '',
+            null,
+            `${rps('reference')} vs ${rps('original')} req/s; Bouncer reaches ${ratio('on', 'reference')} of it`,
+          ),
+        ]
+      : []),
+    row(
+      2,
+      'token-protected route, detection on vs off (embedded)',
+      ratio('on', 'off'),
+      '>= 0.90',
+      ratio('on', 'off') >= 0.9,
+      `${rps('on')} vs ${rps('off')} req/s`,
+    ),
+    row(
+      3,
+      'the same on Redis, detection on vs off',
+      ratio('redisOn', 'redisOff'),
+      '>= 0.75',
+      ratio('redisOn', 'redisOff') >= 0.75,
+      `${rps('redisOn')} vs ${rps('redisOff')} req/s`,
+    ),
+    row(
+      4,
+      'refusing a blocked client vs serving the route',
+      ratio('blocked', 'served'),
+      '>= 1.5x',
+      ratio('blocked', 'served') >= 1.5,
+      `${rps('blocked')} vs ${rps('served')} req/s (both via a trusted proxy)`,
+    ),
+    row(
+      5,
+      'refused sign-in (buffered client) vs checked (argon2)',
+      ratio('refused', 'checked'),
+      '>= 50x',
+      ratio('refused', 'checked') >= 50,
+      `${rps('refused')} vs ${rps('checked')} req/s`,
+    ),
+  ];
+  const raw = Object.fromEntries(
+    Object.entries(runs).map(([k, v]) => [k, v.map(({ rps: x, p50, p99, total }) => ({ rps: Math.round(x), p50, p99, total }))]),
+  );
+  return { rows, raw };
+}
