@@ -8,8 +8,11 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** index.html (and anything else unhashed) is checked with the server on every use. */
 export const REVALIDATE = 'no-cache';
 
-/** Angular's production build names files `name-HASH.ext` (outputHashing: all): 8+ upper-case letters and digits. */
-const HASHED = /-[A-Z0-9]{8,}\.[a-z0-9]+$/;
+/**
+ * Angular's production build names files `name-HASH.ext` (outputHashing: all): 8+ upper-case
+ * letters and digits. The path may be the precompressed copy's (`.br`, `.gz`).
+ */
+const HASHED = /-[A-Z0-9]{8,}\.[a-z0-9]+(\.br|\.gz)?$/;
 
 export function cacheControlFor(path: string): string {
   return HASHED.test(basename(path)) ? IMMUTABLE : REVALIDATE;
