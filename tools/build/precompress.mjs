@@ -21,7 +21,10 @@ export function precompress(dir) {
     if (!COMPRESSIBLE.test(name)) continue;
     const raw = readFileSync(path);
     for (const [ext, zip] of [
-      ['.br', () => brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } })],
+      [
+        '.br',
+        () => brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+      ],
       ['.gz', () => gzipSync(raw, { level: 9 })],
     ]) {
       const out = raw.length >= MIN_BYTES ? zip() : null;

@@ -21,7 +21,12 @@ describe('TrafficMonitor', () => {
     for (let i = 0; i < 10; i++) m.request(`10.0.0.${i}`, 1000 + i);
     expect(m.trackedClients()).toBe(3);
     expect(evicted).toBe(7);
-    expect(m.top(10, 2000).map((t) => t.client).sort()).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);
+    expect(
+      m
+        .top(10, 2000)
+        .map((t) => t.client)
+        .sort(),
+    ).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);
   });
 
   it('prunes idle clients and keeps a bounded series', () => {

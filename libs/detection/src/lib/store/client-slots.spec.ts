@@ -1,11 +1,24 @@
 import { ClientSlots } from './client-slots';
 
 describe('ClientSlots', () => {
-  const make = (max: number, evicted: number[] = []) => new ClientSlots(max, () => undefined, (s) => evicted.push(s));
+  const make = (max: number, evicted: number[] = []) =>
+    new ClientSlots(
+      max,
+      () => undefined,
+      (s) => evicted.push(s),
+    );
 
   it('gives each key its own slot and rebuilds every kind of key', () => {
     const slots = make(100);
-    const keys = ['10.1.2.3', 'request-rate:c:255.255.255.255', 'request-rate:c:0.0.0.0', '2001:db8::/64', 'x:010.1.2.3', 'a:1.2.3', 'p:1.2.3.256'];
+    const keys = [
+      '10.1.2.3',
+      'request-rate:c:255.255.255.255',
+      'request-rate:c:0.0.0.0',
+      '2001:db8::/64',
+      'x:010.1.2.3',
+      'a:1.2.3',
+      'p:1.2.3.256',
+    ];
     const got = keys.map((k) => slots.acquire(k));
     expect(got.every((g) => g.fresh)).toBe(true);
     expect(new Set(got.map((g) => g.slot)).size).toBe(keys.length);

@@ -126,7 +126,7 @@ export class ClientSlots {
 
   /** Every slot in use, least recently used first; `fn` may release the slot it is given. */
   forEach(fn: (slot: number) => void): void {
-    for (let s = this.tail; s >= 0; ) {
+    for (let s = this.tail; s >= 0;) {
       const before = this.prev[s]!;
       fn(s);
       s = before;
@@ -195,7 +195,7 @@ type TypedArray = Int32Array | Uint16Array | Uint32Array | Float64Array;
 export function resized<T extends TypedArray>(a: T, capacity: number): T {
   if (a.length >= capacity) return a;
   const b = new (a.constructor as new (n: number) => T)(capacity);
-  b.set(a as never);
+  b.set(a);
   return b;
 }
 
