@@ -132,9 +132,9 @@ async function startApi(env = {}) {
       () => false,
     );
     if (up) break;
-    if (performance.now() - started > 120_000) {
+    if (performance.now() - started > 300_000) {
       await stop();
-      throw new Error('the API did not answer /health within 120 s');
+      throw new Error('the API did not answer /health within 300 s');
     }
     await new Promise((r) => setTimeout(r, 100));
   }

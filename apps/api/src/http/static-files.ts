@@ -42,6 +42,8 @@ export async function registerDashboardFiles(app: NestFastifyApplication, indexF
     index: ['index.html'],
     preCompressed: true,
     cacheControl: false,
-    setHeaders: (reply, path) => reply.header('cache-control', cacheControlFor(path)),
+    setHeaders: (reply, path) => {
+      reply.header('cache-control', cacheControlFor(path));
+    },
   });
 }
