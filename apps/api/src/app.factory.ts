@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyStatic from '@fastify/static';
 import type { IncomingMessage } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,6 +17,7 @@ import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pin
 import { PublicOrigin } from './http/public-origin';
 import { runInRequest } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
+import { registerCompression, registerDashboardFiles } from './http/static-files';
 import { ProblemFilter } from './http/problem.filter';
 import { LocatedValidationPipe } from './http/validation.pipe';
 import { installInputGuard } from './http/input-guard';
@@ -91,11 +91,15 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
     const headers = headersFor(req.raw);
+    // A static file's own caching (immutable when hashed) survives the API's no-store.
+    const cache = reply.getHeader('cache-control');
     reply.headers(html || req.url.startsWith('/docs') ? headers.html : headers.api);
+    if (cache !== undefined) reply.header('cache-control', cache);
     done(null, payload);
   });
 
   await app.register(fastifyCookie);
+  await registerCompression(app);
   // Closed unless CORS_ORIGINS opens it to named origins (no CORS headers: browsers refuse).
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: true });
   app.useGlobalPipes(new LocatedValidationPipe());
@@ -117,7 +121,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   if (config.apiDocs === 'admin') app.get(OpenApiDocumentHolder).document = doc;
 
   if (index) {
-    await app.register(fastifyStatic, { root: join(index, '..'), prefix: '/', wildcard: false, index: ['index.html'] });
+    await registerDashboardFiles(app, index);
   }
   await app.init();
   loggers.set(app, logger);

@@ -8,6 +8,7 @@ import { DATABASE, type DatabaseHandle } from './db/database';
 import { DETECTION_ENGINE } from './detection/engine.provider';
 import type { DetectionEngine } from '@bouncer/detection';
 import { VERSION } from './version';
+import { collectStartupGarbage } from './core/startup-memory';
 
 /** A start that cannot succeed: one line on stderr (a supervisor shows it), no stack. */
 function refuse(message: string): never {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   // exist, not after seconds of start-up work.
   await assertPortFree(config);
   const app = await createApp(config);
+  collectStartupGarbage();
   await app.listen({ port: config.port, host: config.host });
   gracefulShutdown(app, config.shutdown, (line) => process.stdout.write(line + '\n'));
   const scheme = config.tls ? 'https' : 'http';

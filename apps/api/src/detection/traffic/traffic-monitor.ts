@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { ClientSlots, resized } from '@bouncer/detection';
 import type { SeriesPoint } from '@bouncer/contracts';
 
 /** The dashboard's series: 90 buckets of 10 s = 15 minutes (shared with SharedTraffic). */
@@ -13,16 +13,13 @@ interface Bucket {
   blocks: number;
 }
 
-interface Activity {
-  windowStart: number;
-  requests: number;
-  lastSeen: number;
-}
-
 /**
  * What the dashboard shows about traffic: a 15-minute series in 10-second buckets (a fixed
  * ring) and per-client request counts in the current window. Memory is bounded: at most
- * `maxClients` clients are tracked, the least recently seen evicted first.
+ * `maxClients` clients are tracked, the least recently seen evicted first (counted by `onEvict`).
+ *
+ * Per client it keeps three numbers in typed arrays indexed by a ClientSlots slot (an IPv4
+ * client's key is packed in an int32), so a tracked client costs tens of bytes, not an object.
  */
 export class TrafficMonitor {
   private readonly ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({
@@ -32,14 +29,25 @@ export class TrafficMonitor {
     unauthorized: 0,
     blocks: 0,
   }));
-  private readonly clients: LRUCache<string, Activity>;
+  private readonly clients: ClientSlots;
+  private windowStart = new Float64Array(0);
+  private lastSeen = new Float64Array(0);
+  private requests = new Uint32Array(0);
 
   constructor(
     maxClients: number,
     private readonly windowMs: number,
     onEvict: () => void = () => undefined,
   ) {
-    this.clients = new LRUCache({ max: maxClients, dispose: (_v, _k, reason) => reason === 'evict' && onEvict() });
+    this.clients = new ClientSlots(
+      maxClients,
+      (capacity) => {
+        this.windowStart = resized(this.windowStart, capacity);
+        this.lastSeen = resized(this.lastSeen, capacity);
+        this.requests = resized(this.requests, capacity);
+      },
+      onEvict,
+    );
   }
 
   private bucket(now: number): Bucket {
@@ -54,13 +62,12 @@ export class TrafficMonitor {
 
   request(client: string, now: number): void {
     this.bucket(now).requests++;
-    const a = this.clients.get(client);
-    if (!a || now - a.windowStart >= this.windowMs) {
-      this.clients.set(client, { windowStart: now, requests: 1, lastSeen: now });
-    } else {
-      a.requests++;
-      a.lastSeen = now;
-    }
+    const { slot, fresh } = this.clients.acquire(client);
+    if (fresh || now - this.windowStart[slot]! >= this.windowMs) {
+      this.windowStart[slot] = now;
+      this.requests[slot] = 1;
+    } else this.requests[slot]!++;
+    this.lastSeen[slot] = now;
   }
 
   response(status: number, now: number): void {
@@ -83,29 +90,34 @@ export class TrafficMonitor {
   /** Forgets clients idle for longer than the window; returns how many went. */
   prune(now: number): number {
     let n = 0;
-    for (const [k, a] of this.clients.entries()) {
-      if (now - a.lastSeen >= this.windowMs) {
-        this.clients.delete(k);
+    this.clients.forEach((slot) => {
+      if (now - this.lastSeen[slot]! >= this.windowMs) {
+        this.clients.release(slot);
         n++;
       }
-    }
+    });
     return n;
   }
 
-  /** The busiest clients in the current window (bounded: never every address). */
+  /**
+   * The busiest clients in the current window: one pass keeping the best `n` in a small sorted
+   * array (no sort of every client, no string built for any client but those `n`).
+   */
   top(n: number, now: number): { client: string; requests: number }[] {
-    const out: { client: string; requests: number }[] = [];
-    let floor = 0;
-    for (const [client, a] of this.clients.entries()) {
-      if (now - a.windowStart >= this.windowMs || a.requests <= floor) continue;
-      out.push({ client, requests: a.requests });
-      if (out.length > n * 4) {
-        out.sort((x, y) => y.requests - x.requests);
-        out.length = n;
-        floor = out[n - 1]!.requests;
+    if (n <= 0) return [];
+    const best: number[] = [];
+    this.clients.forEach((slot) => {
+      const r = this.requests[slot]!;
+      if (now - this.windowStart[slot]! >= this.windowMs) return;
+      if (best.length === n && r <= this.requests[best[n - 1]!]!) return;
+      let i = best.length === n ? n - 1 : best.length;
+      while (i > 0 && this.requests[best[i - 1]!]! < r) {
+        best[i] = best[i - 1]!;
+        i--;
       }
-    }
-    return out.sort((x, y) => y.requests - x.requests).slice(0, n);
+      best[i] = slot;
+    });
+    return best.map((slot) => ({ client: this.clients.keyOf(slot), requests: this.requests[slot]! }));
   }
 
   series(now: number): { bucket_seconds: number; points: SeriesPoint[] } {

@@ -1,0 +1,243 @@
+/**
+ * A bounded, least-recently-used index from string keys to small integer slots, laid out for a
+ * hundred thousand clients or more. Its owners keep what they store per key in typed arrays
+ * indexed by slot, so a tracked client costs a few dozen bytes instead of an object, its
+ * numbers (boxed when they are timestamps) and a copy of its key string.
+ *
+ * Keys that end in a dotted IPv4 address (`request-rate:c:10.1.2.3`, or a bare `10.1.2.3`) are
+ * the common case; they are split into a shared prefix and the address packed in an int32 (a
+ * small integer to V8: no allocation), so no key string is retained for them. Any other key
+ * (IPv6 prefixes, accounts, tokens) is kept as a string.
+ *
+ * Recency is a doubly linked list threaded through two Int32Arrays; a full index hands out the
+ * least recently used slot again (calling `onEvict` first).
+ */
+export class ClientSlots {
+  private readonly byPrefix = new Map<string, { id: number; slots: Map<number, number> }>();
+  private readonly prefixes: Map<number, number>[] = [];
+  private readonly prefixText: string[] = [];
+  private readonly byString = new Map<string, number>();
+  /** The string key of a slot that has one (the minority): a sparse side table. */
+  private readonly strings = new Map<number, string>();
+  private next = new Int32Array(0);
+  private prev = new Int32Array(0);
+  private packed = new Int32Array(0);
+  /** Index into `prefixes`, or STRING_KEY, or FREE. */
+  private prefixOf = new Uint16Array(0);
+  private head = -1;
+  private tail = -1;
+  private free = -1;
+  private used = 0;
+  private count = 0;
+  capacity = 0;
+
+  /**
+   * @param max at most this many keys; the least recently used goes first
+   * @param onGrow the owner resizes its per-slot arrays to at least `capacity` (copying them)
+   * @param onEvict a slot is about to be reused for another key because the index is full
+   */
+  constructor(
+    readonly max: number,
+    private readonly onGrow: (capacity: number) => void,
+    private readonly onEvict: (slot: number) => void = () => undefined,
+  ) {
+    if (!(max >= 1)) throw new Error('ClientSlots: max must be at least 1');
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The key's slot (marked most recently used), or -1. */
+  get(key: string): number {
+    const slot = this.find(key);
+    if (slot >= 0) this.touch(slot);
+    return slot;
+  }
+
+  /** The key's slot without changing its recency, or -1. */
+  peek(key: string): number {
+    return this.find(key);
+  }
+
+  /**
+   * The key's slot, taking a fresh one if it has none; `fresh` tells the owner to initialise it.
+   * A full index evicts its least recently used key for it.
+   */
+  acquire(key: string): { slot: number; fresh: boolean } {
+    const found = this.get(key);
+    if (found >= 0) return { slot: found, fresh: false };
+    let slot: number;
+    if (this.count >= this.max && this.tail >= 0) {
+      slot = this.tail;
+      this.onEvict(slot);
+      this.release(slot);
+    }
+    slot = this.take();
+    let p = splitIpv4(key) ? this.byPrefix.get(split.prefix!) : undefined;
+    if (!p && split.prefix !== null && this.prefixes.length < STRING_KEY) {
+      p = { id: this.prefixes.length, slots: new Map() };
+      this.byPrefix.set(split.prefix, p);
+      this.prefixes.push(p.slots);
+      this.prefixText.push(split.prefix);
+    }
+    if (p) {
+      p.slots.set(split.address, slot);
+      this.packed[slot] = split.address;
+      this.prefixOf[slot] = p.id;
+    } else {
+      this.byString.set(key, slot);
+      this.strings.set(slot, key);
+      this.prefixOf[slot] = STRING_KEY;
+    }
+    this.link(slot);
+    return { slot, fresh: true };
+  }
+
+  delete(key: string): boolean {
+    const slot = this.find(key);
+    if (slot < 0) return false;
+    this.release(slot);
+    return true;
+  }
+
+  /** Frees a slot (its owner has decided it is stale). */
+  release(slot: number): void {
+    const p = this.prefixOf[slot]!;
+    if (p === FREE) return;
+    if (p === STRING_KEY) {
+      this.byString.delete(this.strings.get(slot)!);
+      this.strings.delete(slot);
+    } else this.prefixes[p]!.delete(this.packed[slot]!);
+    this.unlink(slot);
+    this.prefixOf[slot] = FREE;
+    this.next[slot] = this.free;
+    this.free = slot;
+    this.count--;
+  }
+
+  /** The key a slot holds (rebuilt from its packed form: call it for a handful, not for all). */
+  keyOf(slot: number): string {
+    const p = this.prefixOf[slot]!;
+    if (p === STRING_KEY) return this.strings.get(slot)!;
+    const a = this.packed[slot]!;
+    return `${this.prefixText[p]}${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  }
+
+  /** Every slot in use, least recently used first; `fn` may release the slot it is given. */
+  forEach(fn: (slot: number) => void): void {
+    for (let s = this.tail; s >= 0;) {
+      const before = this.prev[s]!;
+      fn(s);
+      s = before;
+    }
+  }
+
+  private find(key: string): number {
+    if (splitIpv4(key)) {
+      const slot = this.byPrefix.get(split.prefix!)?.slots.get(split.address);
+      if (slot !== undefined) return slot;
+    }
+    return this.byString.get(key) ?? -1;
+  }
+
+  private take(): number {
+    this.count++;
+    if (this.free >= 0) {
+      const slot = this.free;
+      this.free = this.next[slot]!;
+      return slot;
+    }
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.max, Math.max(1024, this.capacity * 2));
+    this.next = resized(this.next, capacity);
+    this.prev = resized(this.prev, capacity);
+    this.packed = resized(this.packed, capacity);
+    this.prefixOf = resized(this.prefixOf, capacity);
+    this.capacity = capacity;
+    this.onGrow(capacity);
+  }
+
+  private link(slot: number): void {
+    this.prev[slot] = -1;
+    this.next[slot] = this.head;
+    if (this.head >= 0) this.prev[this.head] = slot;
+    this.head = slot;
+    if (this.tail < 0) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+  }
+
+  private touch(slot: number): void {
+    if (this.head === slot) return;
+    this.unlink(slot);
+    this.link(slot);
+  }
+}
+
+const FREE = 0xffff;
+const STRING_KEY = 0xfffe;
+
+type TypedArray = Int32Array | Uint16Array | Uint32Array | Float64Array;
+
+/** A copy of `a` with room for `capacity` elements (for the owners' per-slot arrays too). */
+export function resized<T extends TypedArray>(a: T, capacity: number): T {
+  if (a.length >= capacity) return a;
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
+}
+
+/** The last split (one at a time, so a lookup allocates no result object). */
+const split: { prefix: string | null; address: number } = { prefix: null, address: 0 };
+
+/**
+ * Splits a key ending in a canonical dotted IPv4 address (no leading zeros, so the packed form
+ * rebuilds the very same key) into `split`: its prefix and the address as an int32.
+ */
+function splitIpv4(key: string): boolean {
+  split.prefix = null;
+  let address = 0;
+  let octet = 0;
+  let digits = 0;
+  let scale = 1;
+  let dots = 0;
+  let i = key.length - 1;
+  for (; i >= 0; i--) {
+    const c = key.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 3) return false;
+      octet += (c - 48) * scale;
+      scale *= 10;
+      digits++;
+    } else if (c === 46 && dots < 3) {
+      if (!endOctet()) return false;
+      dots++;
+    } else break;
+  }
+  if (dots !== 3 || !endOctet()) return false;
+  split.prefix = i < 0 ? '' : key.slice(0, i + 1);
+  split.address = address | 0;
+  return true;
+
+  function endOctet(): boolean {
+    // A leading zero ("01") or an empty or too large octet is not canonical.
+    if (digits === 0 || octet > 255 || (digits > 1 && octet < Math.pow(10, digits - 1))) return false;
+    address += octet * Math.pow(256, dots);
+    octet = 0;
+    digits = 0;
+    scale = 1;
+    return true;
+  }
+}
