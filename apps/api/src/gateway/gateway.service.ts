@@ -11,6 +11,7 @@ import {
   type RoutePolicy,
   type SignInTicket,
 } from '@bouncer/detection';
+import { AuditService } from '../audit/audit.service';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from '../access/bearer-authenticator';
 import { CLOCK, type Clock } from '../core/clock';
 import { CLIENT_KEY, DETECTION_ENGINE, DetectionService, LoginDefenseService, refusalProblem } from '../detection';
@@ -51,6 +52,7 @@ export class GatewayService {
     @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly moduleRef: ModuleRef,
+    private readonly audit: AuditService,
   ) {
     this.proxies = new CidrList(detection.options.trustedProxies);
     for (const c of policy.classes)
@@ -123,6 +125,16 @@ export class GatewayService {
     } catch (e) {
       if (!(e instanceof ProblemException)) throw e;
       return; // already in its buffer: the next check refuses it
+    }
+    if (failed) {
+      // As a failed sign-in on Bouncer's own route is: audited with the account it tried.
+      const who = r.username ?? 'an unknown account';
+      await this.audit.record({
+        type: 'gateway.login.failed',
+        client: r.client,
+        actor: r.username ?? null,
+        detail: `failed sign-in to the protected API as ${who} (route class ${cls?.name ?? '?'}, ${r.method} ${r.url.split('?', 1)[0] ?? ''} answered ${r.status})`,
+      });
     }
     try {
       if (failed) await this.signIns.recordFailure(r.client, account, ticket);

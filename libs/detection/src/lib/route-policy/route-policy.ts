@@ -182,7 +182,7 @@ export function loadRoutePolicy(text: string, source: string): RoutePolicy {
 export function compileRoutePolicy(input: unknown, source: string): RoutePolicy {
   const parsed = documentSchema.safeParse(input);
   if (!parsed.success) {
-    throw new PolicyError(parsed.error.issues.map((i) => `${source}: ${where(i.path, input)}${describe(i)}`).join('\n'));
+    throw new PolicyError(parsed.error.issues.map((i) => `${source}: ${where(i, input)}${describe(i)}`).join('\n'));
   }
   const doc = parsed.data;
   const seen = new Set<string>();
@@ -218,13 +218,15 @@ function toClass(name: string, c: ClassInput | DefaultInput, methods: string[] |
 }
 
 /** "class "admin": rate_limits.subject.limit " — the class by name when the path reaches one. */
-function where(path: readonly PropertyKey[], input: unknown): string {
+function where(issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path;
   if (path[0] === 'classes' && typeof path[1] === 'number') {
     const raw = (input as { classes?: { name?: unknown }[] }).classes?.[path[1]];
     const name = typeof raw?.name === 'string' ? `class "${raw.name}"` : `classes[${path[1]}]`;
     const field = path.slice(2).map(String).join('.');
     return `${name}: ${field ? `${field} ` : ''}`;
   }
+  if (path[0] === 'default' && path.length === 1 && issue.code === 'invalid_type') return 'default ';
   if (path[0] === 'default') {
     const field = path.slice(1).map(String).join('.');
     return `class "default": ${field ? `${field} ` : ''}`;
@@ -234,7 +236,10 @@ function where(path: readonly PropertyKey[], input: unknown): string {
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return issue.path.length === 1 && issue.path[0] === 'default'
+      ? 'is required: the class of every request no other class matches'
+      : 'is required';
   return issue.message;
 }
 
