@@ -5,7 +5,7 @@ import { Public } from '../access/public.decorator';
 import { ProblemException } from '../http/problem.exception';
 import { ForwardAuthReportDto } from './forward-auth.dto';
 import { GatewayService } from './gateway.service';
-import type { GatewayRequest } from './gateway.types';
+import { type GatewayRequest, IDENTITY_HEADERS } from './gateway.types';
 
 /**
  * The forward-auth contract of nginx `auth_request`, Traefik `forwardAuth` and Caddy
@@ -40,7 +40,10 @@ export class ForwardAuthController {
     const v = await this.gateway.check(original);
     void reply.header('cache-control', 'no-store');
     if (v.allowed) {
-      void reply.headers(v.upstreamHeaders).code(200).send();
+      // Every identity header, empty when there is none: a proxy copying a header Bouncer left
+      // out may pass the client's own or (Caddy 2.6) a literal placeholder instead.
+      const identity = Object.fromEntries(IDENTITY_HEADERS.map((h) => [h, v.upstreamHeaders[h] ?? '']));
+      void reply.headers(identity).code(200).send();
       return;
     }
     const status = nginx && v.status !== 401 && v.status !== 403 ? 403 : v.status;

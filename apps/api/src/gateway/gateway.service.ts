@@ -16,6 +16,7 @@ import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from '.
 import { CLOCK, type Clock } from '../core/clock';
 import { CLIENT_KEY, DETECTION_ENGINE, DetectionService, LoginDefenseService, refusalProblem } from '../detection';
 import { ProblemException } from '../http/problem.exception';
+import { normalizeUsername } from '../policy/username';
 import { toProblem } from '../http/problem.filter';
 import { describeError } from '../db/query-errors';
 import {
@@ -117,7 +118,8 @@ export class GatewayService {
     const failed = isSignInFailure;
     const succeeded = r.status >= 200 && r.status < 300;
     if (!failed && !succeeded && !r.ticket) return;
-    const account = accountOf(r.client, r.username ?? null);
+    const username = r.username ? normalizeUsername(r.username) : null;
+    const account = accountOf(r.client, username);
     let ticket: SignInTicket | undefined = r.ticket;
     try {
       // Forward-auth sees the outcome only: the attempt is counted now, with its outcome.
@@ -128,11 +130,11 @@ export class GatewayService {
     }
     if (failed) {
       // As a failed sign-in on Bouncer's own route is: audited with the account it tried.
-      const who = r.username ?? 'an unknown account';
+      const who = username ?? 'an unknown account';
       await this.audit.record({
         type: 'gateway.login.failed',
         client: r.client,
-        actor: r.username ?? null,
+        actor: username,
         detail: `failed sign-in to the protected API as ${who} (route class ${cls?.name ?? '?'}, ${r.method} ${r.url.split('?', 1)[0] ?? ''} answered ${r.status})`,
       });
     }
