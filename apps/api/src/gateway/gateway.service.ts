@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { RouteClassView } from '@bouncer/contracts';
 import { ModuleRef } from '@nestjs/core';
 import {
@@ -14,6 +14,7 @@ import {
 import { AuditService } from '../audit/audit.service';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from '../access/bearer-authenticator';
 import { CLOCK, type Clock } from '../core/clock';
+import { REDIS, type RedisHandle } from '../core/redis';
 import { CLIENT_KEY, DETECTION_ENGINE, DetectionService, LoginDefenseService, refusalProblem } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { normalizeUsername } from '../policy/username';
@@ -54,6 +55,7 @@ export class GatewayService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly moduleRef: ModuleRef,
     private readonly audit: AuditService,
+    @Optional() @Inject(REDIS) private readonly redis: RedisHandle | null = null,
   ) {
     this.proxies = new CidrList(detection.options.trustedProxies);
     for (const c of policy.classes)
@@ -164,7 +166,7 @@ export class GatewayService {
 
   /** What each class does about the shared store right now. */
   storeDownStates(): StoreDownState[] {
-    const down = this.detection.isDegraded();
+    const down = this.storeDown();
     return this.policy.classes.map((c) => ({
       name: c.name,
       on_store_down: c.onStoreDown,
@@ -180,9 +182,14 @@ export class GatewayService {
 
   // ---- inside -------------------------------------------------------------------------
 
+  /** The shared store is unreachable: the counter store fell back, or (as readiness reads it) the connection is down. */
+  private storeDown(): boolean {
+    return this.detection.isDegraded() || (this.redis ? !this.redis.isUp() : false);
+  }
+
   private async decide(req: GatewayRequest, client: string, cls: RouteClass): Promise<GatewayVerdict> {
     const now = this.clock.now();
-    const down = this.detection.isDegraded();
+    const down = this.storeDown();
     if (down && cls.onStoreDown === 'closed') return refuse(client, cls.name, storeDown());
     if (down && cls.onStoreDown === 'open') {
       // Uncounted, but what stands in this instance's memory (blocks, the deny list) still holds.
