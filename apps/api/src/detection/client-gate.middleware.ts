@@ -13,6 +13,16 @@ import { outcomeOf, routeClass } from '../core/metrics';
  */
 const PROBE_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
+/**
+ * The forward-auth endpoint: its peer is the proxy, and the gateway counts the client the proxy
+ * vouches for (once, there). Counting here as well would count every request twice, and any
+ * refusal it answers (a 401, a 403) as the proxy's probing or the client's.
+ */
+export function isGatewayPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?', 1)[0] ?? '';
+  return path === '/forward-auth' || path.startsWith('/forward-auth/');
+}
+
 export function isProbePath(url: string | undefined): boolean {
   const path = (url ?? '').split('?', 1)[0] ?? '';
   return PROBE_PATHS.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
@@ -35,7 +45,7 @@ export class ClientGateMiddleware implements NestMiddleware {
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
     // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
-    if (!this.detection.enabled || isProbePath(req.originalUrl ?? req.url)) {
+    if (!this.detection.enabled || isProbePath(req.originalUrl ?? req.url) || isGatewayPath(req.originalUrl ?? req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }

@@ -6,8 +6,10 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { Public } from '../access/public.decorator';
 import { DecisionService, DetectionService } from '../detection';
 import { RevocationService } from '../access/revocation.service';
+import { GatewayService } from '../gateway/gateway.service';
 import { HealingService } from '../healing/healing.service';
 import { Lifecycle } from './lifecycle';
+import type { StoreDownState } from '../gateway/gateway.types';
 
 /** A part that is down, and what the instance does instead (for the on-call engineer reading the probe). */
 export interface Fallback {
@@ -25,6 +27,8 @@ export interface Readiness {
   fallbacks: Fallback[];
   /** Effects in force here that wait for the database (see DecisionRecorder and RevocationService). */
   unstored: { decisions: { queued: number; dropped: number }; revocations: { queued: number; dropped: number } };
+  /** Per route class of the route policy: what it does about a lost shared store, and what it does now. */
+  route_classes: StoreDownState[];
 }
 
 const PING_TIMEOUT_MS = 2_000;
@@ -41,6 +45,7 @@ export class HealthController {
     private readonly decisions: DecisionService,
     private readonly revocations: RevocationService,
     private readonly lifecycle: Lifecycle,
+    private readonly gateway: GatewayService,
   ) {}
 
   /** Liveness: the process answers (wire the orchestrator's liveness probe here; it never checks dependencies). */
@@ -104,6 +109,7 @@ export class HealthController {
       degraded: fallbacks.length > 0,
       fallbacks,
       unstored,
+      route_classes: this.gateway.storeDownStates(),
     };
   }
 
