@@ -21,6 +21,8 @@ export interface IssuedSession {
   accessToken: string;
   expiresIn: number;
   refreshToken: string;
+  /** The token is restricted to changing the password (an admin reset it, or it was generated). */
+  mustChangePassword: boolean;
   /** Browser sign-ins: the remembered device to (re)send as a cookie. */
   device?: RememberedDevice;
 }
@@ -103,6 +105,7 @@ export class AuthService {
       accessToken: access.token,
       expiresIn: this.accessTokens.ttlSeconds,
       refreshToken,
+      mustChangePassword: user.mustChangePassword,
       ...(remembered ? { device: remembered } : {}),
     };
   }
@@ -138,6 +141,7 @@ export class AuthService {
       accessToken: access.token,
       expiresIn: this.accessTokens.ttlSeconds,
       refreshToken: result.token,
+      mustChangePassword: user.mustChangePassword,
     };
   }
 
@@ -154,6 +158,12 @@ export class AuthService {
     } catch (err) {
       await this.defense.abandon(client, user.username, ticket);
       throw err;
+    }
+    if (ok && current === next) {
+      await this.defense.abandon(client, user.username, ticket);
+      throw new ProblemException(400, 'Bad Request', 'The new password must differ from the current one.', {
+        errors: [{ field: 'new_password', message: 'must differ from the current password' }],
+      });
     }
     if (!ok) {
       await this.defense.recordFailure(client, user.username, ticket);

@@ -9,6 +9,7 @@ const me: MeResponse = {
   username: 'bo',
   role: 'user',
   created_at: '2026-01-01T00:00:00Z',
+  must_change_password: false,
   recent_sign_ins: [
     { at: '2026-01-02T10:00:00Z', address: '198.51.100.7', user_agent: 'Mozilla/5.0 <script>alert(1)</script>' },
     { at: '2026-01-01T09:00:00Z', address: '127.0.0.1', user_agent: null },

@@ -7,8 +7,15 @@ import { AuthStore } from '../../core/auth-store';
 import { UserAdmin } from './user-admin';
 
 const users: UserSummary[] = [
-  { username: 'admin', role: 'admin', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null },
-  { username: 'bo', role: 'user', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null },
+  {
+    username: 'admin',
+    role: 'admin',
+    disabled: false,
+    created_at: '2026-01-01T00:00:00Z',
+    last_sign_in_at: null,
+    must_change_password: false,
+  },
+  { username: 'bo', role: 'user', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null, must_change_password: false },
 ];
 
 describe('UserAdmin', () => {
