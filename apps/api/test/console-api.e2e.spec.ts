@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { http, type HttpOptions } from '@bouncer/testing';
 import { startServer, type TestServer } from './support/app';
 
@@ -8,18 +11,24 @@ import { startServer, type TestServer } from './support/app';
 describe('console API: decisions search and the blocked page', () => {
   let server: TestServer;
   let admin: string;
+  let staticDir: string;
   const req = (path: string, opts?: HttpOptions) => http(server.url, path, { from: '127.0.0.1', ...opts });
   const block = (client: string, reason = 'console test') =>
     req('/admin/blocks', { token: admin, body: { client, duration_seconds: 3600, reason } });
 
   beforeAll(async () => {
-    server = await startServer({ ALLOWLIST: '127.0.0.1/32' });
+    staticDir = mkdtempSync(join(tmpdir(), 'bouncer-console-static-'));
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Bouncer</title>');
+    server = await startServer({ ALLOWLIST: '127.0.0.1/32', STATIC_DIR: staticDir });
     admin = await server.adminToken();
     // 260 blocks: more than one page and more than the old 200 cap of /dashboard-data.
     for (let i = 0; i < 260; i++) expect((await block(`127.18.${Math.floor(i / 200)}.${i % 200}`)).status).toBe(201);
     expect((await block('127.19.0.0/24', 'a range')).status).toBe(201);
   });
-  afterAll(() => server?.close(true));
+  afterAll(async () => {
+    await server?.close(true);
+    rmSync(staticDir, { recursive: true, force: true });
+  });
 
   it('pages on the server with a total that counts every match', async () => {
     const first = await req('/admin/decisions?state=blocked&page=1&page_size=100&sort=client', { token: admin });
@@ -43,7 +52,14 @@ describe('console API: decisions search and the blocked page', () => {
   });
 
   it('refuses bad search input with a clear 400', async () => {
-    for (const query of ['q=999.1.1.1', 'sort=reason', 'order=up', 'one_per_client=yes', 'page_size=501', `decided_by=${'x'.repeat(200)}`]) {
+    for (const query of [
+      'q=999.1.1.1',
+      'sort=reason',
+      'order=up',
+      'one_per_client=yes',
+      'page_size=501',
+      `decided_by=${'x'.repeat(200)}`,
+    ]) {
       const res = await req(`/admin/decisions?${query}`, { token: admin });
       expect([query, res.status, res.headers['content-type']]).toEqual([query, 400, expect.stringContaining('application/problem+json')]);
     }
@@ -73,5 +89,29 @@ describe('console API: decisions search and the blocked page', () => {
     expect(fetchLike.headers['content-type']).toBe('application/problem+json');
     const post = await req('/token', { from: '127.18.0.5', form: { username: 'a', password: 'b' }, headers: { accept: 'text/html' } });
     expect(post.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('serves the app at every console deep link, and nowhere else', async () => {
+    const page = (path: string) => req(path, { headers: { accept: 'text/html' } });
+    for (const path of [
+      '/decisions',
+      '/audit',
+      '/lists',
+      '/users',
+      '/settings',
+      '/accounts',
+      '/account',
+      '/change-password',
+      '/clients',
+      '/clients/127.0.0.5',
+      '/clients/127.19.0.0%2F24',
+      '/clients/2001%3Adb8%3A%3A%2F64',
+    ]) {
+      const res = await page(path);
+      expect([path, res.status, res.headers['content-type']]).toEqual([path, 200, expect.stringContaining('text/html')]);
+    }
+    for (const path of ['/clients/%3Cscript%3E', '/clients/a/b', '/wp-admin']) {
+      expect([path, (await page(path)).status]).toEqual([path, 404]);
+    }
   });
 });

@@ -13,7 +13,7 @@ export interface RunningApi {
 }
 
 /** Starts `node dist/apps/api/main.js` serving the built dashboard, with a fresh data folder; waits for /health. */
-export async function startApi(name: string): Promise<RunningApi> {
+export async function startApi(name: string, extraEnv: Record<string, string> = {}): Promise<RunningApi> {
   if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run "npx nx build api" (the e2e target depends on it)`);
   if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) {
     throw new Error(`${DASHBOARD_DIR}/index.html is missing: run "npx nx build dashboard"`);
@@ -35,6 +35,7 @@ export async function startApi(name: string): Promise<RunningApi> {
       ADMIN_PASSWORD: adminPassword,
       STATIC_DIR: DASHBOARD_DIR,
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     onOutput: (chunk) => log.write(chunk),
     // /health from its own address, so the probes do not count against the browser's.

@@ -25,7 +25,11 @@ describe('queryDecisions', () => {
   ];
 
   it('finds decisions inside a CIDR and ranges that hold an address', () => {
-    expect(queryDecisions(rows, { within: '10.0.0.0/24' }).map((x) => x.id)).toEqual(['d-000000000002', 'd-000000000001', 'd-000000000003']);
+    expect(queryDecisions(rows, { within: '10.0.0.0/24' }).map((x) => x.id)).toEqual([
+      'd-000000000002',
+      'd-000000000001',
+      'd-000000000003',
+    ]);
     expect(queryDecisions(rows, { within: '192.0.2.55' }).map((x) => x.client)).toEqual(['192.0.2.0/24']);
     expect(queryDecisions(rows, { within: '2001:db8::1' }).map((x) => x.client)).toEqual(['2001:db8::/64']);
   });
@@ -37,7 +41,11 @@ describe('queryDecisions', () => {
   });
 
   it('sorts addresses numerically and dates newest first by default', () => {
-    expect(queryDecisions(rows, { sort: 'client', state: 'blocked' }).map((x) => x.client)).toEqual(['10.0.0.9', '10.0.0.10', '192.0.2.0/24']);
+    expect(queryDecisions(rows, { sort: 'client', state: 'blocked' }).map((x) => x.client)).toEqual([
+      '10.0.0.9',
+      '10.0.0.10',
+      '192.0.2.0/24',
+    ]);
     expect(queryDecisions(rows, { state: 'blocked' }).map((x) => x.id)).toEqual(['d-000000000004', 'd-000000000002', 'd-000000000001']);
     expect(queryDecisions(rows, { state: 'blocked', order: 'asc' }).map((x) => x.id)[0]).toBe('d-000000000001');
   });

@@ -44,7 +44,17 @@ export async function estimate(password: string, username: string | null): Promi
   const check = await load();
   const { score, feedback } = check(password.normalize('NFKC'), [...(username ? [username] : []), 'bouncer']);
   if (length < MIN_LENGTH) {
-    return { score: Math.min(score, 1), label: LABELS[Math.min(score, 1)]!, acceptable: false, hint: `${MIN_LENGTH - length} more characters needed.` };
+    return {
+      score: Math.min(score, 1),
+      label: LABELS[Math.min(score, 1)]!,
+      acceptable: false,
+      hint: `${MIN_LENGTH - length} more characters needed.`,
+    };
   }
-  return { score, label: LABELS[score]!, acceptable: score >= 3, hint: score >= 3 ? null : feedback.warning || 'Add another unrelated word.' };
+  return {
+    score,
+    label: LABELS[score]!,
+    acceptable: score >= 3,
+    hint: score >= 3 ? null : feedback.warning || 'Add another unrelated word.',
+  };
 }

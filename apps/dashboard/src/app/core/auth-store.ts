@@ -105,8 +105,7 @@ export class AuthStore {
       username: s.username,
       role: s.role,
       expiresAt: Date.now() + lifetimeMs,
-      // Read loosely: servers before the password-reset API do not send it.
-      mustChangePassword: (s as { must_change_password?: boolean }).must_change_password === true,
+      mustChangePassword: s.must_change_password === true,
     });
     this.scheduleRefresh(lifetimeMs);
   }

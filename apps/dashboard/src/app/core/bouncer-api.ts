@@ -2,6 +2,8 @@ import { HttpClient, HttpContext, HttpContextToken, HttpParams, type HttpRespons
 import { Injectable, inject } from '@angular/core';
 import {
   ApiPaths,
+  adminUserPasswordResetPath,
+  type PasswordResetResponse,
   type BlockRequest,
   type ChangePasswordRequest,
   type CreateUserRequest,
@@ -26,12 +28,6 @@ function params(q: Query): HttpParams {
   let p = new HttpParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p = p.set(k, String(v));
   return p;
-}
-
-export interface TemporaryPassword {
-  username: string;
-  temporary_password: string;
-  must_change_password: boolean;
 }
 
 /** One page of the audit log and the opaque cursor of the next (null on the last page). */
@@ -91,8 +87,8 @@ export class BouncerApi {
   }
 
   /** An admin's reset: the temporary password comes back once; the user must change it at next sign-in. */
-  resetPassword(username: string): Observable<TemporaryPassword> {
-    return this.http.post<TemporaryPassword>(`${ApiPaths.adminUsers}/${encodeURIComponent(username)}/password-reset`, {});
+  resetPassword(username: string): Observable<PasswordResetResponse> {
+    return this.http.post<PasswordResetResponse>(adminUserPasswordResetPath(username), {});
   }
 
   deleteUser(username: string): Observable<void> {

@@ -75,8 +75,13 @@ describe('Home', () => {
 
   it('signs out everywhere and returns to the login page', () => {
     const nav = jest.spyOn(TestBed.inject(Router), 'navigateByUrl').mockResolvedValue(true);
-    const button = Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Sign out everywhere'))!;
-    button.click();
+    const find = () => Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Sign out everywhere'))!;
+    find().click();
+    fixture.detectChanges();
+    // One press only asks (D16): nothing is sent before the confirmation.
+    http.expectNone({ method: 'POST', url: ApiPaths.logoutEverywhere });
+    expect(el.textContent).toContain('End every session, this one included?');
+    find().click();
     http.expectOne({ method: 'POST', url: ApiPaths.logoutEverywhere }).flush(null);
     expect(nav).toHaveBeenCalledWith('/login');
   });

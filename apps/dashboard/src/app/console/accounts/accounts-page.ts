@@ -39,7 +39,9 @@ interface AccountRow {
           } @else {
             <div class="table-wrap">
               <table class="stack" data-testid="accounts-table">
-                <caption class="visually-hidden">Accounts with failed sign-ins</caption>
+                <caption class="visually-hidden">
+                  Accounts with failed sign-ins
+                </caption>
                 <thead>
                   <tr>
                     <th scope="col">Account</th>
@@ -99,7 +101,14 @@ export class AccountsPage {
       by.set(e.actor, row);
     }
     return [...by.entries()]
-      .map(([account, r]) => ({ account, failures: r.failures, clients: r.clients.size, first: r.first, last: r.last, throttled: r.throttled }))
+      .map(([account, r]) => ({
+        account,
+        failures: r.failures,
+        clients: r.clients.size,
+        first: r.first,
+        last: r.last,
+        throttled: r.throttled,
+      }))
       .sort((a, b) => b.failures - a.failures);
   });
 

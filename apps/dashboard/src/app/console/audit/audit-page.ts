@@ -82,7 +82,14 @@ export class AuditPage {
     effect(() => {
       const v = this.view();
       untracked(() =>
-        Object.assign(this.form, { actor: v.actor, type: v.type, client: v.client, range: v.range, since: isoToLocal(v.since), until: isoToLocal(v.until) }),
+        Object.assign(this.form, {
+          actor: v.actor,
+          type: v.type,
+          client: v.client,
+          range: v.range,
+          since: isoToLocal(v.since),
+          until: isoToLocal(v.until),
+        }),
       );
     });
     toObservable(this.view)

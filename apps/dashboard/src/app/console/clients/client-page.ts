@@ -102,7 +102,12 @@ export class ClientPage {
     }
     this.blockError.set(null);
     const call = this.api.block({ client: this.client(), duration_seconds: Number(this.blockForm.seconds), reason });
-    this.run(call, `Blocked ${this.client()}.`, () => (this.blockForm.reason = ''), (f) => this.blockError.set(f));
+    this.run(
+      call,
+      `Blocked ${this.client()}.`,
+      () => (this.blockForm.reason = ''),
+      (f) => this.blockError.set(f),
+    );
   }
 
   protected unblock(): void {

@@ -198,7 +198,15 @@ export class DecisionsPage {
   }
 
   protected toggleAll(on: boolean): void {
-    this.selected.set(on ? new Set(this.rows().filter((r) => !this.lifted().has(r.key)).map((r) => r.key)) : new Set());
+    this.selected.set(
+      on
+        ? new Set(
+            this.rows()
+              .filter((r) => !this.lifted().has(r.key))
+              .map((r) => r.key),
+          )
+        : new Set(),
+    );
   }
 
   protected liftOne(d: DecisionView, cell: HTMLElement): void {

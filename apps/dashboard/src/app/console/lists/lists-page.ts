@@ -43,7 +43,9 @@ import { oneOf, textParam, urlState } from '../shared/url-state';
         @if (shown().length > 0) {
           <div class="table-wrap">
             <table class="stack" data-testid="lists-table">
-              <caption class="visually-hidden">List entries</caption>
+              <caption class="visually-hidden">
+                List entries
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">List</th>

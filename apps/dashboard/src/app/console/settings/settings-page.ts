@@ -25,7 +25,9 @@ interface RuleRow {
         @if (rows(); as list) {
           <div class="table-wrap">
             <table class="stack" data-testid="rules-table">
-              <caption class="visually-hidden">Detection rules</caption>
+              <caption class="visually-hidden">
+                Detection rules
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">Rule</th>

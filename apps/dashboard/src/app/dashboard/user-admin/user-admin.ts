@@ -1,11 +1,11 @@
 import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { FormBuilder, FormControl, ReactiveFormsModule, Validators } from '@angular/forms';
-import { ROLES, type Role, type UpdateUserRequest, type UserSummary } from '@bouncer/contracts';
+import { ROLES, type PasswordResetResponse, type Role, type UpdateUserRequest, type UserSummary } from '@bouncer/contracts';
 import type { Observable } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { AuthStore } from '../../core/auth-store';
-import { BouncerApi, type TemporaryPassword } from '../../core/bouncer-api';
+import { BouncerApi } from '../../core/bouncer-api';
 import { ConfirmButton } from '../../console/shared/confirm-button';
 
 type CreateField = 'username' | 'password' | 'role';
@@ -30,7 +30,7 @@ export class UserAdmin {
   /** Roles picked in a row's select but not saved yet: a select never changes a role by itself (D4). */
   protected readonly pendingRole = signal<Readonly<Record<string, Role>>>({});
   /** The temporary password of the latest reset, shown once next to its row. */
-  protected readonly temporary = signal<TemporaryPassword | null>(null);
+  protected readonly temporary = signal<PasswordResetResponse | null>(null);
   /** Where each row's feedback goes: next to the action, not at the top of the page (D6). */
   protected readonly rowMessage = signal<{ user: string; ok: boolean; text: string } | null>(null);
   protected readonly createErrors = signal<Partial<Record<CreateField, string>>>({});
@@ -111,6 +111,7 @@ export class UserAdmin {
         this.busy.set(null);
         this.temporary.set(t);
         this.rowMessage.set({ user: user.username, ok: true, text: `Password of ${user.username} reset; their sessions ended.` });
+        this.load();
       },
       error: (err: unknown) => {
         this.busy.set(null);
