@@ -68,7 +68,7 @@ describe('console (real API + Chromium)', () => {
 
     browser = await launchBrowser({ bypassCSP: true });
     page = browser.page;
-  });
+  }, 900_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -131,11 +131,11 @@ describe('console (real API + Chromium)', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(`**/clients/${ATTACKER}`);
     await page.getByTestId('client-reason').first().waitFor();
-    expect(await page.getByTestId('client-state').innerText()).toMatch(/blocked/);
+    expect(await page.getByTestId('client-state').innerText()).toMatch(/blocked/i);
     expect(await page.getByTestId('client-reason').first().innerText()).toMatch(/failed/i);
     await page.getByTestId('client-events').waitFor();
-    expect(await page.getByTestId('client-events').innerText()).toContain('login.failed');
-    expect(await page.getByTestId('client-history').innerText()).toContain('decision.');
+    expect(await page.getByTestId('client-events').innerText()).toMatch(/login\.failed/i);
+    expect(await page.getByTestId('client-history').innerText()).toMatch(/decision\.blocked/i);
     await screenshot(page, 'console-client');
     await expectAccessible('client');
 
@@ -158,7 +158,7 @@ describe('console (real API + Chromium)', () => {
     expect(await page.getByLabel('Per page').inputValue()).toBe('25');
     const firstClient = await page.locator('[data-testid="decisions-table"] tbody tr').first().getAttribute('data-client');
     expect(firstClient).toBe(seedAddress(25)); // numeric order: 127.60.0.26
-    expect(await page.locator('th[aria-sort="ascending"]').innerText()).toContain('Client');
+    expect(await page.locator('th[aria-sort="ascending"]').innerText()).toMatch(/client/i);
 
     // A bad address: the server's reason beside the field, the input kept.
     await page.getByLabel('Address or CIDR').fill('999.1.1.1');
@@ -171,7 +171,7 @@ describe('console (real API + Chromium)', () => {
   it('lifts many decisions with one confirmation', async () => {
     await page.goto(`${api.baseUrl}/decisions?q=127.60.3.0%2F24&sort=client`);
     await eventually(async () => (await page.getByTestId('decisions-count').innerText()) === '1–50 of 250', 'range search', 20_000);
-    for (const i of [750, 751, 752]) await page.getByRole('checkbox', { name: `Select ${seedAddress(i)}` }).check();
+    for (const i of [750, 751, 752]) await page.getByRole('checkbox', { name: `Select ${seedAddress(i)}`, exact: true }).check();
     await page.getByRole('button', { name: 'Lift selected (3)' }).click();
     // Nothing happens before the confirmation.
     expect((await seed(`/admin/decisions?q=${seedAddress(750)}`)).json.total).toBe(1);
@@ -196,16 +196,14 @@ describe('console (real API + Chromium)', () => {
     expect((await http(api.baseUrl, '/me', { from: client })).status).toBe(403);
 
     await go('/lists?kind=deny');
-    await page.locator(`[data-testid="lists-table"] tr[data-cidr="${client}/32"]`).waitFor();
+    // A single address is stored as the address (its /32 is implied).
+    await page.locator(`[data-testid="lists-table"] tr[data-cidr="${client}"]`).waitFor();
     expect(await page.getByTestId('lists-count').innerText()).toMatch(/^1 of \d+ entries$/);
     await screenshot(page, 'console-lists');
     await expectAccessible('lists');
-    await page.getByRole('button', { name: `Remove ${client}/32 from the denylist` }).click();
+    await page.getByRole('button', { name: `Remove ${client} from the denylist` }).click();
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
-    await eventually(
-      async () => (await page.getByTestId('lists-feedback').innerText()).includes(`Removed ${client}/32`),
-      'remove feedback',
-    );
+    await eventually(async () => (await page.getByTestId('lists-feedback').innerText()).includes(`Removed ${client}`), 'remove feedback');
     expect((await http(api.baseUrl, '/me', { from: client })).status).toBe(401);
   });
 
@@ -242,7 +240,7 @@ describe('console (real API + Chromium)', () => {
     await go('/users');
     const row = page.locator('tr[data-user="carol"]');
     await row.waitFor();
-    const select = row.getByLabel('Role of carol');
+    const select = row.getByLabel('Role of carol', { exact: true });
     await select.focus();
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('ArrowDown');
@@ -281,21 +279,29 @@ describe('console (real API + Chromium)', () => {
   it('gives every admin a My account page with the password rules up front and live strength', async () => {
     await go('/account');
     await page.getByText('At least 12 characters').waitFor();
-    await page.getByLabel('New password').fill('password');
+    await page.getByLabel('New password', { exact: true }).fill('password');
     await eventually(async () => /Strength: (very weak|weak)/.test(await page.getByTestId('pw-strength').innerText()), 'weak', 20_000);
-    await page.getByLabel('New password').fill(strongPassword());
+    await page.getByLabel('New password', { exact: true }).fill(strongPassword());
     await eventually(async () => /\(acceptable\)/.test(await page.getByTestId('pw-strength').innerText()), 'acceptable', 20_000);
     await screenshot(page, 'console-my-account');
     await expectAccessible('my account');
-    await page.getByLabel('New password').fill('');
+    await page.getByLabel('New password', { exact: true }).fill('');
   });
 
   it('is usable at 360 px, and dark when the system is dark or the switch says so', async () => {
     await page.setViewportSize({ width: 360, height: 800 });
     await go('/decisions');
     await page.getByTestId('decisions-table').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    // Nothing wider than the screen; on failure, the elements that stick out.
+    const overflow = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const wide = Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap, .app-nav'))
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id} right=${Math.round(e.getBoundingClientRect().right)}`);
+      return { by: document.documentElement.scrollWidth - width, wide };
+    });
+    expect(overflow).toEqual({ by: 0, wide: [] });
     await screenshot(page, 'console-decisions-360');
 
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -325,7 +331,7 @@ describe('console (real API + Chromium)', () => {
     await shown.waitFor();
     const temporary = (await shown.locator('code').innerText()).trim();
     expect(temporary.length).toBeGreaterThanOrEqual(12);
-    await eventually(async () => (await row.innerText()).includes('must change password'), 'flag shown');
+    await eventually(async () => /must change password/i.test(await row.innerText()), 'flag shown');
     await screenshot(page, 'console-users-reset');
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -341,7 +347,7 @@ describe('console (real API + Chromium)', () => {
 
     const mine = strongPassword();
     await page.getByLabel('Current (temporary) password').fill(temporary);
-    await page.getByLabel('New password').fill(mine);
+    await page.getByLabel('New password', { exact: true }).fill(mine);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.waitForURL('**/dashboard');
     await page.getByRole('navigation', { name: 'Console' }).waitFor();

@@ -40,6 +40,8 @@ export async function startApi(name: string, extraEnv: Record<string, string> = 
     onOutput: (chunk) => log.write(chunk),
     // /health from its own address, so the probes do not count against the browser's.
     probeFrom: '127.0.0.254',
+    // A loaded CI host (or a 2-core box shared with other jobs) can take a minute and more to start Node.
+    timeoutMs: 180_000,
   }).catch((err: Error) => {
     const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
     throw new Error(`${err.message} (log: ${logFile}); last lines:\n${tail}`);

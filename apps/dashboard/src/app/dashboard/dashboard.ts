@@ -138,6 +138,10 @@ export class Dashboard {
           ...d,
           decisions: d.decisions.filter((x) => !(x.client === client && x.state === state)),
           blocked_ips: state === 'blocked' ? d.blocked_ips.filter((ip) => ip !== client) : d.blocked_ips,
+          counts: {
+            blocked: d.counts.blocked - (state === 'blocked' && d.blocked_ips.includes(client) ? 1 : 0),
+            suspicious: d.counts.suspicious - (state === 'suspicious' && d.suspicious_ips.includes(client) ? 1 : 0),
+          },
           suspicious_ips: state === 'suspicious' ? d.suspicious_ips.filter((ip) => ip !== client) : d.suspicious_ips,
         },
     );
