@@ -174,13 +174,13 @@ describe('console (real API + Chromium)', () => {
     for (const i of [750, 751, 752]) await page.getByRole('checkbox', { name: `Select ${seedAddress(i)}`, exact: true }).check();
     await page.getByRole('button', { name: 'Lift selected (3)' }).click();
     // Nothing happens before the confirmation.
-    expect((await seed(`/admin/decisions?q=${seedAddress(750)}`)).json.total).toBe(1);
+    expect(((await seed(`/admin/decisions?q=${seedAddress(750)}`)).json as { total: number }).total).toBe(1);
     await page.getByRole('button', { name: 'Lift them' }).click();
     await eventually(
       async () => (await page.getByTestId('decisions-feedback').innerText()).includes('Lifted 3 decisions.'),
       'bulk feedback',
     );
-    expect((await seed(`/admin/decisions?q=127.60.3.0/24`)).json.total).toBe(247);
+    expect(((await seed(`/admin/decisions?q=127.60.3.0/24`)).json as { total: number }).total).toBe(247);
     await page.reload();
     await eventually(async () => (await page.getByTestId('decisions-count').innerText()) === '1–50 of 247', 'count after lift', 20_000);
   });
@@ -226,11 +226,11 @@ describe('console (real API + Chromium)', () => {
         .focus()
         .then(() => page.keyboard.press('Enter')),
     ]);
-    const csvText = readFileSync((await csv.path())!, 'utf8');
+    const csvText = readFileSync(await csv.path(), 'utf8');
     expect(csvText.startsWith('id,at,type,client,actor,detail')).toBe(true);
     expect(csvText.split('\r\n').filter((l) => l.includes('decision.blocked')).length).toBeGreaterThanOrEqual(SEEDED);
     const [jsonl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
-    const lines = readFileSync((await jsonl.path())!, 'utf8')
+    const lines = readFileSync(await jsonl.path(), 'utf8')
       .trim()
       .split('\n');
     expect(lines.every((l) => (JSON.parse(l) as { type: string }).type.startsWith('decision.') || l.includes('audit.exported'))).toBe(true);

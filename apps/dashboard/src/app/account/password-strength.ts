@@ -29,7 +29,7 @@ let checker: Promise<Checker> | null = null;
 function load(): Promise<Checker> {
   checker ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]).then(([core, common]) => {
     const factory = new core.ZxcvbnFactory({ dictionary: common.dictionary, graphs: common.adjacencyGraphs, maxLength: 256 });
-    return (password, inputs) => factory.check(password, inputs) as { score: number; feedback: { warning: string | null } };
+    return (password, inputs) => factory.check(password, inputs);
   });
   return checker;
 }

@@ -63,7 +63,11 @@ export class AuditPage {
       actor: textParam(p['actor']),
       type: textParam(p['type']),
       client: textParam(p['client']),
-      range: oneOf(p['range'], RANGES.map((r) => r.id) as RangeId[], '24h'),
+      range: oneOf(
+        p['range'],
+        RANGES.map<RangeId>((r) => r.id),
+        '24h',
+      ),
       since: textParam(p['since']),
       until: textParam(p['until']),
       cursor: textParam(p['cursor']),

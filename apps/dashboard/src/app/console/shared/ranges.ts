@@ -19,7 +19,7 @@ export function overlaps(a: string, b: string): boolean {
   const y = parse(b);
   if (!x || !y || x[0].kind() !== y[0].kind()) return false;
   const [wide, narrow] = x[1] <= y[1] ? [x, y] : [y, x];
-  return narrow[0].match(wide[0] as never, wide[1]);
+  return narrow[0].match(wide[0], wide[1]);
 }
 
 /** A valid address or CIDR, as typed by an admin. */
