@@ -18,6 +18,7 @@ describe('console (real API + Chromium)', () => {
   /** The seeder: allowlisted, so its 1,000 admin calls are not themselves a flood. */
   const SEEDER = '127.0.0.3';
   const ATTACKER = '127.0.0.77';
+  const GUESSER = '127.0.0.78';
   const SEEDED = 1000;
   const seedAddress = (i: number) => `127.60.${Math.floor(i / 250)}.${(i % 250) + 1}`;
   const carolPassword = strongPassword();
@@ -57,13 +58,18 @@ describe('console (real API + Chromium)', () => {
       expect(batch.map((r) => r.status)).toEqual(Array(10).fill(201));
     }
     console.log(`seeded ${SEEDED} blocks in ${Date.now() - started} ms`);
-    // A real attacker: failed sign-ins until it is blocked (and suspicious: one row, folded).
+    // Failed sign-ins against carol (the Accounts page), from their own address.
     for (let i = 0; i < 6; i++) {
       await http(api.baseUrl, '/token', {
         form: { grant_type: 'password', username: 'carol', password: 'wrong-password-1' },
-        from: ATTACKER,
+        from: GUESSER,
       });
     }
+    // A scanner: 16 answers 404 make it suspicious (rule probing: 70 % of 20), then an admin blocks it.
+    for (let i = 0; i < 16; i++) await http(api.baseUrl, `/wp-admin/${i}.php`, { from: ATTACKER });
+    expect((await seed('/admin/blocks', { client: ATTACKER, duration_seconds: 7200, reason: 'scanning for admin pages' })).status).toBe(
+      201,
+    );
     expect((await seed('/admin/users', { username: 'carol', password: carolPassword, role: 'user' })).status).toBe(201);
 
     browser = await launchBrowser({ bypassCSP: true });
@@ -132,9 +138,10 @@ describe('console (real API + Chromium)', () => {
     await page.waitForURL(`**/clients/${ATTACKER}`);
     await page.getByTestId('client-reason').first().waitFor();
     expect(await page.getByTestId('client-state').innerText()).toMatch(/blocked/i);
-    expect(await page.getByTestId('client-reason').first().innerText()).toMatch(/failed/i);
+    expect(await page.getByTestId('client-reason').first().innerText()).toMatch(/scanning for admin pages/);
+    expect(await page.getByTestId('client-state').innerText()).toMatch(/Suspicious because/i);
     await page.getByTestId('client-events').waitFor();
-    expect(await page.getByTestId('client-events').innerText()).toMatch(/login\.failed/i);
+    expect(await page.getByTestId('client-events').innerText()).toMatch(/decision\./i);
     expect(await page.getByTestId('client-history').innerText()).toMatch(/decision\.blocked/i);
     await screenshot(page, 'console-client');
     await expectAccessible('client');
@@ -325,7 +332,7 @@ describe('console (real API + Chromium)', () => {
     await go('/users');
     const row = page.locator('tr[data-user="carol"]');
     await row.waitFor();
-    await row.getByRole('button', { name: 'Reset the password of carol' }).click();
+    await row.getByRole('button', { name: 'Reset password of carol' }).click();
     await row.getByRole('button', { name: 'Reset', exact: true }).click();
     const shown = page.getByTestId('temporary-password');
     await shown.waitFor();
