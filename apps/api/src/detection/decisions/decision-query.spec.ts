@@ -56,6 +56,9 @@ describe('queryDecisions', () => {
     expect(one.find((x) => x.client === '10.0.0.9')?.suspicion?.rule).toBe('failed-logins');
     expect(one).toHaveLength(4);
     expect(queryDecisions(rows, { onePerClient: true, state: 'suspicious' }).map((x) => x.client)).toEqual(['2001:db8::/64']);
+    // Blocked twice (a sign-in buffer and an admin's block): still one row.
+    const twice = [...rows, d({ id: 'd-000000000006', client: '10.0.0.9', rule: 'failed-logins' })];
+    expect(queryDecisions(twice, { onePerClient: true }).filter((x) => x.client === '10.0.0.9')).toHaveLength(1);
   });
 
   it('tells overlapping ranges', () => {

@@ -51,7 +51,9 @@ export function queryDecisions(all: readonly DecisionView[], q: DecisionQuery): 
 
 /** A client that is blocked appears once: its standing suspicion rides along in `suspicion`. */
 function foldSuspicions(rows: DecisionView[]): DecisionView[] {
-  const blocked = new Map(rows.filter((d) => d.state === 'blocked').map((d) => [d.client, d]));
+  // The newest blocked decision of each client stands for it (rows are newest first).
+  const blocked = new Map<string, DecisionView>();
+  for (const d of rows) if (d.state === 'blocked' && !blocked.has(d.client)) blocked.set(d.client, d);
   const out: DecisionView[] = [];
   for (const d of rows) {
     if (d.state === 'suspicious' && blocked.has(d.client)) {
@@ -59,9 +61,13 @@ function foldSuspicions(rows: DecisionView[]): DecisionView[] {
       blocked.set(d.client, { ...b, suspicion: { id: d.id, reason: d.reason, rule: d.rule, remaining_seconds: d.remaining_seconds } });
     }
   }
+  // A client can stand blocked twice (a sign-in buffer and a block on every route): still one row.
+  const shown = new Set<string>();
   for (const d of rows) {
-    if (d.state === 'blocked') out.push(blocked.get(d.client)!);
-    else if (!blocked.has(d.client)) out.push(d);
+    if (d.state === 'blocked') {
+      if (!shown.has(d.client)) out.push(blocked.get(d.client)!);
+      shown.add(d.client);
+    } else if (!blocked.has(d.client)) out.push(d);
   }
   return out;
 }
