@@ -174,7 +174,7 @@ describe('console (real API + Chromium)', () => {
       }
     ).items[0]?.client;
     expect(firstClient).toBe(expected);
-    expect(firstClient).toMatch(/^127\.60\.0\.2[45]$/);
+    expect(firstClient).toMatch(/^127\.60\.0\.2[4-6]$/); // 24, 25 or 26: earlier tests lift the scanner and some seeds
     expect(await page.locator('th[aria-sort="ascending"]').innerText()).toMatch(/client/i);
 
     // A bad address: the server's reason beside the field, the input kept.
