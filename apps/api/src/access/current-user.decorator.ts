@@ -13,6 +13,8 @@ export interface AuthUser {
   sid: string;
   /** Token issue time, seconds since the epoch. */
   iat: number;
+  /** The account must change its password: this token permits only that (see PasswordChangeGuard). */
+  mustChangePassword: boolean;
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {

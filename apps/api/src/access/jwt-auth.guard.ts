@@ -2,6 +2,9 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { ProblemException } from '../http/problem.exception';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from './bearer-authenticator';
+import { PASSWORD_CHANGE_REQUIRED_TYPE } from '@bouncer/contracts';
+import type { AuthUser } from './current-user.decorator';
+import { ALLOWED_BEFORE_PASSWORD_CHANGE_KEY } from './password-change.decorator';
 import { IS_PUBLIC_KEY } from './public.decorator';
 
 /**
@@ -26,14 +29,28 @@ export class JwtAuthGuard implements CanActivate {
     if (isPublic) return true;
     // Resolved on first use: auth/ provides it, and access/ must not import auth/.
     this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
-    const request = context.switchToHttp().getRequest<{ user?: unknown }>();
+    const request = context.switchToHttp().getRequest<{ user?: AuthUser }>();
+    let user: AuthUser;
     try {
-      request.user = await this.authenticator.authenticate(request);
+      user = await this.authenticator.authenticate(request);
     } catch (err) {
       if (err instanceof ProblemException) throw err;
       throw unauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
     }
+    request.user = user;
+    // Here, before the role check: an admin whose password was reset gets this answer on /admin too.
+    if (user.mustChangePassword && !this.allowedBeforePasswordChange(context)) {
+      throw new ProblemException(403, 'Forbidden', 'Change your password first (POST /me/password); this session permits nothing else.', {
+        type: PASSWORD_CHANGE_REQUIRED_TYPE,
+      });
+    }
     return true;
+  }
+
+  private allowedBeforePasswordChange(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_PASSWORD_CHANGE_KEY, [context.getHandler(), context.getClass()]) === true
+    );
   }
 }
 

@@ -37,6 +37,14 @@ export class AccessTokenAuthenticator implements BearerAuthenticator {
       await this.revocation.enforceNow([this.revocation.forToken(claims.jti, claims.exp * 1000)]);
       throw new BearerRefusal('invalid');
     }
-    return { username: claims.sub, role: claims.role, jti: claims.jti, exp: claims.exp, iat: claims.iat, sid: claims.sid };
+    return {
+      username: claims.sub,
+      role: claims.role,
+      jti: claims.jti,
+      exp: claims.exp,
+      iat: claims.iat,
+      sid: claims.sid,
+      mustChangePassword: claims.pwc === true,
+    };
   }
 }

@@ -20,6 +20,8 @@ export interface AccessClaims {
   exp: number;
   iss: string;
   aud: string;
+  /** Present (true) while the account must change its password: the token permits only that (PasswordChangeGuard). */
+  pwc?: true;
 }
 
 @Injectable()
@@ -35,7 +37,10 @@ export class AccessTokenService {
     return this.config.accessTokenTtlSeconds;
   }
 
-  sign(user: { username: string; role: Role; tokenGeneration: number }, sessionId: string): { token: string; jti: string; exp: number } {
+  sign(
+    user: { username: string; role: Role; tokenGeneration: number; mustChangePassword: boolean },
+    sessionId: string,
+  ): { token: string; jti: string; exp: number } {
     const iat = Math.floor(this.clock.now() / 1000);
     const exp = iat + this.config.accessTokenTtlSeconds;
     const jti = randomUUID();
@@ -50,6 +55,7 @@ export class AccessTokenService {
         exp,
         iss: this.config.jwtIssuer,
         aud: this.config.jwtAudience,
+        ...(user.mustChangePassword ? { pwc: true } : {}),
       },
       { privateKey: this.keys.privateKeyPem, algorithm: JWT_ALGORITHM, keyid: this.keys.kid },
     );

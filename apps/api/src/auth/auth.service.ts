@@ -21,6 +21,8 @@ export interface IssuedSession {
   accessToken: string;
   expiresIn: number;
   refreshToken: string;
+  /** The token is restricted to changing the password (an admin reset it, or it was generated). */
+  mustChangePassword: boolean;
   /** Browser sign-ins: the remembered device to (re)send as a cookie. */
   device?: RememberedDevice;
 }
@@ -120,6 +122,7 @@ export class AuthService {
       accessToken: access.token,
       expiresIn: this.accessTokens.ttlSeconds,
       refreshToken,
+      mustChangePassword: user.mustChangePassword,
       ...(remembered ? { device: remembered } : {}),
     };
   }
@@ -155,6 +158,7 @@ export class AuthService {
       accessToken: access.token,
       expiresIn: this.accessTokens.ttlSeconds,
       refreshToken: result.token,
+      mustChangePassword: user.mustChangePassword,
     };
   }
 
@@ -171,6 +175,12 @@ export class AuthService {
     } catch (err) {
       await this.defense.abandon(client, user.username, ticket);
       throw err;
+    }
+    if (ok && current === next) {
+      await this.defense.abandon(client, user.username, ticket);
+      throw new ProblemException(400, 'Bad Request', 'The new password must differ from the current one.', {
+        errors: [{ field: 'new_password', message: 'must differ from the current password' }],
+      });
     }
     if (!ok) {
       await this.defense.recordFailure(client, user.username, ticket);

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceView, MeResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { AllowedBeforePasswordChange } from '../access/password-change.decorator';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { PublicOrigin } from '../http/public-origin';
@@ -24,6 +25,7 @@ export class MeController {
     private readonly origin: PublicOrigin,
   ) {}
 
+  @AllowedBeforePasswordChange()
   @Get()
   async me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
     const row = await this.users.findByUsername(user.username);
@@ -33,6 +35,7 @@ export class MeController {
       role: row.role,
       created_at: row.createdAt.toISOString(),
       recent_sign_ins: await this.users.recentSignIns(row.id),
+      must_change_password: row.mustChangePassword,
     };
   }
 
@@ -57,6 +60,7 @@ export class MeController {
   }
 
   /** Changes the caller's password; their other sessions end. */
+  @AllowedBeforePasswordChange()
   @AuthRouteThrottle()
   @Post('password')
   @HttpCode(204)
@@ -64,6 +68,7 @@ export class MeController {
     await this.auth.changePassword(user, clientKeyOf(req), body.current_password, body.new_password);
   }
 
+  @AllowedBeforePasswordChange()
   @Post('logout-everywhere')
   @HttpCode(204)
   async logoutEverywhere(

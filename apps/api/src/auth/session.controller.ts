@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { AllowedBeforePasswordChange } from '../access/password-change.decorator';
 import { Public } from '../access/public.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
@@ -71,6 +72,7 @@ export class SessionController {
 
   /** Browser sign-out: revokes this access token and its session, clears the cookie. */
   @ApiBearerAuth()
+  @AllowedBeforePasswordChange()
   @Delete()
   @HttpCode(204)
   async endSession(
@@ -84,5 +86,12 @@ export class SessionController {
 }
 
 function toSessionResponse(s: IssuedSession): SessionResponse {
-  return { access_token: s.accessToken, token_type: 'bearer', expires_in: s.expiresIn, username: s.username, role: s.role };
+  return {
+    access_token: s.accessToken,
+    token_type: 'bearer',
+    expires_in: s.expiresIn,
+    username: s.username,
+    role: s.role,
+    must_change_password: s.mustChangePassword,
+  };
 }

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { AllowedBeforePasswordChange } from '../access/password-change.decorator';
 import { Public } from '../access/public.decorator';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
@@ -41,7 +42,13 @@ export class TokenController {
         userAgent: req.headers['user-agent'] ?? null,
       });
     }
-    return { access_token: session.accessToken, token_type: 'bearer', expires_in: session.expiresIn, refresh_token: session.refreshToken };
+    return {
+      access_token: session.accessToken,
+      token_type: 'bearer',
+      expires_in: session.expiresIn,
+      refresh_token: session.refreshToken,
+      must_change_password: session.mustChangePassword,
+    };
   }
 
   @ApiBearerAuth()
@@ -52,6 +59,7 @@ export class TokenController {
 
   /** Revokes this access token (by jti, until it expires) and its refresh family. */
   @ApiBearerAuth()
+  @AllowedBeforePasswordChange()
   @Post('logout')
   @HttpCode(204)
   async logout(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {

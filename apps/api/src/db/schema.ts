@@ -21,6 +21,8 @@ export const users = pgTable('users', {
    */
   tokenGeneration: integer('token_generation').notNull().default(0),
   lastSignInAt: ts('last_sign_in_at'),
+  /** Set by an admin's password reset (and for a generated first admin password): until it is changed, tokens permit nothing else. */
+  mustChangePassword: boolean('must_change_password').notNull().default(false),
 });
 
 /** A refresh-token family: one sign-in and all its rotations (RFC 9700, 4.14.2). */

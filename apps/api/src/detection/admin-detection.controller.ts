@@ -22,6 +22,7 @@ import { CidrList, canonicalRange, type DetectionEngine, parseRange, type RulesD
 import { clientKeyOf } from './client-key';
 import { DETECTION_ENGINE } from './engine.provider';
 import { DecisionService, toView } from './decisions/decision.service';
+import { queryDecisions } from './decisions/decision-query';
 import { DetectionService } from './detection.service';
 
 /** What admins see of detection, and how they act on it. Every action is audited with their name. */
@@ -47,10 +48,18 @@ export class AdminDetectionController {
   @Get('admin/decisions')
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
     const client = q.client === undefined ? undefined : this.clientKey(q.client, 'client');
-    // Filtered before paging: total and pages count what matches.
-    const all = this.decisions
-      .list(this.clock.now(), q.state)
-      .filter((d) => (!q.id || d.id === q.id) && (!q.rule || d.rule === q.rule) && (!client || d.client === client));
+    const within = q.q === undefined ? undefined : this.clientKey(q.q, 'q');
+    // Filtered and sorted before paging: total and pages count what matches.
+    const all = queryDecisions(this.decisions.list(this.clock.now()), {
+      state: q.state,
+      id: q.id,
+      rule: q.rule,
+      decidedBy: q.decided_by,
+      within,
+      sort: q.sort,
+      order: q.order,
+      onePerClient: q.one_per_client === 'true',
+    }).filter((d) => !client || d.client === client);
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
     return { items: all.slice((page - 1) * size, page * size), total: all.length, page, page_size: size };

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
+import { DECISION_SORTS, type DecisionSort } from './decisions/decision-query';
 
 /** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
 const AddressOrCidr = (example: string) => applyDecorators(ApiProperty({ example }), IsString(), MinLength(2), MaxLength(64));
@@ -63,6 +64,35 @@ export class DecisionsQueryDto {
   @MinLength(2)
   @MaxLength(64)
   client?: string;
+
+  @ApiPropertyOptional({ description: 'an address or CIDR: decisions on clients inside it, or on ranges that hold it' })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(64)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'who decided: `admin:NAME`, `rule:ID`, or a prefix ending in a colon (`admin:`)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(160)
+  decided_by?: string;
+
+  @ApiPropertyOptional({ enum: DECISION_SORTS, default: 'created_at' })
+  @IsOptional()
+  @IsIn(DECISION_SORTS)
+  sort?: DecisionSort;
+
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], description: 'default: newest first; A-Z for client and rule' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+
+  @ApiPropertyOptional({ description: 'true: a blocked client appears once, its suspicion inside (`suspicion`)', default: false })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  one_per_client?: 'true' | 'false';
 
   @ApiPropertyOptional({ default: 1 })
   @IsOptional()

@@ -2,7 +2,7 @@ import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
-import { blockedBody } from './refusal';
+import { blockedAnswer } from './refusal-page';
 import { outcomeOf, routeClass } from '../core/metrics';
 
 /**
@@ -73,10 +73,10 @@ export class ClientGateMiddleware implements NestMiddleware {
     const cls = routeClass(req.originalUrl ?? req.url);
     if (verdict.blocked) {
       metrics?.request(cls, 'blocked');
-      const { body, retryAfter } = blockedBody(verdict.blocked, this.detection.options.rules);
+      const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
       res.writeHead(403, {
         ...req[ANSWER_HEADERS]?.(req),
-        'content-type': 'application/problem+json',
+        'content-type': contentType,
         'retry-after': String(retryAfter),
         'content-length': Buffer.byteLength(body),
       });

@@ -165,7 +165,28 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
  * navigation: any other unknown path is a 404 that counts as probing, whatever the Accept
  * header, and no longer answers 200 where a real route answers 401.
  */
-export const DASHBOARD_ROUTES: ReadonlySet<string> = new Set(['/login', '/home', '/dashboard']);
+export const DASHBOARD_ROUTES: ReadonlySet<string> = new Set([
+  '/login',
+  '/home',
+  '/dashboard',
+  '/account',
+  '/change-password',
+  '/decisions',
+  '/clients',
+  '/accounts',
+  '/lists',
+  '/audit',
+  '/users',
+  '/settings',
+]);
+
+/** `/clients/<address or range>` (the range's slash encoded as %2F): the client page's deep link. */
+const CLIENT_PAGE = /^\/clients\/[0-9A-Fa-f:.%]{2,80}$/;
+
+export function isDashboardRoute(path: string): boolean {
+  const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return DASHBOARD_ROUTES.has(p) || CLIENT_PAGE.test(p);
+}
 
 /**
  * Global Nest filter: every error response is problem+json. One exception: a browser
@@ -200,6 +221,6 @@ export class ProblemFilter implements ExceptionFilter {
     if (!this.indexFile || req.method !== 'GET') return false;
     const path = req.url.split('?')[0] ?? '';
     const accept = req.headers.accept ?? '';
-    return accept.includes('text/html') && DASHBOARD_ROUTES.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    return accept.includes('text/html') && isDashboardRoute(path);
   }
 }

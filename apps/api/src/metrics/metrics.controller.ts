@@ -80,7 +80,7 @@ export class MetricsController implements OnModuleInit {
       // Resolved on first use, as the JWT guard does: auth/ provides it.
       this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
       const user = await this.authenticator.authenticate(req).catch(() => null);
-      if (user?.role === 'admin') return;
+      if (user?.role === 'admin' && !user.mustChangePassword) return;
     }
     throw new ProblemException(401, 'Unauthorized', 'The metrics need METRICS_TOKEN or an admin access token as a bearer token.', {
       headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' },

@@ -37,14 +37,18 @@ export class DashboardDataService {
       ? await this.audit.listDecisions(50).catch(() => this.audit.recentDecisions(50))
       : this.audit.recentDecisions(50);
     const uniq = (xs: string[]) => [...new Set(xs)];
+    const blockedClients = uniq(blocked.map((d) => d.client));
+    // A client in a login time buffer is listed as both blocked and suspicious (the original's rule).
+    const suspiciousClients = uniq([
+      ...suspicious.map((d) => d.client),
+      ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client),
+    ]);
     return {
       total_ips: tracked,
-      blocked_ips: uniq(blocked.map((d) => d.client)).slice(0, 500),
-      // A client in a login time buffer is listed as both blocked and suspicious (the original's rule).
-      suspicious_ips: uniq([
-        ...suspicious.map((d) => d.client),
-        ...blocked.filter((d) => d.rule === 'failed-logins').map((d) => d.client),
-      ]).slice(0, 500),
+      blocked_ips: blockedClients.slice(0, 500),
+      suspicious_ips: suspiciousClients.slice(0, 500),
+      // The lists above are bounded; the counters are not (D2: counters and tables never disagree).
+      counts: { blocked: blockedClients.length, suspicious: suspiciousClients.length },
       request_counts: Object.fromEntries(top.map((t) => [t.client, t.requests])),
       brute_force_ips: blocked.filter((d) => d.rule === 'failed-logins').map((d) => ({ ip: d.client, remaining: d.remaining_seconds })),
       successful_block_ips: blocked

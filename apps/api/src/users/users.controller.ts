@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { UserSummary } from '@bouncer/contracts';
+import type { PasswordResetResponse, UserSummary } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { clientKeyOf } from '../detection/client-key';
@@ -47,6 +47,24 @@ export class UsersController {
     const user = await this.users.findByUsername(username);
     if (!user) throw new ProblemException(404, 'Not Found', 'No such user.');
     await this.devices.revokeAll(user, { actor: admin.username, client: clientKeyOf(req), why: `by admin ${admin.username}` });
+  }
+
+  /**
+   * Sets a generated temporary password, shown once in this answer (never logged), to be
+   * changed at the next sign-in; the user's sessions and tokens end. Audited.
+   */
+  @Post(':username/password-reset')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async resetPassword(
+    @Param('username') username: string,
+    @CurrentUser() admin: AuthUser,
+    @Req() req: unknown,
+  ): Promise<PasswordResetResponse> {
+    const { user, temporaryPassword } = await this.users.resetPassword(username, admin.username, clientKeyOf(req));
+    // The old password's remembered devices are no use to the new one: forgotten outright.
+    await this.devices.revokeAll(user, { actor: admin.username, client: clientKeyOf(req), why: 'password reset' });
+    return { username: user.username, temporary_password: temporaryPassword, must_change_password: true };
   }
 
   @Delete(':username')

@@ -62,7 +62,13 @@ export class UsersService {
     return rows.map(toSummary);
   }
 
-  async create(rawUsername: string, password: string, role: Role, actor: string): Promise<UserSummary> {
+  async create(
+    rawUsername: string,
+    password: string,
+    role: Role,
+    actor: string,
+    options: { mustChangePassword?: boolean } = {},
+  ): Promise<UserSummary> {
     const username = normalizeUsername(rawUsername);
     this.assertValidUsername(username);
     this.assertPasswordPolicy(password, username, 'password');
@@ -73,7 +79,14 @@ export class UsersService {
       this.db.transaction(async (tx) => {
         const inserted = await tx
           .insert(users)
-          .values({ username, passwordHash: hash, role, createdAt: new Date(this.clock.now()), tokenGeneration })
+          .values({
+            username,
+            passwordHash: hash,
+            role,
+            createdAt: new Date(this.clock.now()),
+            tokenGeneration,
+            mustChangePassword: options.mustChangePassword ?? false,
+          })
           .onConflictDoNothing()
           .returning();
         if (inserted.length === 0) throw new ProblemException(409, 'Conflict', `A user named ${username} already exists.`);
@@ -157,6 +170,58 @@ export class UsersService {
   }
 
   /**
+   * An admin's reset: a generated temporary password (returned once, never logged), to be
+   * changed at the next sign-in. The new hash, the flag, the raised generation (every access
+   * token of the user ends), the ended sessions, their revocations and the audit record are one
+   * transaction, in force once it committed. Admins change their own with POST /me/password.
+   */
+  async resetPassword(rawUsername: string, actor: string, client: string | null): Promise<{ user: UserRow; temporaryPassword: string }> {
+    const target = normalizeUsername(rawUsername);
+    if (target === normalizeUsername(actor)) {
+      throw new ProblemException(409, 'Conflict', 'Admins change their own password with POST /me/password, not a reset.');
+    }
+    const existing = await this.requireUser(target);
+    const temporaryPassword = this.temporaryPassword(existing.username);
+    const hash = await this.passwords.hash(temporaryPassword);
+    const { row, revoked } = await storedFirst(`password reset of ${target}`, () =>
+      this.transaction(async (db) => {
+        const [updated] = await db
+          .update(users)
+          .set({ passwordHash: hash, mustChangePassword: true, tokenGeneration: sql`${users.tokenGeneration} + 1` })
+          .where(eq(users.id, existing.id))
+          .returning();
+        if (!updated) throw new ProblemException(404, 'Not Found', `No user named ${target}.`);
+        const ended = await this.endSessions(db, updated.id, 'password reset by an admin');
+        const list = [
+          this.revocation.forGeneration(updated.username, updated.tokenGeneration),
+          ...this.revocation.forSessions(ended.map((f) => f.id)),
+        ];
+        await this.revocation.store(db, list);
+        await this.audit.write(
+          {
+            type: 'user.password-reset',
+            actor,
+            client,
+            detail: `password of ${updated.username} reset by ${actor}; ${ended.length} session(s) ended; must change at next sign-in`,
+          },
+          db,
+        );
+        return { row: updated, revoked: list };
+      }),
+    );
+    await this.revocation.takeEffect(revoked);
+    return { user: row, temporaryPassword };
+  }
+
+  /** A random password the policy accepts (144 bits; the loop is a guard, zxcvbn scores these 4). */
+  private temporaryPassword(username: string): string {
+    for (;;) {
+      const candidate = randomBytes(18).toString('base64url');
+      if (!this.passwords.policyViolation(candidate, username)) return candidate;
+    }
+  }
+
+  /**
    * Takes the admin-change lock (released at commit; every instance takes the same one) and
    * reads the user under it.
    */
@@ -224,7 +289,7 @@ export class UsersService {
       this.transaction(async (db) => {
         const [row] = await db
           .update(users)
-          .set({ passwordHash: hash, tokenGeneration: sql`${users.tokenGeneration} + 1` })
+          .set({ passwordHash: hash, mustChangePassword: false, tokenGeneration: sql`${users.tokenGeneration} + 1` })
           .where(eq(users.id, user.id))
           .returning({ tokenGeneration: users.tokenGeneration });
         // Every access token issued before the change ends, the caller's too; the caller's session
@@ -312,7 +377,8 @@ export class UsersService {
     }
     const password = given ?? randomBytes(18).toString('base64url');
     try {
-      await this.create(username, password, 'admin', 'system');
+      // A generated password was shown on a console or sits in a file: it must be changed first.
+      await this.create(username, password, 'admin', 'system', { mustChangePassword: !given });
     } catch (err) {
       // Another instance starting at the same moment created it first.
       if (err instanceof ProblemException && err.getStatus() === 409) return;
@@ -378,5 +444,6 @@ function toSummary(r: UserRow): UserSummary {
     disabled: r.disabled,
     created_at: r.createdAt.toISOString(),
     last_sign_in_at: r.lastSignInAt ? r.lastSignInAt.toISOString() : null,
+    must_change_password: r.mustChangePassword,
   };
 }

@@ -13,7 +13,7 @@ export interface RunningApi {
 }
 
 /** Starts `node dist/apps/api/main.js` serving the built dashboard, with a fresh data folder; waits for /health. */
-export async function startApi(name: string): Promise<RunningApi> {
+export async function startApi(name: string, extraEnv: Record<string, string> = {}): Promise<RunningApi> {
   if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing: run "npx nx build api" (the e2e target depends on it)`);
   if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) {
     throw new Error(`${DASHBOARD_DIR}/index.html is missing: run "npx nx build dashboard"`);
@@ -35,10 +35,13 @@ export async function startApi(name: string): Promise<RunningApi> {
       ADMIN_PASSWORD: adminPassword,
       STATIC_DIR: DASHBOARD_DIR,
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     onOutput: (chunk) => log.write(chunk),
     // /health from its own address, so the probes do not count against the browser's.
     probeFrom: '127.0.0.254',
+    // A loaded CI host (or a 2-core box shared with other jobs) can take a minute and more to start Node.
+    timeoutMs: 180_000,
   }).catch((err: Error) => {
     const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
     throw new Error(`${err.message} (log: ${logFile}); last lines:\n${tail}`);

@@ -13,7 +13,11 @@ export interface RunningBrowser {
 }
 
 /** Debian's Chromium, headless, with a fresh profile folder. */
-export async function launchBrowser(): Promise<RunningBrowser> {
+/**
+ * `bypassCSP` lets a test inject axe-core (the app's CSP rightly refuses inline scripts); the
+ * tests that check the CSP itself launch without it.
+ */
+export async function launchBrowser(opts: { bypassCSP?: boolean } = {}): Promise<RunningBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
   }
@@ -22,6 +26,8 @@ export async function launchBrowser(): Promise<RunningBrowser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
+    bypassCSP: opts.bypassCSP ?? false,
+    acceptDownloads: true,
     args: [
       '--headless',
       '--no-sandbox',

@@ -9,6 +9,8 @@ export interface TokenResponse {
   /** Seconds until the access token expires. */
   expires_in: number;
   refresh_token: string;
+  /** The account must change its password first: this access token permits only `GET /me` and `POST /me/password` (and signing out). */
+  must_change_password: boolean;
 }
 
 /**
@@ -21,6 +23,8 @@ export interface SessionResponse {
   expires_in: number;
   username: string;
   role: Role;
+  /** As in TokenResponse: a restricted token until the password is changed. */
+  must_change_password: boolean;
 }
 
 export interface LoginRequest {
@@ -48,6 +52,8 @@ export interface MeResponse {
   role: Role;
   created_at: string;
   recent_sign_ins: SignInRecord[];
+  /** An admin reset the password (or it was generated at first start): change it before anything else. */
+  must_change_password: boolean;
 }
 
 /** `GET /me/devices`: the browsers remembered for the caller (they pass the account rule while it is under attack). */
@@ -64,3 +70,9 @@ export interface ChangePasswordRequest {
   current_password: string;
   new_password: string;
 }
+
+/**
+ * The problem type of the 403 every route but `GET /me`, `POST /me/password` and signing out
+ * answers to a token of an account that must change its password first.
+ */
+export const PASSWORD_CHANGE_REQUIRED_TYPE = 'urn:bouncer:problem:password-change-required';

@@ -41,6 +41,8 @@ export interface DashboardDataResponse {
   brute_force_ips: RemainingEntry[];
   successful_block_ips: RemainingEntry[];
 
+  /** Distinct clients blocked and suspicious, uncapped (the two lists above hold at most 500). */
+  counts: { blocked: number; suspicious: number };
   generated_at: string;
   mode: 'enforce' | 'observe';
   /** True when a shared store (Redis) is unreachable and this instance protects on its own. */

@@ -32,6 +32,8 @@ export interface DecisionView {
   decided_by: string;
   /** False in observe mode: recorded and shown, not enforced. */
   enforced: boolean;
+  /** With `one_per_client`: the standing suspicion of a blocked client, folded into its block. */
+  suspicion?: { id: string; reason: string; rule: RuleId; remaining_seconds: number };
 }
 
 /** `POST /admin/blocks` */

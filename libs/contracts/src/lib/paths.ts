@@ -19,3 +19,8 @@ export const ApiPaths = {
   ready: '/health/ready',
   jwks: '/.well-known/jwks.json',
 } as const;
+
+/** `POST` here resets a user's password (admin). */
+export function adminUserPasswordResetPath(username: string): string {
+  return `${ApiPaths.adminUsers}/${encodeURIComponent(username)}/password-reset`;
+}

@@ -7,6 +7,8 @@ export interface UserSummary {
   disabled: boolean;
   created_at: string;
   last_sign_in_at: string | null;
+  /** A reset (or generated) password waits to be changed at the next sign-in. */
+  must_change_password: boolean;
 }
 
 /** `POST /admin/users` */
@@ -20,4 +22,14 @@ export interface CreateUserRequest {
 export interface UpdateUserRequest {
   role?: Role;
   disabled?: boolean;
+}
+
+/**
+ * `POST /admin/users/:username/password-reset`: the generated temporary password, shown once.
+ * The user's sessions ended; at the next sign-in they must change it.
+ */
+export interface PasswordResetResponse {
+  username: string;
+  temporary_password: string;
+  must_change_password: true;
 }

@@ -10,6 +10,7 @@ import { NoticeStore } from './notice-store';
 
 const session = (token: string, role: 'admin' | 'user' = 'admin'): SessionResponse => ({
   access_token: token,
+  must_change_password: false,
   token_type: 'bearer',
   expires_in: 900,
   username: 'ada',

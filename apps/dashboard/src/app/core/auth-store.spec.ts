@@ -7,6 +7,7 @@ import { AuthStore, REFRESH_LEAD_MS } from './auth-store';
 
 const session = (token: string, expiresIn = 900): SessionResponse => ({
   access_token: token,
+  must_change_password: false,
   token_type: 'bearer',
   expires_in: expiresIn,
   username: 'ada',

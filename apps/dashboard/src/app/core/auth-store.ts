@@ -9,6 +9,8 @@ interface Session {
   username: string;
   role: Role;
   expiresAt: number;
+  /** The password was generated or reset by an admin: this session may only change it. */
+  mustChangePassword: boolean;
 }
 
 /** Refresh this long before the access token expires. */
@@ -34,6 +36,7 @@ export class AuthStore {
   readonly accessToken = computed(() => this.session()?.accessToken ?? null);
   readonly username = computed(() => this.session()?.username ?? null);
   readonly role = computed(() => this.session()?.role ?? null);
+  readonly mustChangePassword = computed(() => this.session()?.mustChangePassword ?? false);
   readonly isAuthenticated = computed(() => this.session() !== null);
   readonly homeUrl = computed(() => {
     const role = this.role();
@@ -102,6 +105,7 @@ export class AuthStore {
       username: s.username,
       role: s.role,
       expiresAt: Date.now() + lifetimeMs,
+      mustChangePassword: s.must_change_password === true,
     });
     this.scheduleRefresh(lifetimeMs);
   }

@@ -1,11 +1,17 @@
-import { HttpClient, HttpContext, HttpContextToken } from '@angular/common/http';
+import { HttpClient, HttpContext, HttpContextToken, HttpParams, type HttpResponse } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import {
   ApiPaths,
+  adminUserPasswordResetPath,
+  type PasswordResetResponse,
   type BlockRequest,
   type ChangePasswordRequest,
   type CreateUserRequest,
   type DashboardDataResponse,
+  type DecisionView,
+  type ListEntry,
+  type Paged,
+  type SecurityEvent,
   type ListEntryRequest,
   type LoginRequest,
   type MeResponse,
@@ -13,7 +19,22 @@ import {
   type UpdateUserRequest,
   type UserSummary,
 } from '@bouncer/contracts';
-import type { Observable } from 'rxjs';
+import { type Observable, map } from 'rxjs';
+
+/** Query parameters as the API takes them; empty values are left out. */
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+function params(q: Query): HttpParams {
+  let p = new HttpParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p = p.set(k, String(v));
+  return p;
+}
+
+/** One page of the audit log and the opaque cursor of the next (null on the last page). */
+export interface EventPage {
+  items: SecurityEvent[];
+  next: string | null;
+}
 
 /** Marks the session calls: the interceptor never refreshes-and-retries them. */
 export const SESSION_CALL = new HttpContextToken<boolean>(() => false);
@@ -65,6 +86,11 @@ export class BouncerApi {
     return this.http.patch<UserSummary>(`${ApiPaths.adminUsers}/${encodeURIComponent(username)}`, body);
   }
 
+  /** An admin's reset: the temporary password comes back once; the user must change it at next sign-in. */
+  resetPassword(username: string): Observable<PasswordResetResponse> {
+    return this.http.post<PasswordResetResponse>(adminUserPasswordResetPath(username), {});
+  }
+
   deleteUser(username: string): Observable<void> {
     return this.http.delete<void>(`${ApiPaths.adminUsers}/${encodeURIComponent(username)}`);
   }
@@ -83,5 +109,32 @@ export class BouncerApi {
 
   addListEntry(body: ListEntryRequest): Observable<unknown> {
     return this.http.post(ApiPaths.adminLists, body);
+  }
+
+  decisions(q: Query): Observable<Paged<DecisionView>> {
+    return this.http.get<Paged<DecisionView>>(ApiPaths.adminDecisions, { params: params(q) });
+  }
+
+  lists(): Observable<ListEntry[]> {
+    return this.http.get<ListEntry[]>(ApiPaths.adminLists);
+  }
+
+  removeListEntry(kind: 'allow' | 'deny', cidr: string): Observable<void> {
+    return this.http.delete<void>(ApiPaths.adminLists, { params: params({ kind, cidr }) });
+  }
+
+  rules(): Observable<unknown> {
+    return this.http.get<unknown>('/admin/rules');
+  }
+
+  events(q: Query): Observable<EventPage> {
+    return this.http
+      .get<SecurityEvent[]>('/admin/events', { params: params(q), observe: 'response' })
+      .pipe(map((r: HttpResponse<SecurityEvent[]>) => ({ items: r.body ?? [], next: r.headers.get('x-next-cursor') })));
+  }
+
+  /** The streamed export, as a file (the bearer token rules out a plain link). */
+  exportEvents(q: Query, format: 'csv' | 'jsonl'): Observable<Blob> {
+    return this.http.get('/admin/events/export', { params: params({ ...q, format }), responseType: 'blob' });
   }
 }

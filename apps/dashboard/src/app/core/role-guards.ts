@@ -10,9 +10,28 @@ export function roleGuard(role: Role): CanActivateFn {
     const router = inject(Router);
     const current = auth.role();
     if (current === null) return router.parseUrl('/login');
+    if (auth.mustChangePassword()) return router.parseUrl(CHANGE_PASSWORD_URL);
     return current === role ? true : router.parseUrl(auth.homeUrl());
   };
 }
+
+/** Where a session that must change its password is kept until it has. */
+export const CHANGE_PASSWORD_URL = '/change-password';
+
+/** Any signed-in person (My account); a pending password change comes first. */
+export const signedInGuard: CanActivateFn = () => {
+  const auth = inject(AuthStore);
+  const router = inject(Router);
+  if (!auth.isAuthenticated()) return router.parseUrl('/login');
+  return auth.mustChangePassword() ? router.parseUrl(CHANGE_PASSWORD_URL) : true;
+};
+
+/** The forced password change: only for a session that must change its password. */
+export const mustChangeGuard: CanActivateFn = () => {
+  const auth = inject(AuthStore);
+  if (!auth.isAuthenticated()) return inject(Router).parseUrl('/login');
+  return auth.mustChangePassword() ? true : inject(Router).parseUrl(auth.homeUrl());
+};
 
 /** The login page is for anonymous visitors; signed-in people go home. */
 export const anonymousGuard: CanActivateFn = () => {

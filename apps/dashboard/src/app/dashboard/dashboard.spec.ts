@@ -1,3 +1,4 @@
+import { provideRouter } from '@angular/router';
 import { TestBed } from '@angular/core/testing';
 import { HttpErrorResponse } from '@angular/common/http';
 import type { DashboardDataResponse, DecisionView, UserSummary } from '@bouncer/contracts';
@@ -31,6 +32,7 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
     request_counts: {},
     brute_force_ips: [{ ip: '127.0.0.77', remaining: 90 }],
     successful_block_ips: [],
+    counts: { blocked: 1, suspicious: 2 },
     generated_at: '2026-01-01T00:00:00Z',
     mode: 'enforce',
     degraded: false,
@@ -81,6 +83,7 @@ describe('Dashboard', () => {
         { provide: BouncerApi, useValue: api },
         { provide: DASHBOARD_POLL_INTERVAL_MS, useValue: 1000 },
         provideCharts(withDefaultRegisterables()),
+        provideRouter([]),
       ],
     });
   });

@@ -17,6 +17,7 @@ import {
   timer,
 } from 'rxjs';
 import { toApiFailure } from '../core/api-failure';
+import { asCidr } from '../console/shared/ranges';
 import { BouncerApi } from '../core/bouncer-api';
 import { BlockForm } from './block-form/block-form';
 import { DecisionAction, DecisionTable } from './decision-table/decision-table';
@@ -25,14 +26,15 @@ import { EventFeed } from './event-feed/event-feed';
 import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
 import { TopClientsChart } from './top-clients-chart/top-clients-chart';
 import { TrafficChart } from './traffic-chart/traffic-chart';
-import { UserAdmin } from './user-admin/user-admin';
+import { RouterLink } from '@angular/router';
+import { ClientLink } from '../console/shared/client-link';
 
 type PollResult = { ok: true; data: DashboardDataResponse } | { ok: false; error: string };
 
 /** The admin dashboard: polls `/dashboard-data`, counts down locally, lets the admin act. */
 @Component({
   selector: 'bn-dashboard',
-  imports: [DatePipe, DurationPipe, BlockForm, DecisionTable, EventFeed, TopClientsChart, TrafficChart, UserAdmin],
+  imports: [DatePipe, DurationPipe, RouterLink, ClientLink, BlockForm, DecisionTable, EventFeed, TopClientsChart, TrafficChart],
   templateUrl: './dashboard.html',
   styleUrl: './dashboard.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -136,6 +138,10 @@ export class Dashboard {
           ...d,
           decisions: d.decisions.filter((x) => !(x.client === client && x.state === state)),
           blocked_ips: state === 'blocked' ? d.blocked_ips.filter((ip) => ip !== client) : d.blocked_ips,
+          counts: {
+            blocked: d.counts.blocked - (state === 'blocked' && d.blocked_ips.includes(client) ? 1 : 0),
+            suspicious: d.counts.suspicious - (state === 'suspicious' && d.suspicious_ips.includes(client) ? 1 : 0),
+          },
           suspicious_ips: state === 'suspicious' ? d.suspicious_ips.filter((ip) => ip !== client) : d.suspicious_ips,
         },
     );
@@ -164,8 +170,4 @@ export class Dashboard {
   }
 }
 
-/** A bare address becomes a single-host CIDR; prefixes pass through. */
-export function asCidr(client: string): string {
-  if (client.includes('/')) return client;
-  return client.includes(':') ? `${client}/128` : `${client}/32`;
-}
+export { asCidr } from '../console/shared/ranges';

@@ -9,6 +9,7 @@ const me: MeResponse = {
   username: 'bo',
   role: 'user',
   created_at: '2026-01-01T00:00:00Z',
+  must_change_password: false,
   recent_sign_ins: [
     { at: '2026-01-02T10:00:00Z', address: '198.51.100.7', user_agent: 'Mozilla/5.0 <script>alert(1)</script>' },
     { at: '2026-01-01T09:00:00Z', address: '127.0.0.1', user_agent: null },
@@ -74,8 +75,13 @@ describe('Home', () => {
 
   it('signs out everywhere and returns to the login page', () => {
     const nav = jest.spyOn(TestBed.inject(Router), 'navigateByUrl').mockResolvedValue(true);
-    const button = Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Sign out everywhere'))!;
-    button.click();
+    const find = () => Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.includes('Sign out everywhere'))!;
+    find().click();
+    fixture.detectChanges();
+    // One press only asks (D16): nothing is sent before the confirmation.
+    http.expectNone({ method: 'POST', url: ApiPaths.logoutEverywhere });
+    expect(el.textContent).toContain('End every session, this one included?');
+    find().click();
     http.expectOne({ method: 'POST', url: ApiPaths.logoutEverywhere }).flush(null);
     expect(nav).toHaveBeenCalledWith('/login');
   });

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
 import type { DecisionView } from '@bouncer/contracts';
+import { ClientLink } from '../../console/shared/client-link';
 import { BLOCK_DURATIONS, DurationPipe } from '../duration';
 
 export type DecisionAction =
@@ -11,7 +12,7 @@ export type DecisionAction =
 /** Blocked or suspicious clients with a local countdown and the admin's actions. */
 @Component({
   selector: 'bn-decision-table',
-  imports: [DurationPipe],
+  imports: [DurationPipe, ClientLink],
   templateUrl: './decision-table.html',
   styleUrl: './decision-table.css',
   changeDetection: ChangeDetectionStrategy.OnPush,

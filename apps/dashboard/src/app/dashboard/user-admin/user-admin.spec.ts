@@ -7,8 +7,15 @@ import { AuthStore } from '../../core/auth-store';
 import { UserAdmin } from './user-admin';
 
 const users: UserSummary[] = [
-  { username: 'admin', role: 'admin', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null },
-  { username: 'bo', role: 'user', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null },
+  {
+    username: 'admin',
+    role: 'admin',
+    disabled: false,
+    created_at: '2026-01-01T00:00:00Z',
+    last_sign_in_at: null,
+    must_change_password: false,
+  },
+  { username: 'bo', role: 'user', disabled: false, created_at: '2026-01-01T00:00:00Z', last_sign_in_at: null, must_change_password: false },
 ];
 
 describe('UserAdmin', () => {
@@ -86,5 +93,37 @@ describe('UserAdmin', () => {
     );
     fixture.detectChanges();
     expect(el.querySelector('#new-password-error')?.textContent).toContain('Too short.');
+  });
+
+  it('never changes a role from the select alone; promotion needs Save and a confirmation (D4)', () => {
+    const select = el.querySelector<HTMLSelectElement>('tr[data-user="bo"] select')!;
+    select.value = 'admin';
+    select.dispatchEvent(new Event('change'));
+    fixture.detectChanges();
+    http.expectNone({ method: 'PATCH' });
+    el.querySelector<HTMLButtonElement>('tr[data-user="bo"] [aria-label="Save role of bo"]')!.click();
+    fixture.detectChanges();
+    http.expectNone({ method: 'PATCH' });
+    button('Make admin', 'bo').click();
+    const req = http.expectOne({ method: 'PATCH', url: '/admin/users/bo' });
+    expect(req.request.body).toEqual({ role: 'admin' });
+    req.flush({ ...users[1], role: 'admin' });
+    http.expectOne(ApiPaths.adminUsers).flush([users[0], { ...users[1], role: 'admin' }]);
+    fixture.detectChanges();
+    expect(el.querySelector('tr[data-user="bo"]')?.textContent).toContain('bo is now admin.');
+  });
+
+  it('resets a password after a confirmation and shows the temporary one next to the row', () => {
+    button('Reset password', 'bo').click();
+    fixture.detectChanges();
+    http.expectNone({ method: 'POST' });
+    button('Reset', 'bo').click();
+    http
+      .expectOne({ method: 'POST', url: '/admin/users/bo/password-reset' })
+      .flush({ username: 'bo', temporary_password: 'tmp-Quartz-Fable-91', must_change_password: true });
+    http.expectOne(ApiPaths.adminUsers).flush([users[0], { ...users[1], must_change_password: true }]);
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid="temporary-password"]')?.textContent).toContain('tmp-Quartz-Fable-91');
+    expect(el.querySelector('tr[data-user="bo"]')?.textContent).toContain('must change password');
   });
 });

@@ -1,0 +1,209 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import type { ListEntry, ListKind } from '@bouncer/contracts';
+import { toApiFailure } from '../../core/api-failure';
+import { BouncerApi } from '../../core/bouncer-api';
+import { ClientLink } from '../shared/client-link';
+import { ConfirmButton } from '../shared/confirm-button';
+import { DateTimePipe } from '../shared/date-time';
+import { oneOf, textParam, urlState } from '../shared/url-state';
+
+/** The allow and deny lists: search (in the URL), add with a note, remove with a confirm. */
+@Component({
+  selector: 'bn-lists-page',
+  imports: [FormsModule, ClientLink, ConfirmButton, DateTimePipe],
+  template: `
+    <div class="page">
+      <h1>Allow and deny lists</h1>
+      <form class="card filters" role="search" aria-label="Search the lists" (ngSubmit)="search()">
+        <div class="form-row">
+          <div class="field">
+            <label for="l-q">Range or note contains</label>
+            <input id="l-q" name="q" [(ngModel)]="filter.q" autocomplete="off" />
+          </div>
+          <div class="field narrow">
+            <label for="l-kind">List</label>
+            <select id="l-kind" name="kind" [(ngModel)]="filter.kind">
+              <option value="any">both</option>
+              <option value="allow">allow</option>
+              <option value="deny">deny</option>
+            </select>
+          </div>
+          <div class="buttons"><button type="submit" class="btn">Search</button></div>
+        </div>
+      </form>
+
+      <section class="card" aria-labelledby="entries-title">
+        <h2 id="entries-title" data-testid="lists-count">{{ shown().length }} of {{ entries()?.length ?? 0 }} entries</h2>
+        <div role="status" class="feedback" data-testid="lists-feedback">
+          @if (feedback(); as f) {
+            <p class="banner" [class.banner-ok]="f.ok" [class.banner-danger]="!f.ok">{{ f.text }}</p>
+          }
+        </div>
+        @if (shown().length > 0) {
+          <div class="table-wrap">
+            <table class="stack" data-testid="lists-table">
+              <caption class="visually-hidden">
+                List entries
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">List</th>
+                  <th scope="col">Range</th>
+                  <th scope="col">Note</th>
+                  <th scope="col">Added</th>
+                  <th scope="col">Action</th>
+                </tr>
+              </thead>
+              <tbody>
+                @for (e of shown(); track e.kind + e.cidr) {
+                  <tr [attr.data-cidr]="e.cidr">
+                    <td data-label="List">
+                      <span class="badge" [class.badge-ok]="e.kind === 'allow'" [class.badge-danger]="e.kind === 'deny'">{{ e.kind }}</span>
+                    </td>
+                    <td data-label="Range"><bn-client-link [client]="e.cidr" /></td>
+                    <td data-label="Note">{{ e.note }}</td>
+                    <td data-label="Added">
+                      <time [attr.datetime]="e.created_at">{{ e.created_at | bnDateTime }}</time>
+                      <div class="hint">by {{ e.created_by }}</div>
+                    </td>
+                    <td data-label="Action">
+                      <bn-confirm-button
+                        label="Remove"
+                        [ariaLabel]="'Remove ' + e.cidr + ' from the ' + e.kind + 'list'"
+                        [question]="'Remove ' + e.cidr + '?'"
+                        confirmLabel="Remove"
+                        [disabled]="busy()"
+                        (confirmed)="remove(e)"
+                      />
+                    </td>
+                  </tr>
+                }
+              </tbody>
+            </table>
+          </div>
+        } @else if (entries()) {
+          <p class="empty">No entries match.</p>
+        }
+
+        <form class="sub-form" (ngSubmit)="add()" novalidate aria-labelledby="add-title">
+          <h3 id="add-title">Add an entry</h3>
+          <div class="form-row">
+            <div class="field narrow">
+              <label for="l-new-kind">List</label>
+              <select id="l-new-kind" name="newKind" [(ngModel)]="draft.kind">
+                <option value="allow">allow</option>
+                <option value="deny">deny</option>
+              </select>
+            </div>
+            <div class="field">
+              <label for="l-cidr">Address or range</label>
+              <input
+                id="l-cidr"
+                name="cidr"
+                [(ngModel)]="draft.cidr"
+                autocomplete="off"
+                spellcheck="false"
+                [attr.aria-invalid]="addError()?.field === 'cidr' ? 'true' : null"
+                [attr.aria-describedby]="addError()?.field === 'cidr' ? 'l-cidr-error' : null"
+              />
+              @if (addError(); as e) {
+                @if (e.field === 'cidr') {
+                  <span id="l-cidr-error" class="field-error">{{ e.text }}</span>
+                }
+              }
+            </div>
+            <div class="field">
+              <label for="l-note">Note</label>
+              <input id="l-note" name="note" [(ngModel)]="draft.note" maxlength="300" />
+            </div>
+            <button type="submit" class="btn" [disabled]="busy()">Add</button>
+          </div>
+        </form>
+      </section>
+    </div>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class ListsPage {
+  private readonly api = inject(BouncerApi);
+  private readonly url = urlState();
+
+  protected readonly view = computed(() => {
+    const p = this.url.params();
+    return { q: textParam(p['q']), kind: oneOf(p['kind'], ['any', 'allow', 'deny'], 'any') };
+  });
+  protected readonly filter = { q: '', kind: 'any' };
+  protected readonly draft = { kind: 'allow' as ListKind, cidr: '', note: '' };
+
+  protected readonly entries = signal<ListEntry[] | null>(null);
+  protected readonly shown = computed(() => {
+    const v = this.view();
+    const q = v.q.toLowerCase();
+    return (this.entries() ?? []).filter(
+      (e) => (v.kind === 'any' || e.kind === v.kind) && (!q || e.cidr.includes(q) || e.note.toLowerCase().includes(q)),
+    );
+  });
+  protected readonly busy = signal(false);
+  protected readonly feedback = signal<{ ok: boolean; text: string } | null>(null);
+  protected readonly addError = signal<{ field: string | null; text: string } | null>(null);
+
+  constructor() {
+    effect(() => {
+      const v = this.view();
+      untracked(() => Object.assign(this.filter, v));
+    });
+    this.load();
+  }
+
+  protected search(): void {
+    this.url.set({ q: this.filter.q.trim(), kind: this.filter.kind === 'any' ? '' : this.filter.kind });
+  }
+
+  protected load(): void {
+    this.api.lists().subscribe({
+      next: (e) => this.entries.set(e),
+      error: (err: unknown) => this.feedback.set({ ok: false, text: toApiFailure(err).detail }),
+    });
+  }
+
+  protected add(): void {
+    const cidr = this.draft.cidr.trim();
+    if (!cidr) {
+      this.addError.set({ field: 'cidr', text: 'Enter an address or range.' });
+      return;
+    }
+    this.addError.set(null);
+    this.busy.set(true);
+    this.api.addListEntry({ kind: this.draft.kind, cidr, note: this.draft.note.trim() }).subscribe({
+      next: () => {
+        this.busy.set(false);
+        this.feedback.set({ ok: true, text: `Added ${cidr} to the ${this.draft.kind}list.` });
+        this.draft.cidr = '';
+        this.draft.note = '';
+        this.load();
+      },
+      error: (err: unknown) => {
+        this.busy.set(false);
+        const f = toApiFailure(err);
+        this.addError.set({ field: f.errors[0]?.field ?? 'cidr', text: f.errors[0]?.message ? `${f.detail}` : f.detail });
+        this.feedback.set({ ok: false, text: f.detail });
+      },
+    });
+  }
+
+  protected remove(e: ListEntry): void {
+    this.busy.set(true);
+    this.api.removeListEntry(e.kind, e.cidr).subscribe({
+      next: () => {
+        this.busy.set(false);
+        this.feedback.set({ ok: true, text: `Removed ${e.cidr} from the ${e.kind}list.` });
+        this.load();
+      },
+      error: (err: unknown) => {
+        this.busy.set(false);
+        this.feedback.set({ ok: false, text: toApiFailure(err).detail });
+      },
+    });
+  }
+}

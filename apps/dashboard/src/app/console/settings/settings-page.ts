@@ -1,0 +1,93 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { toApiFailure } from '../../core/api-failure';
+import { BouncerApi } from '../../core/bouncer-api';
+
+interface RuleRow {
+  id: string;
+  kind: string;
+  enabled: boolean;
+  mode: string;
+  params: string;
+}
+
+/** Read-only: the rules in force with their thresholds, as GET /admin/rules gives them (RULES_FILE format). */
+@Component({
+  selector: 'bn-settings-page',
+  template: `
+    <div class="page">
+      <h1>Settings</h1>
+      <section class="card" aria-labelledby="rules-title">
+        <h2 id="rules-title">Rules in force</h2>
+        <p class="hint">Read-only. Change them with RULES_FILE (see the README); this is the same document.</p>
+        @if (error(); as e) {
+          <p class="banner banner-danger" role="alert">{{ e }}</p>
+        }
+        @if (rows(); as list) {
+          <div class="table-wrap">
+            <table class="stack" data-testid="rules-table">
+              <caption class="visually-hidden">
+                Detection rules
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Thresholds</th>
+                </tr>
+              </thead>
+              <tbody>
+                @for (r of list; track r.id) {
+                  <tr>
+                    <td data-label="Rule" class="mono">{{ r.id }}</td>
+                    <td data-label="Kind">{{ r.kind }}</td>
+                    <td data-label="State">
+                      @if (!r.enabled) {
+                        <span class="badge">off</span>
+                      } @else if (r.mode === 'observe') {
+                        <span class="badge badge-warn">observed</span>
+                      } @else {
+                        <span class="badge badge-ok">enforced</span>
+                      }
+                    </td>
+                    <td data-label="Thresholds" class="mono">{{ r.params }}</td>
+                  </tr>
+                }
+              </tbody>
+            </table>
+          </div>
+        }
+      </section>
+    </div>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class SettingsPage {
+  private readonly doc = signal<{ rules?: Record<string, Record<string, unknown>> } | null>(null);
+  protected readonly error = signal<string | null>(null);
+  protected readonly rows = computed<RuleRow[] | null>(() => {
+    const d = this.doc();
+    if (!d) return null;
+    return Object.entries(d.rules ?? {}).map(([id, entry]) => {
+      const { kind, enabled, mode, ...params } = entry;
+      return {
+        id,
+        kind: typeof kind === 'string' ? kind : id,
+        enabled: enabled !== false,
+        mode: mode === 'observe' ? 'observe' : 'enforce',
+        params: Object.entries(params)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(', '),
+      };
+    });
+  });
+
+  constructor() {
+    inject(BouncerApi)
+      .rules()
+      .subscribe({
+        next: (d) => this.doc.set(d as { rules?: Record<string, Record<string, unknown>> }),
+        error: (err: unknown) => this.error.set(toApiFailure(err).detail),
+      });
+  }
+}
