@@ -76,17 +76,21 @@ async function main() {
   const sessions = new Map();
 
   const normal = people.map((p) => normalUser(url, p, sessions, running));
-  const attacks = (async () => {
-    await pause(3000, running);
-    if (running()) await passwordGuessing(url, people[0].username, running);
-    await pause(1000, running);
-    if (running()) await scanner(url, running);
-    await pause(1000, running);
-    const stolen = sessions.get(people[1].username);
-    if (running() && stolen) await tokenReplay(url, stolen, running);
-    // Then only the normal traffic, until the end.
-  })();
-  await Promise.all([...normal, attacks]);
+  // Staggered, then side by side: each stops a few refusals after it was caught; the normal
+  // traffic goes on until the end.
+  const after = async (ms, attack) => {
+    await pause(ms, running);
+    if (running()) await attack();
+  };
+  const attacks = [
+    after(2000, () => passwordGuessing(url, people[0].username, running)),
+    after(4000, () => scanner(url, running)),
+    after(6000, async () => {
+      const stolen = sessions.get(people[1].username);
+      if (stolen) await tokenReplay(url, stolen, running);
+    }),
+  ];
+  await Promise.all([...normal, ...attacks]);
   await stop(seconds && Date.now() >= deadline ? `${seconds} s are up` : 'stopped');
 }
 
@@ -129,7 +133,7 @@ function count(res) {
 async function passwordGuessing(url, username, running) {
   const from = '127.0.66.6';
   console.log(`attack:     password guessing at ${username} from ${from}`);
-  for (let i = 0; i < 30 && running(); i++) {
+  for (let i = 0; i < 30 && running() && result.guessing.refused < 3; i++) {
     const res = await call(url, 'POST', '/token', { form: { username, password: `guess-${i}-${randomBytes(4).toString('hex')}` }, from });
     result.guessing.tries++;
     if (res.status === 429 || res.status === 403) {
@@ -148,7 +152,7 @@ async function scanner(url, running) {
   const from = '127.0.66.7';
   const paths = ['/wp-admin/', '/.env', '/phpmyadmin/', '/.git/config', '/admin.php', '/server-status', '/actuator/env', '/config.json'];
   console.log(`attack:     scanner from ${from}`);
-  for (let i = 0; i < 40 && running(); i++) {
+  for (let i = 0; i < 40 && running() && result.scan.refused < 3; i++) {
     const res = await call(url, 'GET', `${paths[i % paths.length]}?n=${i}`, { from });
     result.scan.tries++;
     if (res.status === 403) {
