@@ -154,6 +154,37 @@ describe('alert webhooks', () => {
       );
       expect(alert.json).toMatchObject({ details: { client: '127.0.12.1', by: 'admin:admin' } });
     });
+
+    it('#14.2 a rule that would have blocked an allowlisted client raises allowlist.skipped once per incident, audited; the client is never refused', async () => {
+      const admin = await server.adminToken();
+      const added = await http(server.url, '/admin/lists', {
+        token: admin,
+        from: '127.0.0.1',
+        body: { kind: 'allow', cidr: '127.0.13.0/24' },
+      });
+      expect(added.status).toBe(201);
+      // PROBE_THRESHOLD=3: the 4th miss would block an ordinary client; this one keeps getting its 404s.
+      for (let i = 0; i < 6; i++) expect((await http(server.url, `/scan-${i}`, { from: '127.0.13.7' })).status).toBe(404);
+      const alert = await eventually(
+        async () => receiver.delivered().find((d) => d.json['kind'] === 'allowlist.skipped'),
+        'allowlist.skipped',
+        10_000,
+        25,
+      );
+      expect(alert.json).toMatchObject({ kind: 'allowlist.skipped', details: { client: '127.0.13.7', rule: 'probing' } });
+      expect(signatureValid(alert, SECRET)).toBe(true);
+      const events = await http(server.url, '/admin/events?type=allowlist.skipped-decision', { token: admin, from: '127.0.0.1' });
+      expect(events.json).toEqual([
+        expect.objectContaining({ type: 'allowlist.skipped-decision', client: '127.0.13.7', actor: 'rule:probing' }),
+      ]);
+      // More would-be blocks within the window are the same incident: no second alert, no block.
+      server.clock.advance(20_000);
+      for (let i = 0; i < 8; i++) expect((await http(server.url, `/scan-more-${i}`, { from: '127.0.13.7' })).status).toBe(404);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(receiver.delivered().filter((d) => d.json['kind'] === 'allowlist.skipped')).toHaveLength(1);
+      const decisions = await http(server.url, '/admin/decisions?client=127.0.13.7', { token: admin, from: '127.0.0.1' });
+      expect(decisions.json).toMatchObject({ total: 0 });
+    });
   });
 
   describe('slack format, a receiver that never answers and one that is gone', () => {

@@ -189,6 +189,36 @@ describe('bouncer CLI against a running server (built processes)', () => {
     expect((await bouncer(['allow', 'delete', '198.51.100.0/24'], env)).code).toBe(4);
   }, 60_000);
 
+  it('#14.3 users reset-password prints a temporary password once (--json for scripts); it signs in restricted; an unknown user is exit 4', async () => {
+    const created = await http(server.url, '/admin/users', {
+      token: env['BOUNCER_TOKEN'],
+      from: '127.0.60.2',
+      body: { username: 'cli-reset', password: 'Cli-reset-first-password-7731', role: 'user' },
+    });
+    expect(created.status).toBe(201);
+    const human = await bouncer(['users', 'reset-password', 'cli-reset'], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^Temporary password of cli-reset: \S{24}$/m);
+    const json = await bouncer(['users', 'reset-password', 'cli-reset', '--json'], env);
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout) as { username: string; temporary_password: string; must_change_password: boolean };
+    expect(answer).toMatchObject({ username: 'cli-reset', must_change_password: true });
+    // The second reset replaced the first password.
+    const first = human.stdout.match(/: (\S{24})$/m)![1]!;
+    expect((await http(server.url, '/token', { from: '127.0.60.3', form: { username: 'cli-reset', password: first } })).status).toBe(401);
+    const signIn = await http(server.url, '/token', {
+      from: '127.0.60.3',
+      form: { username: 'cli-reset', password: answer.temporary_password },
+    });
+    expect(signIn.json).toMatchObject({ must_change_password: true });
+    const listed = JSON.parse((await bouncer(['users', 'list', '--json'], env)).stdout) as {
+      username: string;
+      must_change_password: boolean;
+    }[];
+    expect(listed.find((u) => u.username === 'cli-reset')).toMatchObject({ must_change_password: true });
+    expect((await bouncer(['users', 'reset-password', 'nobody-at-all'], env)).code).toBe(4);
+  }, 60_000);
+
   it('#14.3 --help on a subcommand prints its options and exits 0; an unknown option is exit 2', async () => {
     const help = await bouncer(['decisions', 'add', '--help'], {});
     expect(help.code).toBe(0);

@@ -67,7 +67,7 @@ describe('Prometheus metrics (issue #14 point 1)', () => {
     expect(res.text).toMatch(/# HELP bouncer_blocked_clients .*cluster-wide/);
     // Every sample line is `name{labels} value` and no label carries an address.
     for (const line of res.text.split('\n').filter((l) => l && !l.startsWith('#'))) {
-      expect(line).toMatch(/^bouncer_[a-z_]+(\{[^}]*\})? ([-+0-9.eE]+|NaN|\+Inf)$/);
+      expect(line).toMatch(/^bouncer_[a-z0-9_]+(\{[^}]*\})? ([-+0-9.eE]+|NaN|\+Inf)$/);
       expect(line).not.toMatch(/127\.0\./);
     }
   });

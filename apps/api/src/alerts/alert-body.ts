@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 
 /** One alert as receivers get it (ALERT_FORMAT=json); `kind` says what happened. */
 export interface Alert {
-  kind: 'attack.started' | 'admin.under-attack' | 'allowlist.override' | 'store.lost' | 'store.regained';
+  kind: 'attack.started' | 'admin.under-attack' | 'allowlist.override' | 'allowlist.skipped' | 'store.lost' | 'store.regained';
   /** One line for people. */
   summary: string;
   /** ISO time of the event on the server's clock. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { and, eq } from 'drizzle-orm';
 import type { SecurityEvent } from '@bouncer/contracts';
+import { ALLOWLIST_SKIPPED_EVENT } from '@bouncer/detection';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
@@ -45,6 +46,8 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AlertService.name);
   private readonly attacks: IncidentCounter;
   private readonly adminAttacks: IncidentCounter;
+  /** Per allow-listed client and rule: one alert, then quiet while the would-be blocks keep coming. */
+  private readonly skipped: IncidentCounter;
   private readonly timers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
   private dropped = 0;
@@ -64,6 +67,7 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
     const a = config.alerts;
     this.attacks = new IncidentCounter(a.attackThreshold, a.windowSeconds * 1000);
     this.adminAttacks = new IncidentCounter(a.adminFailedSignIns, a.windowSeconds * 1000);
+    this.skipped = new IncidentCounter(1, a.windowSeconds * 1000);
   }
 
   get enabled(): boolean {
@@ -112,6 +116,17 @@ export class AlertService implements OnModuleInit, OnModuleDestroy {
         incident: `allowlist:${e.client}:${now}`,
         details: { client: e.client, by: e.actor },
       });
+    } else if (e.type === ALLOWLIST_SKIPPED_EVENT && e.client && e.actor?.startsWith('rule:')) {
+      // The engine reports a would-be block of an allow-listed client once per block it would
+      // have made; an incident here spans a whole run of them.
+      const rule = e.actor.slice('rule:'.length);
+      if (this.skipped.hit(`${e.client}|${rule}`, now))
+        this.fire({
+          kind: 'allowlist.skipped',
+          summary: `rule ${rule} would have blocked ${e.client}, but the client is on the allowlist: not enforced`,
+          incident: `allowlist-skipped:${e.client}:${rule}:${now}`,
+          details: { client: e.client, rule, detail: e.detail },
+        });
     } else if (e.type === 'login.failed' && e.actor) {
       void this.failedSignIn(e.actor, e.client, now);
     }

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type DecisionView as Decision, type ListEntry as ListEntryView, ROLES } from '@bouncer/contracts';
+import { type DecisionView as Decision, type ListEntry as ListEntryView, type PasswordResetResponse, ROLES } from '@bouncer/contracts';
 import { describeError } from '../db/query-errors';
 
 /** Exit codes shared with the store commands (see EXIT in bouncer-cli.ts). */
@@ -215,8 +215,13 @@ export function addRemoteCommands(
         show(opts, rows, () =>
           table(
             io,
-            ['USERNAME', 'ROLE', 'DISABLED'],
-            rows.map((u) => [String(u['username']), String(u['role']), u['disabled'] ? 'yes' : 'no']),
+            ['USERNAME', 'ROLE', 'DISABLED', 'MUST CHANGE PASSWORD'],
+            rows.map((u) => [
+              String(u['username']),
+              String(u['role']),
+              u['disabled'] ? 'yes' : 'no',
+              u['must_change_password'] ? 'yes' : 'no',
+            ]),
           ),
         );
       }),
@@ -246,6 +251,20 @@ export function addRemoteCommands(
   patchUser('disable', 'Disable a user (its sessions end).', () => ({ disabled: true }));
   patchUser('enable', 'Enable a user again.', () => ({ disabled: false }));
   patchUser('set-role', "Change a user's role.", (role) => ({ role }), true);
+  connected(users.command('reset-password'))
+    .description(
+      'Give a user a generated temporary password, printed once; their sessions end and they must change it at the next sign-in.',
+    )
+    .argument('<username>')
+    .action(
+      run('users reset-password', async (api, opts, username: string) => {
+        const r = (await api.send('POST', `/admin/users/${encodeURIComponent(username)}/password-reset`, {})) as PasswordResetResponse;
+        show(opts, r, () => {
+          io.out(`Temporary password of ${r.username}: ${r.temporary_password}`);
+          io.out('Shown once. Their sessions ended; they must change it when they next sign in.');
+        });
+      }),
+    );
 
   // audit
   const audit = program.command('audit').description('The audit log of the running server.');

@@ -1,6 +1,9 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { type Counter, type CounterChild, type Histogram, MetricsRegistry } from './metrics-registry';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The exposition format /metrics answers in (Prometheus text 0.0.4). */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** What a request was for: bounded, never a path, address or username. */
 export type RouteClass = 'auth' | 'admin' | 'api' | 'docs' | 'other';
@@ -38,19 +41,75 @@ export interface MetricsSources {
 }
 
 /**
- * This application's metrics (one registry per app: two apps in one process do not share
- * counts). Counters are bound to their label values once, so counting a request adds to a
- * number and allocates nothing.
+ * One label set of a counter, bound once. Why not prom-client's own `labels()` child: its `inc`
+ * hashes and validates the label object on every call. Here `inc` adds to a number (no
+ * allocation on the request path) and the counter takes the sum when it is scraped.
+ */
+export class CounterChild {
+  pending = 0;
+
+  inc(by = 1): void {
+    this.pending += by;
+  }
+}
+
+/** A prom-client Counter whose label sets are bound once (see CounterChild). */
+export class BoundCounter {
+  private readonly children = new Map<string, { labels: Record<string, string>; child: CounterChild }>();
+
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    private readonly labelNames: readonly string[] = [],
+  ) {
+    const children = this.children;
+    new Counter({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [registry],
+      collect() {
+        for (const { labels, child } of children.values()) {
+          if (child.pending === 0) continue;
+          this.inc(labels, child.pending);
+          child.pending = 0;
+        }
+      },
+    });
+    this.counter = registry.getSingleMetric(name) as Counter<string>;
+  }
+
+  private readonly counter: Counter<string>;
+
+  /** The child for these label values; keep it. A new label set shows at 0 from now on. */
+  labels(...values: string[]): CounterChild {
+    const key = values.join('\u0000');
+    let entry = this.children.get(key);
+    if (!entry) {
+      const labels: Record<string, string> = {};
+      this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
+      entry = { labels, child: new CounterChild() };
+      this.children.set(key, entry);
+      this.counter.inc(labels, 0);
+    }
+    return entry.child;
+  }
+}
+
+/**
+ * This application's metrics, on prom-client with a registry of its own (two apps in one
+ * process do not share counts), plus its default process metrics under the bouncer_ prefix.
  */
 @Injectable()
 export class Metrics implements OnModuleDestroy {
-  readonly registry = new MetricsRegistry();
+  readonly registry = new Registry();
   private sources: MetricsSources | null = null;
   private readonly requests: Map<string, CounterChild>;
-  readonly decisions: Counter;
-  readonly lifts: Counter;
-  readonly signIns: Counter;
-  readonly tokenMisuse: Counter;
+  readonly decisions: BoundCounter;
+  readonly lifts: BoundCounter;
+  readonly signIns: BoundCounter;
+  readonly tokenMisuse: BoundCounter;
   readonly evictions: CounterChild;
   readonly storeRoundTrip: Histogram;
   private readonly loopDelay: IntervalHistogram;
@@ -58,82 +117,111 @@ export class Metrics implements OnModuleDestroy {
 
   constructor() {
     const r = this.registry;
-    const requests = r.counter(
+    const requests = new BoundCounter(
+      r,
       'bouncer_http_requests_total',
       'HTTP requests answered by this instance, by route class and outcome (blocked: refused by the client gate).',
       ['route_class', 'outcome'],
     );
     this.requests = new Map();
     for (const c of ROUTE_CLASSES) for (const o of OUTCOMES) this.requests.set(`${c}|${o}`, requests.labels(c, o));
-    this.decisions = r.counter(
+    this.decisions = new BoundCounter(
+      r,
       'bouncer_decisions_total',
       'Decisions made by this instance, by rule, rule kind and state (blocked, suspicious, observed).',
       ['rule', 'kind', 'state'],
     );
-    this.lifts = r.counter(
+    this.lifts = new BoundCounter(
+      r,
       'bouncer_lifts_total',
       'Decisions lifted by this instance, by the rule behind them and by whom (healing = expiry, admin, rule).',
       ['rule', 'by'],
     );
-    this.signIns = r.counter('bouncer_sign_ins_total', 'Sign-in attempts answered by this instance, by outcome.', ['outcome']);
+    this.signIns = new BoundCounter(r, 'bouncer_sign_ins_total', 'Sign-in attempts answered by this instance, by outcome.', ['outcome']);
     for (const o of ['succeeded', 'failed']) this.signIns.labels(o);
-    this.tokenMisuse = r.counter(
+    this.tokenMisuse = new BoundCounter(
+      r,
       'bouncer_token_misuse_events_total',
       'Token misuse seen by this instance: refresh_reuse (a rotated refresh token presented again), spread_revoked (a token used from too many clients, revoked).',
       ['kind'],
     );
     for (const k of ['refresh_reuse', 'spread_revoked']) this.tokenMisuse.labels(k);
-    this.evictions = r
-      .counter(
-        'bouncer_tracked_client_evictions_total',
-        'Clients dropped from the traffic picture because it was full (MAX_TRACKED_CLIENTS).',
-      )
-      .labels();
-    this.storeRoundTrip = r.histogram(
-      'bouncer_store_round_trip_seconds',
-      'Round trip of the shared counter store (Redis) for one gate decision, seconds; empty with the embedded store.',
-      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    );
-    r.gauge(
+    this.evictions = new BoundCounter(
+      r,
+      'bouncer_tracked_client_evictions_total',
+      'Clients dropped from the traffic picture because it was full (MAX_TRACKED_CLIENTS).',
+    ).labels();
+    this.storeRoundTrip = new Histogram({
+      name: 'bouncer_store_round_trip_seconds',
+      help: 'Round trip of the shared counter store (Redis) for one gate decision, seconds; empty with the embedded store.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [r],
+    });
+    const reading = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          // A reading that fails shows as NaN (unknown), and the other families still answer.
+          this.set(safely(read));
+        },
+      });
+    reading(
       'bouncer_blocked_clients',
       "Clients currently blocked, in this instance's view of the cluster-wide decision book (every instance reports the same book).",
       () => this.read().decisionCounts().blocked,
     );
-    r.gauge(
+    reading(
       'bouncer_suspicious_clients',
       "Clients currently suspicious, in this instance's view of the cluster-wide decision book.",
       () => this.read().decisionCounts().suspicious,
     );
-    r.gauge('bouncer_store_degraded', '1 while the shared store (Redis) is unreachable and this instance counts on its own, else 0.', () =>
+    reading('bouncer_store_degraded', '1 while the shared store (Redis) is unreachable and this instance counts on its own, else 0.', () =>
       this.read().storeDegraded() ? 1 : 0,
     );
-    r.gauge('bouncer_tracked_clients', 'Clients tracked by this instance (its traffic picture).', () => this.read().trackedClients());
-    r.gauge(
+    reading('bouncer_tracked_clients', 'Clients tracked by this instance (its traffic picture).', () => this.read().trackedClients());
+    reading(
       'bouncer_unstored_decisions',
       'Decisions in force on this instance but not yet stored (the database did not answer).',
       () => this.read().unstored().decisions,
     );
-    r.gauge(
+    reading(
       'bouncer_unstored_revocations',
       'Revocations in force on this instance but not yet stored (the database did not answer).',
       () => this.read().unstored().revocations,
     );
+    // Since start, unlike the default metrics' nodejs_eventloop_lag_* (reset at every scrape): the
+    // alert rules and the dashboard read this one.
     this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
     this.loopDelay.enable();
-    r.gauge('bouncer_event_loop_delay_seconds', 'Event-loop delay of this process since start, seconds (mean, p50, p99, max).', () => {
-      const h = this.loopDelay;
-      return [
-        { labels: { stat: 'mean' }, value: h.mean / 1e9 },
-        { labels: { stat: 'p50' }, value: h.percentile(50) / 1e9 },
-        { labels: { stat: 'p99' }, value: h.percentile(99) / 1e9 },
-        { labels: { stat: 'max' }, value: h.max / 1e9 },
-      ].map((s) => ({ ...s, value: Number.isFinite(s.value) ? s.value : 0 }));
+    const loopDelay = this.loopDelay;
+    new Gauge({
+      name: 'bouncer_event_loop_delay_seconds',
+      help: 'Event-loop delay of this process since start, seconds (mean, p50, p99, max).',
+      labelNames: ['stat'],
+      registers: [r],
+      collect() {
+        const stats: [string, number][] = [
+          ['mean', loopDelay.mean],
+          ['p50', loopDelay.percentile(50)],
+          ['p99', loopDelay.percentile(99)],
+          ['max', loopDelay.max],
+        ];
+        for (const [stat, ns] of stats) this.set({ stat }, Number.isFinite(ns) ? ns / 1e9 : 0);
+      },
     });
-    registerProcessMetrics(this.registry);
+    // CPU, memory, heap, handles, GC, event-loop lag, version: prom-client's, named bouncer_process_* and bouncer_nodejs_*.
+    collectDefaultMetrics({ register: r, prefix: 'bouncer_' });
   }
 
   onModuleDestroy(): void {
     this.loopDelay.disable();
+  }
+
+  /** The exposition of every family, as GET /metrics answers it. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
   /** Registered once by the part that can read them (metrics/). */
@@ -165,26 +253,10 @@ export class Metrics implements OnModuleDestroy {
   }
 }
 
-/** The process metrics prom-client's collectDefaultMetrics gives, under the bouncer_ prefix. */
-function registerProcessMetrics(r: MetricsRegistry): void {
-  const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  r.gauge(
-    'bouncer_process_cpu_seconds_total',
-    'User and system CPU time spent by this process, seconds.',
-    () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1e6;
-    },
-    'counter',
-  );
-  r.gauge('bouncer_process_resident_memory_bytes', 'Resident memory size, bytes.', () => process.memoryUsage.rss());
-  r.gauge('bouncer_process_start_time_seconds', 'Start time of the process since the Unix epoch, seconds.', () => startSeconds);
-  r.gauge('bouncer_nodejs_heap_size_used_bytes', 'V8 heap used, bytes.', () => process.memoryUsage().heapUsed);
-  r.gauge('bouncer_nodejs_heap_size_total_bytes', 'V8 heap total, bytes.', () => process.memoryUsage().heapTotal);
-  r.gauge(
-    'bouncer_nodejs_external_memory_bytes',
-    'Memory of C++ objects bound to JavaScript objects, bytes.',
-    () => process.memoryUsage().external,
-  );
-  r.gauge('bouncer_nodejs_version_info', 'Node.js version.', () => [{ labels: { version: process.version }, value: 1 }]);
+function safely(read: () => number): number {
+  try {
+    return read();
+  } catch {
+    return NaN;
+  }
 }

@@ -9,9 +9,9 @@ import { RevocationService } from '../access/revocation.service';
 import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CLOCK, type Clock } from '../core/clock';
-import { Metrics } from '../core/metrics';
+import { Metrics, METRICS_CONTENT_TYPE } from '../core/metrics';
 import { REDIS, type RedisHandle } from '../core/redis';
-import { METRICS_CONTENT_TYPE } from '../core/metrics-registry';
+
 import { DecisionService, DetectionService } from '../detection';
 
 /** Shorter scrape tokens are refused at start-up: they could be guessed. */
@@ -69,7 +69,7 @@ export class MetricsController implements OnModuleInit {
   async scrape(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     await this.authorize(req);
     reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store');
-    return this.metrics.registry.render();
+    return this.metrics.render();
   }
 
   private async authorize(req: FastifyRequest): Promise<void> {

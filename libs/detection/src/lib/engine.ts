@@ -28,6 +28,16 @@ export interface EngineOptions {
 
 const ALLOW: Decision = Object.freeze({ verdict: 'allow' });
 
+/**
+ * The events whose rules still judge an allow-listed client, dry. Only these: their rules count
+ * the client alone (requests, probing answers). The sign-in rules hold reservations shared
+ * with the account and settle them with a ticket, which a dry run must not touch.
+ */
+const DRY_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['request', 'response']);
+
+/** The audit event a dry judgement that would have blocked an allow-listed client becomes. */
+export const ALLOWLIST_SKIPPED_EVENT = 'allowlist.skipped-decision';
+
 interface Step {
   rule: CompiledRule;
   ctx: RuleContext;
@@ -53,6 +63,8 @@ export class DetectionEngine {
   private readonly escalation: EscalationSpec | null;
   private readonly observed: Set<string>;
   private readonly seenTokens: LRUCache<string, true>;
+  /** `client|rule` of allow-listed clients reported as "would block", until the block would have ended. */
+  private readonly skippedUntil: LRUCache<string, number>;
 
   constructor(private readonly options: EngineOptions) {
     this.book = new DecisionBook(options.ipv6Prefix ?? 64);
@@ -64,6 +76,7 @@ export class DetectionEngine {
     const esc = options.rules.rules.find((r) => r.enabled && r.kind.kind === 'escalation');
     this.escalation = esc ? (esc.spec as unknown as EscalationSpec) : null;
     this.seenTokens = new LRUCache({ max: options.maxTrackedClients ?? 100_000 });
+    this.skippedUntil = new LRUCache({ max: 10_000 });
   }
 
   get mode(): EngineMode {
@@ -87,8 +100,7 @@ export class DetectionEngine {
     if (event.type === 'admin-block') return this.adminBlock(event, now);
     if (event.type === 'admin-lift') return this.adminLift(event, now);
     if (this.mode === 'off') return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
-    if (this.book.isAllowlisted(event.client))
-      return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
+    if (this.book.isAllowlisted(event.client)) return this.allowlisted(event, now);
 
     const standing = this.standingRefusal(event, now);
     if (standing) return standing;
@@ -112,6 +124,51 @@ export class DetectionEngine {
   }
 
   // ---- inside ---------------------------------------------------------------------------
+
+  /**
+   * An allow-listed client is always allowed. The rules that count its traffic alone still
+   * count it, under keys of their own (`allowlisted:` + rule id, so nothing carries over if it
+   * leaves the list), and a judgement that would have blocked it is reported once per would-be
+   * block as an `allowlist.skipped-decision` notice: the allow list hiding an attack (a
+   * compromised partner, a scanner behind the office address) is seen, not silently waved on.
+   */
+  private allowlisted(event: DetectionEvent, now: number): MaybePromise<Decision> {
+    if (event.type === 'sign-in-attempt') return { verdict: 'allow', ticket: { holds: {} } };
+    const rules = DRY_EVENTS.has(event.type) ? this.byEvent.get(event.type) : undefined;
+    if (!rules?.length) return ALLOW;
+    const steps: Step[] = [];
+    const ops: CounterOp[] = [];
+    for (const rule of rules) {
+      const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
+      const program = rule.kind.plan(event, rule.spec, ctx);
+      steps.push({ rule, ctx, offset: ops.length, length: program.length });
+      ops.push(...rebase(program, `allowlisted:${rule.id}`, ops.length));
+    }
+    if (!ops.length) return ALLOW;
+    return andThen(this.options.store.run(ops, now), (results) => {
+      const followUp: CounterOp[] = [];
+      for (const step of steps) {
+        const j = step.rule.kind.judge(event, step.rule.spec, results.slice(step.offset, step.offset + step.length), step.ctx);
+        if (!j?.block) continue;
+        if (j.followUp) followUp.push(...rebase(j.followUp, `allowlisted:${step.rule.id}`, followUp.length));
+        this.reportSkipped(event.client, step.rule.id, j.block.reason, j.block.seconds, now);
+      }
+      return followUp.length ? andThen(this.options.store.run(followUp, now), () => ALLOW) : ALLOW;
+    });
+  }
+
+  private reportSkipped(client: string, ruleId: string, reason: string, seconds: number, now: number): void {
+    const key = `${client}|${ruleId}`;
+    if ((this.skippedUntil.get(key) ?? 0) > now) return;
+    this.skippedUntil.set(key, now + seconds * 1000);
+    this.emit({
+      type: 'notice',
+      event: ALLOWLIST_SKIPPED_EVENT,
+      client,
+      actor: `rule:${ruleId}`,
+      detail: `${client} is on the allowlist: rule ${ruleId} would have blocked it for ${seconds} s (${reason}); not enforced`,
+    });
+  }
 
   /** What already stands against this event, answered from memory. */
   private standingRefusal(event: DetectionEvent, now: number): Decision | null {
