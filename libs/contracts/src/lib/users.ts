@@ -1,23 +1,11 @@
-import type { Role } from './auth';
+import type { z } from 'zod';
+import type * as S from '../schemas/users.schema';
 
 /** A user as admins see it (`GET /admin/users`). */
-export interface UserSummary {
-  username: string;
-  role: Role;
-  disabled: boolean;
-  created_at: string;
-  last_sign_in_at: string | null;
-}
+export type UserSummary = z.infer<typeof S.UserSummarySchema>;
 
 /** `POST /admin/users` */
-export interface CreateUserRequest {
-  username: string;
-  password: string;
-  role: Role;
-}
+export type CreateUserRequest = z.infer<typeof S.CreateUserRequestSchema>;
 
 /** `PATCH /admin/users/:username`: change the role, or disable (ends their sessions). */
-export interface UpdateUserRequest {
-  role?: Role;
-  disabled?: boolean;
-}
+export type UpdateUserRequest = z.infer<typeof S.UpdateUserRequestSchema>;
