@@ -7,6 +7,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The detection rules in force, in the format RULES_FILE takes */
     get: operations['AdminDetectionController_rules'];
     put?: never;
     post?: never;
@@ -23,6 +24,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Standing decisions (blocked and suspicious clients), filtered, one page */
     get: operations['AdminDetectionController_list'];
     put?: never;
     post?: never;
@@ -41,7 +43,9 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Block a client (an address or CIDR) for a while */
     post: operations['AdminDetectionController_block'];
+    /** Lift the block of a client */
     delete: operations['AdminDetectionController_unblock'];
     options?: never;
     head?: never;
@@ -58,6 +62,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /** Clear the suspicion on a client */
     delete: operations['AdminDetectionController_clearSuspicion'];
     options?: never;
     head?: never;
@@ -71,9 +76,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The allowlist and denylist entries */
     get: operations['AdminDetectionController_lists'];
     put?: never;
+    /** Add an address or CIDR to the allowlist or denylist */
     post: operations['AdminDetectionController_addToList'];
+    /** Remove an address or CIDR from a list */
     delete: operations['AdminDetectionController_removeFromList'];
     options?: never;
     head?: never;
@@ -87,6 +95,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The audit log, newest first, one page (follow X-Next-Cursor for the next) */
     get: operations['AdminDetectionController_events'];
     put?: never;
     post?: never;
@@ -103,6 +112,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Every matching audit event, oldest first, streamed (no cap) */
     get: operations['AdminDetectionController_exportEvents'];
     put?: never;
     post?: never;
@@ -121,6 +131,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** OAuth2 token endpoint: password grant, or refresh_token grant (rotates the refresh token) */
     post: operations['TokenController_token'];
     delete?: never;
     options?: never;
@@ -135,6 +146,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Check a bearer token and say whose it is */
     get: operations['TokenController_validate'];
     put?: never;
     post?: never;
@@ -153,6 +165,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Revoke this access token and its refresh family */
     post: operations['TokenController_logout'];
     delete?: never;
     options?: never;
@@ -169,7 +182,9 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Browser sign-in: the access token in the body, the refresh token in an httpOnly cookie */
     post: operations['SessionController_session'];
+    /** Browser sign-out: revoke this token and session, clear the cookie */
     delete: operations['SessionController_endSession'];
     options?: never;
     head?: never;
@@ -185,6 +200,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Browser refresh: a new access token from the session cookie (rotated) */
     post: operations['SessionController_refreshSession'];
     delete?: never;
     options?: never;
@@ -199,6 +215,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The signed-in account and its recent sign-ins */
     get: operations['MeController_me'];
     put?: never;
     post?: never;
@@ -215,9 +232,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The browsers remembered for this account */
     get: operations['MeController_listDevices'];
     put?: never;
     post?: never;
+    /** Forget every remembered device */
     delete: operations['MeController_forgetDevices'];
     options?: never;
     head?: never;
@@ -234,6 +253,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /** Forget one remembered device */
     delete: operations['MeController_forgetDevice'];
     options?: never;
     head?: never;
@@ -249,6 +269,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Change your password (your other sessions end) */
     post: operations['MeController_changePassword'];
     delete?: never;
     options?: never;
@@ -265,6 +286,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** End every session of this account */
     post: operations['MeController_logoutEverywhere'];
     delete?: never;
     options?: never;
@@ -279,6 +301,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The public keys that verify access tokens (JWKS) */
     get: operations['JwksController_jwks'];
     put?: never;
     post?: never;
@@ -297,6 +320,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** Back up the embedded store (a gzipped tar) */
     post: operations['BackupController_backup'];
     delete?: never;
     options?: never;
@@ -311,6 +335,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Liveness: the process answers (never checks dependencies) */
     get: operations['HealthController_live'];
     put?: never;
     post?: never;
@@ -327,6 +352,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Readiness: 200 ready or degraded, 503 unavailable or draining (same body) */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -360,6 +386,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Everything the admin dashboard shows, in one answer */
     get: operations['StatsController_dashboardData'];
     put?: never;
     post?: never;
@@ -376,6 +403,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Counts of tracked and blocked clients (the original shape) */
     get: operations['StatsController_stats'];
     put?: never;
     post?: never;
@@ -392,8 +420,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Every user account */
     get: operations['UsersController_list'];
     put?: never;
+    /** Create a user */
     post: operations['UsersController_create'];
     delete?: never;
     options?: never;
@@ -411,9 +441,11 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /** Delete a user */
     delete: operations['UsersController_remove'];
     options?: never;
     head?: never;
+    /** Change a user's role, or disable or enable it (disabling ends its sessions) */
     patch: operations['UsersController_update'];
     trace?: never;
   };
@@ -427,6 +459,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /** Forget every remembered device of a user */
     delete: operations['UsersController_forgetDevices'];
     options?: never;
     head?: never;
@@ -456,9 +489,18 @@ export interface components {
        * @enum {string}
        */
       grant_type: 'password' | 'refresh_token';
+      /** @description Required with grant_type=password. */
       username?: string;
+      /** @description Required with grant_type=password. */
       password?: string;
+      /** @description Required with grant_type=refresh_token. */
       refresh_token?: string;
+      /** @description Accepted and ignored. */
+      scope?: string;
+      /** @description Accepted and ignored. */
+      client_id?: string;
+      /** @description Accepted and ignored. */
+      client_secret?: string;
     };
     LoginDto: {
       username: string;
@@ -732,11 +774,36 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RulesDocument'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -759,11 +826,45 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DecisionPage'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -780,11 +881,83 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The decision made */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DecisionView'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The range covers the acting admin */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -799,11 +972,63 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The client is not blocked */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -818,11 +1043,63 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The client is not suspicious */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -835,11 +1112,36 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ListEntry'][];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -856,11 +1158,83 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The entry added */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ListEntry'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A denylist range covers the acting admin */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -876,11 +1250,63 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not on that list */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -907,11 +1333,60 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
+        headers: {
+          /** @description The cursor of the next page; absent on the last page. */
+          'X-Next-Cursor'?: string;
+          /** @description `</admin/events?...>; rel="next"`; absent on the last page. */
+          Link?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SecurityEvent'][];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -936,11 +1411,57 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description JSON lines, or CSV with a header row */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/x-ndjson': string;
+          'text/csv': string;
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -951,17 +1472,101 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
+    /** @description grant_type=password (the default) needs username and password; grant_type=refresh_token needs refresh_token. */
     requestBody: {
       content: {
+        'application/x-www-form-urlencoded': components['schemas']['TokenRequestDto'];
         'application/json': components['schemas']['TokenRequestDto'];
       };
     };
     responses: {
+      /** @description OK */
       200: {
+        headers: {
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenResponse'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many sign-ins from this client, or for this account. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -974,11 +1579,36 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ValidateTokenResponse'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -991,11 +1621,45 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1012,11 +1676,95 @@ export interface operations {
       };
     };
     responses: {
+      /** @description OK */
       200: {
+        headers: {
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy'?: string;
+          /** @description The httpOnly refresh-token cookie (and the remembered-device cookie). */
+          'Set-Cookie'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionResponse'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not same-origin, or this client is blocked */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many sign-ins from this client, or for this account. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1029,11 +1777,45 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1046,11 +1828,68 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy'?: string;
+          /** @description The httpOnly refresh-token cookie (and the remembered-device cookie). */
+          'Set-Cookie'?: string;
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SessionResponse'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not same-origin, or this client is blocked */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many sign-ins from this client, or for this account. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1063,11 +1902,47 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['MeResponse'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1080,11 +1955,47 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DeviceView'][];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1097,11 +2008,45 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1116,11 +2061,54 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such device of yours */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1137,11 +2125,91 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit?: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy'?: string;
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many sign-ins from this client, or for this account. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1154,11 +2222,45 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1171,11 +2273,25 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Jwks'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1193,7 +2309,51 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/gzip': string;
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The data is in PostgreSQL: back it up with pg_dump */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1206,11 +2366,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Liveness'];
+        };
       };
     };
   };
@@ -1223,11 +2386,25 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+      /** @description Unavailable (the embedded store is gone) or draining for shutdown; the same body. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
       };
     };
   };
@@ -1240,11 +2417,25 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The Prometheus text exposition format (version 0.0.4) */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1257,11 +2448,47 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DashboardData'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1274,11 +2501,36 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AdminStats'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1291,11 +2543,47 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserSummary'][];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1312,11 +2600,83 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The user created */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserSummary'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The username is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1331,11 +2691,63 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Nothing matches. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description It would leave no enabled admin */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1354,11 +2766,92 @@ export interface operations {
       };
     };
     responses: {
+      /** @description OK */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['UserSummary'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Nothing matches. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description It would leave no enabled admin */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -1373,11 +2866,54 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Done; no body. */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Nothing matches. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };

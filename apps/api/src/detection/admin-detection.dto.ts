@@ -64,7 +64,7 @@ export class DecisionsQueryDto {
   @MaxLength(64)
   client?: string;
 
-  @ApiPropertyOptional({ default: 1 })
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -72,7 +72,7 @@ export class DecisionsQueryDto {
   @Max(100_000)
   page?: number;
 
-  @ApiPropertyOptional({ default: 50 })
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -133,7 +133,7 @@ export class EventsFilterDto {
 }
 
 export class EventsQueryDto extends EventsFilterDto {
-  @ApiPropertyOptional({ default: 100, maximum: EVENTS_PAGE_MAX })
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: EVENTS_PAGE_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

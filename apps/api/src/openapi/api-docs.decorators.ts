@@ -12,6 +12,8 @@ import type { ApiSchemaName } from '@bouncer/contracts/schemas';
 export const ref = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+/** A header every such answer carries (the response checker of the tests insists on it). */
+const always = <H extends object>(h: H) => ({ ...h, required: true });
 
 /** The headers of the answers that carry them (see problem.filter.ts, client-gate, the sign-in throttle). */
 export const HEADERS = {
@@ -39,11 +41,15 @@ const PROBLEMS: Record<ProblemStatus, { description: string; headers?: HeadersOb
   415: { description: 'The body is neither JSON nor a form.' },
   429: {
     description: 'Too many sign-ins from this client, or for this account.',
-    headers: { 'Retry-After': HEADERS['Retry-After'], ...RATE_LIMIT_HEADERS },
+    headers: {
+      'Retry-After': always(HEADERS['Retry-After']),
+      RateLimit: always(HEADERS.RateLimit),
+      'RateLimit-Policy': always(HEADERS['RateLimit-Policy']),
+    },
   },
   503: {
     description: 'The database is unreachable; try again after Retry-After.',
-    headers: { 'Retry-After': HEADERS['Retry-After'] },
+    headers: { 'Retry-After': always(HEADERS['Retry-After']) },
   },
 };
 

@@ -37,7 +37,11 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
 export function contractSchemas(): Record<string, Record<string, unknown>> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(API_SCHEMAS)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { target: 'openapi-3.0', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'openapi-3.0',
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  });
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, tidy(s) as Record<string, unknown>]));
 }
 
