@@ -68,7 +68,7 @@ export class SessionController {
       'Set-Cookie': { description: 'The httpOnly refresh-token cookie (and the remembered-device cookie).', schema: { type: 'string' } },
     },
   })
-  @ApiProblems(401, [403, 'Not same-origin, or this client is blocked'], 429, 503)
+  @ApiProblems(401, [403, 'Not same-origin, or this client is blocked'], 415, 429, 503)
   @HttpCode(200)
   async refreshSession(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
     const https = this.origin.isHttps(req.raw);

@@ -77,7 +77,7 @@ export function openApiChecker(doc: OpenApiDocument): (method: string, path: str
       return errors;
     }
     const schema = media[1].schema;
-    if (schema && /json/.test(type)) {
+    if (schema && /^application\/(.+\+)?json$/.test(type)) {
       const validate = validatorOf(schema);
       if (!validate(res.json)) {
         errors.push(`${key} ${res.status}: body does not match: ${ajv.errorsText(validate.errors, { separator: '; ' })}`);
