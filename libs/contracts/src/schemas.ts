@@ -4,9 +4,22 @@
  * component schemas (the API turns API_SCHEMAS into `components.schemas`). A separate entry
  * point: the dashboard imports only the types, and so never bundles zod.
  */
-import { JwksResponseSchema, MeResponseSchema, DeviceViewSchema, SessionResponseSchema, TokenResponseSchema, ValidateTokenResponseSchema } from './schemas/auth.schema';
+import {
+  JwksResponseSchema,
+  MeResponseSchema,
+  DeviceViewSchema,
+  SessionResponseSchema,
+  TokenResponseSchema,
+  ValidateTokenResponseSchema,
+} from './schemas/auth.schema';
 import { AdminStatsResponseSchema, DashboardDataResponseSchema } from './schemas/dashboard.schema';
-import { DecisionPageSchema, DecisionViewSchema, ListEntrySchema, RulesDocumentSchema, SecurityEventSchema } from './schemas/detection.schema';
+import {
+  DecisionPageSchema,
+  DecisionViewSchema,
+  ListEntrySchema,
+  RulesDocumentSchema,
+  SecurityEventSchema,
+} from './schemas/detection.schema';
 import { LivenessResponseSchema, ReadinessResponseSchema } from './schemas/health.schema';
 import { ProblemDetailsSchema } from './schemas/problem.schema';
 import { UserSummarySchema } from './schemas/users.schema';
