@@ -1,13 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer, type Server, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { API_MAIN, eventually, freePort, http, startApiProcess, strongPassword } from '@bouncer/testing';
 import { createTestDatabaseUrl } from './support/postgres';
 import { startServer, type TestServer } from './support/app';
+import { databaseBehindRelay } from './support/relay';
+import { PrivateRedis } from './support/private-redis';
+import { type Exit, runBuiltToExit, WORKSPACE } from './support/built-server';
 
 /**
  * The process lifecycle (issue #10 points 3-6): graceful shutdown under load (D5), instances
@@ -16,81 +19,9 @@ import { startServer, type TestServer } from './support/app';
  * (`npx nx build api`), as an operator runs it.
  */
 
-/** A loopback TCP relay in front of PostgreSQL: cutting it is a hard database outage. */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', r));
-  }
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  return eventually(
-    () =>
-      new Promise<ChildProcess | false>((resolve) => {
-        const s = new Socket();
-        s.once('error', () => resolve(false));
-        s.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(proc);
-        });
-      }),
-    'redis-server',
-    10_000,
-    50,
-  );
-}
-
-const WORKSPACE = join(__dirname, '../../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the built server until it exits (or `timeoutMs`), timing it. */
-function runToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<Run> {
-  const t0 = Date.now();
-  const child = spawn(process.execPath, [API_MAIN], {
-    cwd: WORKSPACE,
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    }),
-  );
+/** The built server with only what a start needs: PATH, and what the test sets. */
+function runToExit(env: Record<string, string>): Promise<Exit> {
+  return runBuiltToExit({ PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env });
 }
 
 /** A folder that does not exist yet: a failed start must not create it (or anything in it). */
@@ -222,21 +153,17 @@ describe('lifecycle', () => {
   });
 
   it('D8 readiness stays 200 "degraded" naming what is down and what the instance does instead when Redis or PostgreSQL is lost', async () => {
-    const db = await createTestDatabaseUrl();
-    const relay = new Relay(await freePort(), Number(new URL(db.url).port || 5432));
-    await relay.open();
-    const viaRelay = new URL(db.url);
-    viaRelay.port = String(relay.port);
-    const redisPort = await freePort();
-    let redis: ChildProcess | undefined = await startRedis(redisPort);
-    const server = await startServer({ DATABASE_URL: viaRelay.toString(), REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const db = await databaseBehindRelay();
+    const relay = db.relay;
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const server = await startServer({ DATABASE_URL: db.url, REDIS_URL: redis.url });
     try {
       const ok = await http(server.url, '/health/ready');
       expect(ok.status).toBe(200);
       expect(ok.json).toMatchObject({ status: 'ready', database: 'postgres:ok', shared_store: 'redis:ok', degraded: false });
 
-      redis.kill('SIGKILL');
-      redis = undefined;
+      await redis.kill();
       const noRedis = await eventually(async () => {
         const r = await http(server.url, '/health/ready');
         return r.json?.status === 'degraded' && r;
@@ -262,7 +189,7 @@ describe('lifecycle', () => {
         (await http(server.url, '/token', { form: { username: 'admin', password: server.adminPassword }, from: '127.0.131.2' })).status,
       ).toBe(503);
     } finally {
-      redis?.kill('SIGKILL');
+      await redis.kill();
       await server.close(true);
       await relay.cut().catch(() => undefined);
       await db.drop();

@@ -1,23 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  API_MAIN,
-  cookiesFrom,
-  freePort,
-  http,
-  type HttpResponse,
-  startApiProcess,
-  strongPassword,
-  type ApiProcess,
-} from '@bouncer/testing';
+import { cookiesFrom, http, type HttpResponse, startApiProcess, strongPassword, type ApiProcess } from '@bouncer/testing';
 import { runCli } from '../src/cli/bouncer-cli';
 import { DecisionService } from '../src/detection';
-import { createTestDatabaseUrl } from './support/postgres';
 import { startServer, type TestServer } from './support/app';
+import { databaseBehindRelay } from './support/relay';
+import { runBuiltToExit } from './support/built-server';
 
 /**
  * Operations (issue #10 points 1, 7, 9): one writer per data folder, logs an operator can use,
@@ -30,28 +21,6 @@ function processEnv(extra: Record<string, string>): Record<string, string | unde
   const env: Record<string, string | undefined> = { ...process.env };
   for (const k of ['ADMIN_PASSWORD', 'ADMIN_USERNAME', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'JWT_PRIVATE_KEY_FILE']) delete env[k];
   return { ...env, ...extra };
-}
-
-/** Runs the built server to its exit (a start that must fail); its output and how long it took. */
-async function runToExit(env: Record<string, string | undefined>, timeoutMs = 20_000) {
-  const port = await freePort();
-  const started = Date.now();
-  const child = spawn(process.execPath, [API_MAIN], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const code = await new Promise<number | string | null>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve('timeout');
-    }, timeoutMs);
-    child.on('exit', (c, s) => {
-      clearTimeout(timer);
-      resolve(c ?? s);
-    });
-  });
-  return { code, stdout, stderr, ms: Date.now() - started };
 }
 
 function lines(text: string): string[] {
@@ -73,7 +42,7 @@ describe('one writer per data folder (built process)', () => {
   });
 
   it('D1 a second process on the same DATA_DIR exits within seconds with one line naming the folder and the holding pid', async () => {
-    const second = await runToExit(processEnv({ DATA_DIR: dir, LOG_LEVEL: 'info' }));
+    const second = await runBuiltToExit(processEnv({ DATA_DIR: dir, LOG_LEVEL: 'info' }));
     expect(second.code).not.toBe(0);
     expect(second.code).not.toBe('timeout');
     expect(second.ms).toBeLessThan(10_000);
@@ -276,42 +245,12 @@ describe('decision log lines', () => {
   });
 });
 
-/** A TCP relay to PostgreSQL that a test cuts (database-outage.e2e.spec.ts's way). */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', r));
-  }
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
-
 describe('no secret in any log line', () => {
   it('D10 a PostgreSQL outage during user creation, sign-ins, refreshes and logouts logs causes, never passwords, hashes, tokens or cookies (trace level)', async () => {
-    const database = await createTestDatabaseUrl();
-    const relay = new Relay(await freePort(), Number(new URL(database.url).port || 5432));
-    await relay.open();
-    const viaRelay = new URL(database.url);
-    viaRelay.port = String(relay.port);
+    const database = await databaseBehindRelay();
+    const relay = database.relay;
     const sink: string[] = [];
-    const server = await startServer({ DATABASE_URL: viaRelay.toString(), LOG_LEVEL: 'trace' }, undefined, { onLog: (l) => sink.push(l) });
+    const server = await startServer({ DATABASE_URL: database.url, LOG_LEVEL: 'trace' }, undefined, { onLog: (l) => sink.push(l) });
     try {
       const token = await server.adminToken();
       const userPassword = strongPassword();
@@ -329,7 +268,7 @@ describe('no secret in any log line', () => {
       const session = await http(server.url, '/session', { from: '127.0.42.2', body: { username: 'dora', password: userPassword } });
       expect(session.status).toBe(200);
       const cookies = cookiesFrom(session);
-      const pg = new Client({ connectionString: database.url });
+      const pg = new Client({ connectionString: database.directUrl });
       await pg.connect();
       const hashes = (await pg.query<{ h: string }>('select password_hash as h from users')).rows.map((r) => r.h);
       await pg.end();

@@ -41,6 +41,34 @@ const refresh = (server: TestServer, token: string, from: string) =>
 const validate = (server: TestServer, token: string, from: string) => http(server.url, '/validate-token', { token, from });
 const adminRoute = (server: TestServer, token: string, from: string) => http(server.url, '/admin/users', { token, from });
 
+/**
+ * The H2 race: the admin erin refreshes in a loop on `issuer` while an admin demotes her on
+ * `demoter` (the same server, or the other instance). The clock does not move, so her tokens and
+ * the demotion share their second. Gives the tokens out when the demotion was answered, and, once
+ * the loop ends, every token it got and the session it holds; and her password.
+ */
+async function demoteWhileRefreshing(issuer: TestServer, demoter: TestServer, from: string) {
+  const password = await createUser(demoter, 'erin', 'admin');
+  let session = await signIn(issuer, 'erin', password, from);
+  const issued: string[] = [session.access];
+  const racing = (async () => {
+    for (let i = 0; i < 8; i++) {
+      const res = await refresh(issuer, session.refresh, from);
+      if (res.status !== 200) break;
+      session = { access: res.json.access_token, refresh: res.json.refresh_token };
+      issued.push(res.json.access_token);
+    }
+  })();
+  const demoted = await http(demoter.url, '/admin/users/erin', {
+    method: 'PATCH',
+    token: await demoter.adminToken(),
+    body: { role: 'user' },
+    from: '127.0.0.1',
+  });
+  expect(demoted.status).toBe(200);
+  return { password, issuedBeforeAnswer: [...issued], loopEnded: racing.then(() => ({ issued, session })) };
+}
+
 describe('tokens and sessions under attack', () => {
   describe('one instance on the embedded store', () => {
     let server: TestServer;
@@ -120,27 +148,8 @@ describe('tokens and sessions under attack', () => {
     });
 
     it('H2 a demotion ends every admin token issued before it was answered, even in the same millisecond and during a refresh loop', async () => {
-      const password = await createUser(server, 'erin', 'admin');
-      let pair = await signIn(server, 'erin', password, '127.0.9.10');
-      const issued: string[] = [pair.access];
-      // The clock does not move: the token and the demotion share their second (and millisecond).
-      const racing: Promise<void> = (async () => {
-        for (let i = 0; i < 8; i++) {
-          const res = await refresh(server, pair.refresh, '127.0.9.10');
-          if (res.status !== 200) break;
-          pair = { access: res.json.access_token, refresh: res.json.refresh_token };
-          issued.push(res.json.access_token);
-        }
-      })();
-      const demoted = await http(server.url, '/admin/users/erin', {
-        method: 'PATCH',
-        token: await server.adminToken(),
-        body: { role: 'user' },
-        from: '127.0.0.1',
-      });
-      expect(demoted.status).toBe(200);
-      const issuedBeforeAnswer = [...issued];
-      await racing;
+      const { password, issuedBeforeAnswer, loopEnded } = await demoteWhileRefreshing(server, server, '127.0.9.10');
+      const { issued, session: pair } = await loopEnded;
       for (const token of issuedBeforeAnswer) {
         expect([401, 403]).toContain((await adminRoute(server, token, '127.0.9.10')).status);
       }
@@ -302,27 +311,9 @@ describe('tokens and sessions under attack', () => {
 
     it('H2 a demotion on one instance ends the admin tokens on the other at once, with no same-second window', async () => {
       const { a, b } = pair;
-      const password = await createUser(a, 'erin', 'admin');
-      let session = await signIn(b, 'erin', password, '127.0.9.110');
-      const issued: string[] = [session.access];
-      const racing = (async () => {
-        for (let i = 0; i < 8; i++) {
-          const res = await refresh(b, session.refresh, '127.0.9.110');
-          if (res.status !== 200) break;
-          session = { access: res.json.access_token, refresh: res.json.refresh_token };
-          issued.push(res.json.access_token);
-        }
-      })();
-      const demoted = await http(a.url, '/admin/users/erin', {
-        method: 'PATCH',
-        token: await a.adminToken(),
-        body: { role: 'user' },
-        from: '127.0.0.1',
-      });
-      expect(demoted.status).toBe(200);
-      const issuedBeforeAnswer = [...issued];
+      const { issuedBeforeAnswer, loopEnded } = await demoteWhileRefreshing(b, a, '127.0.9.110');
       for (const token of issuedBeforeAnswer) expect([401, 403]).toContain((await adminRoute(b, token, '127.0.9.110')).status);
-      await racing;
+      const { issued, session } = await loopEnded;
       for (const token of issued) expect([401, 403]).toContain((await adminRoute(b, token, '127.0.9.110')).status);
       const after = await refresh(b, session.refresh, '127.0.9.110');
       expect(after.status).toBe(200);
