@@ -6,13 +6,14 @@ import type { IncomingMessage } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
 import { ANSWER_HEADERS, type AnswerHeaders } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
 import { PublicOrigin } from './http/public-origin';
 import { runInRequest } from './http/request-context';
@@ -106,15 +107,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
 
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Bouncer API')
-      .setDescription('Authentication, anomaly detection and the admin API.')
-      .setVersion(VERSION)
-      .addBearerAuth()
-      .build(),
-  );
+  const doc = buildOpenApiDocument(app, VERSION);
   documents.set(app, doc);
   // API_DOCS: off (404) by default, admin (/docs-json with an admin token), public (UI and JSON).
   if (config.apiDocs === 'public') SwaggerModule.setup('docs', app, doc);

@@ -9,30 +9,44 @@ export class TokenRequestDto {
   @IsIn(['password', 'refresh_token'])
   grant_type?: 'password' | 'refresh_token';
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Required with grant_type=password.', minLength: 1, maxLength: 128 })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(128)
   username?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Required with grant_type=password.', minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Required with grant_type=refresh_token.', maxLength: 512 })
   @IsOptional()
   @IsString()
   @MaxLength(512)
   refresh_token?: string;
 
   // Sent by standard OAuth2 clients; accepted and ignored.
-  @IsOptional() @IsString() @MaxLength(512) scope?: string;
-  @IsOptional() @IsString() @MaxLength(256) client_id?: string;
-  @IsOptional() @IsString() @MaxLength(256) client_secret?: string;
+  @ApiPropertyOptional({ description: 'Accepted and ignored.', maxLength: 512 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  scope?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted and ignored.', maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  client_id?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted and ignored.', maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  client_secret?: string;
 }
 
 /** `POST /session`: the browser sign-in. */

@@ -12,10 +12,12 @@ import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
 import { clearSessionCookie } from './session-cookie';
+import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
 
 /** The signed-in caller's own account. */
 @ApiTags('auth')
 @ApiBearerAuth()
+@ApiProblems(401, 403)
 @Controller('me')
 export class MeController {
   constructor(
@@ -27,6 +29,8 @@ export class MeController {
 
   @AllowedBeforePasswordChange()
   @Get()
+  @ApiJson('The signed-in account and its recent sign-ins', 'MeResponse')
+  @ApiProblems(503)
   async me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
     const row = await this.users.findByUsername(user.username);
     if (!row) throw new ProblemException(401, 'Unauthorized', 'The account no longer exists.');
@@ -41,12 +45,16 @@ export class MeController {
 
   /** The caller's remembered devices (browsers that pass the account rule while it is under attack). */
   @Get('devices')
+  @ApiJson('The browsers remembered for this account', ['DeviceView'])
+  @ApiProblems(503)
   async listDevices(@CurrentUser() user: AuthUser): Promise<DeviceView[]> {
     return this.devices.list((await this.requireRow(user)).id);
   }
 
   /** Forgets one remembered device (audited). */
   @Delete('devices/:id')
+  @ApiNoContent('Forget one remembered device')
+  @ApiProblems([404, 'No such device of yours'], 503)
   @HttpCode(204)
   async forgetDevice(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
     await this.devices.revoke(await this.requireRow(user), id, clientKeyOf(req));
@@ -54,6 +62,8 @@ export class MeController {
 
   /** Forgets every remembered device (audited). */
   @Delete('devices')
+  @ApiNoContent('Forget every remembered device')
+  @ApiProblems(503)
   @HttpCode(204)
   async forgetDevices(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {
     await this.devices.revokeAll(await this.requireRow(user), { actor: user.username, client: clientKeyOf(req), why: 'by their owner' });
@@ -63,6 +73,8 @@ export class MeController {
   @AllowedBeforePasswordChange()
   @AuthRouteThrottle()
   @Post('password')
+  @ApiNoContent('Change your password (your other sessions end)', { rateLimited: true })
+  @ApiProblems(400, 413, 415, 429, 503)
   @HttpCode(204)
   async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<void> {
     await this.auth.changePassword(user, clientKeyOf(req), body.current_password, body.new_password);
@@ -70,6 +82,8 @@ export class MeController {
 
   @AllowedBeforePasswordChange()
   @Post('logout-everywhere')
+  @ApiNoContent('End every session of this account')
+  @ApiProblems(503)
   @HttpCode(204)
   async logoutEverywhere(
     @CurrentUser() user: AuthUser,

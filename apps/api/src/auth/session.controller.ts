@@ -14,6 +14,7 @@ import { AuthService, type IssuedSession } from './auth.service';
 import { DEVICE_COOKIE } from './device-cookie.service';
 import { SameOriginGuard } from './same-origin.guard';
 import { clearSessionCookie, readCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
+import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
 
 /**
  * Browser sessions: the refresh token lives in an httpOnly cookie, never within script reach.
@@ -33,6 +34,13 @@ export class SessionController {
   @Public()
   @AuthRouteThrottle()
   @Post()
+  @ApiJson('Browser sign-in: the access token in the body, the refresh token in an httpOnly cookie', 'SessionResponse', {
+    rateLimited: true,
+    headers: {
+      'Set-Cookie': { description: 'The httpOnly refresh-token cookie (and the remembered-device cookie).', schema: { type: 'string' } },
+    },
+  })
+  @ApiProblems(400, 401, [403, 'Not same-origin, or this client is blocked'], 413, 415, 429, 503)
   @HttpCode(200)
   async session(
     @Body() body: LoginDto,
@@ -55,6 +63,13 @@ export class SessionController {
   @Public()
   @AuthRouteThrottle()
   @Post('refresh')
+  @ApiJson('Browser refresh: a new access token from the session cookie (rotated)', 'SessionResponse', {
+    rateLimited: true,
+    headers: {
+      'Set-Cookie': { description: 'The httpOnly refresh-token cookie (and the remembered-device cookie).', schema: { type: 'string' } },
+    },
+  })
+  @ApiProblems(401, [403, 'Not same-origin, or this client is blocked'], 415, 429, 503)
   @HttpCode(200)
   async refreshSession(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionResponse> {
     const https = this.origin.isHttps(req.raw);
@@ -74,6 +89,8 @@ export class SessionController {
   @ApiBearerAuth()
   @AllowedBeforePasswordChange()
   @Delete()
+  @ApiNoContent('Browser sign-out: revoke this token and session, clear the cookie')
+  @ApiProblems(401, 403, 503)
   @HttpCode(204)
   async endSession(
     @CurrentUser() user: AuthUser,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { TokenResponse, ValidateTokenResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
@@ -10,6 +10,7 @@ import { ProblemException } from '../http/problem.exception';
 import { TokenRequestDto } from './auth.dto';
 import { AuthService, type IssuedSession } from './auth.service';
 import { NoCrossSiteGuard } from './same-origin.guard';
+import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
 
 /**
  * API clients: the OAuth2 token endpoint and bearer-token checks. Forms and JSON; no page of
@@ -25,6 +26,15 @@ export class TokenController {
   @Public()
   @AuthRouteThrottle()
   @Post('token')
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({
+    type: TokenRequestDto,
+    description: 'grant_type=password (the default) needs username and password; grant_type=refresh_token needs refresh_token.',
+  })
+  @ApiJson('OAuth2 token endpoint: password grant, or refresh_token grant (rotates the refresh token)', 'TokenResponse', {
+    rateLimited: true,
+  })
+  @ApiProblems(400, 401, 403, 413, 415, 429, 503)
   @HttpCode(200)
   async token(@Body() body: TokenRequestDto, @Req() req: FastifyRequest): Promise<TokenResponse> {
     const grant = body.grant_type ?? 'password';
@@ -53,6 +63,8 @@ export class TokenController {
 
   @ApiBearerAuth()
   @Get('validate-token')
+  @ApiJson('Check a bearer token and say whose it is', 'ValidateTokenResponse')
+  @ApiProblems(401, 403)
   validate(@CurrentUser() user: AuthUser): ValidateTokenResponse {
     return { valid: true, username: user.username, role: user.role };
   }
@@ -61,6 +73,8 @@ export class TokenController {
   @ApiBearerAuth()
   @AllowedBeforePasswordChange()
   @Post('logout')
+  @ApiNoContent('Revoke this access token and its refresh family')
+  @ApiProblems(401, 403, 503)
   @HttpCode(204)
   async logout(@CurrentUser() user: AuthUser, @Req() req: FastifyRequest): Promise<void> {
     await this.auth.logout(user, clientKeyOf(req));

@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
@@ -8,6 +8,7 @@ import { CLOCK, type Clock } from '../core/clock';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { ProblemException } from '../http/problem.exception';
 import { storedFirst } from '../http/stored-first';
+import { ApiProblems, ApiRaw } from '../openapi/api-docs.decorators';
 
 /**
  * Backup of the embedded store while the service runs. The running server holds the data
@@ -29,7 +30,12 @@ export class BackupController {
 
   @Post('admin/backup')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'A gzipped tar of the embedded database (users, decisions, lists, audit log, sessions).' })
+  @ApiRaw(
+    'Back up the embedded store (a gzipped tar)',
+    ['application/gzip'],
+    'A gzipped tar of the embedded database (users, decisions, lists, audit log, sessions).',
+  )
+  @ApiProblems(401, 403, [409, 'The data is in PostgreSQL: back it up with pg_dump'], 503)
   async backup(@CurrentUser() admin: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     if (this.database.kind !== 'embedded') {
       throw new ProblemException(

@@ -3,7 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type DecisionView as Decision, type ListEntry as ListEntryView, type PasswordResetResponse, ROLES } from '@bouncer/contracts';
+import { type BouncerClient, createBouncerClient } from '@bouncer/api-client';
+import { type PasswordResetResponse, type ProblemDetails, ROLES, type Role } from '@bouncer/contracts';
 import { describeError } from '../db/query-errors';
 
 /** Exit codes shared with the store commands (see EXIT in bouncer-cli.ts). */
@@ -60,7 +61,10 @@ export function addRemoteCommands(
 
   /** Runs one remote command: the connection is resolved, errors become exit codes and one line on stderr. */
   const run =
-    <O extends ConnectionOptions, A extends unknown[]>(name: string, work: (api: Api, opts: O, ...args: A) => Promise<number | void>) =>
+    <O extends ConnectionOptions, A extends unknown[]>(
+      name: string,
+      work: (api: BouncerClient, opts: O, ...args: A) => Promise<number | void>,
+    ) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const opts = cmd.optsWithGlobals<O>();
@@ -96,17 +100,17 @@ export function addRemoteCommands(
     .description('Health, readiness and counters of the running server.')
     .action(
       run('status', async (api, opts) => {
-        const [health, ready, stats] = await Promise.all([
-          api.get('/health', { allow: [503] }),
-          api.get('/health/ready', { allow: [503] }),
-          api.get('/admin/stats'),
-        ]);
-        show(opts, { health, ready, stats }, () => {
+        const [live, readiness, stats] = await Promise.all([api.GET('/health'), api.GET('/health/ready'), api.GET('/admin/stats')]);
+        const health = must(live);
+        // Readiness answers 503 with its own body (unavailable, draining): shown, not an error.
+        const ready = readiness.data ?? (readiness.response.status === 503 ? readiness.error : failed(readiness));
+        const counters = must(stats);
+        show(opts, { health, ready, stats: counters }, () => {
           io.out(`health: ${describeStatus(health)}`);
           io.out(`ready:  ${describeStatus(ready)}`);
-          for (const [k, v] of Object.entries((stats ?? {}) as Record<string, unknown>)) io.out(`${k}: ${JSON.stringify(v)}`);
+          for (const [k, v] of Object.entries(counters)) io.out(`${k}: ${JSON.stringify(v)}`);
         });
-        return (ready as { status?: string } | null)?.status === 'ready' ? REMOTE_EXIT.ok : REMOTE_EXIT.failed;
+        return ready?.status === 'ready' ? REMOTE_EXIT.ok : REMOTE_EXIT.failed;
       }),
     );
 
@@ -123,14 +127,9 @@ export function addRemoteCommands(
       run(
         'decisions list',
         async (api, opts: ConnectionOptions & { state?: string; rule?: string; client?: string; page: number; pageSize: number }) => {
-          const query = new URLSearchParams({ page: String(opts.page), page_size: String(opts.pageSize) });
-          for (const k of ['state', 'rule', 'client'] as const) if (opts[k]) query.set(k, opts[k]);
-          const page = (await api.get(`/admin/decisions?${query}`)) as {
-            items: Decision[];
-            total: number;
-            page: number;
-            page_size: number;
-          };
+          const state = opts.state as 'blocked' | 'suspicious' | undefined;
+          const query = { page: opts.page, page_size: opts.pageSize, state, rule: opts.rule, client: opts.client };
+          const page = must(await api.GET('/admin/decisions', { params: { query } }));
           const items = page.items;
           show(opts, { ...page, items }, () => {
             table(
@@ -148,12 +147,11 @@ export function addRemoteCommands(
     .description('Block a client (an address or CIDR).')
     .argument('<client>', 'an address or CIDR')
     .requiredOption('--reason <text>', 'why (kept in the audit log)')
-    .option('--duration <seconds>', 'how long, in seconds (default: the server’s block duration)', positiveInt)
+    .option('--duration <seconds>', 'how long, in seconds', positiveInt, 3600)
     .action(
-      run('decisions add', async (api, opts: ConnectionOptions & { reason: string; duration?: number }, client: string) => {
-        const body: Record<string, unknown> = { client, reason: opts.reason };
-        if (opts.duration !== undefined) body['duration_seconds'] = opts.duration;
-        const d = (await api.send('POST', '/admin/blocks', body)) as Decision;
+      run('decisions add', async (api, opts: ConnectionOptions & { reason: string; duration: number }, client: string) => {
+        const body = { client, reason: opts.reason, duration_seconds: opts.duration };
+        const d = must(await api.POST('/admin/blocks', { body }));
         show(opts, d, () => io.out(`Blocked ${d.client}${d.expires_at ? ` until ${d.expires_at}` : ''}.`));
       }),
     );
@@ -162,7 +160,7 @@ export function addRemoteCommands(
     .argument('<client>', 'an address or CIDR, as blocked')
     .action(
       run('decisions delete', async (api, opts, client: string) => {
-        await api.send('DELETE', `/admin/blocks?${new URLSearchParams({ client })}`);
+        must(await api.DELETE('/admin/blocks', { params: { query: { client } } }));
         show(opts, { lifted: client }, () => io.out(`Lifted the block of ${client}.`));
       }),
     );
@@ -174,7 +172,7 @@ export function addRemoteCommands(
       .description(`List the ${kind}list.`)
       .action(
         run(`${kind} list`, async (api, opts) => {
-          const entries = ((await api.get('/admin/lists')) as ListEntryView[]).filter((e) => e.kind === kind);
+          const entries = must(await api.GET('/admin/lists')).filter((e) => e.kind === kind);
           show(opts, entries, () =>
             table(
               io,
@@ -190,7 +188,7 @@ export function addRemoteCommands(
       .option('--note <text>', 'why', '')
       .action(
         run(`${kind} add`, async (api, opts: ConnectionOptions & { note: string }, cidr: string) => {
-          const e = (await api.send('POST', '/admin/lists', { kind, cidr, note: opts.note })) as ListEntryView;
+          const e = must(await api.POST('/admin/lists', { body: { kind, cidr, note: opts.note } }));
           show(opts, e, () => io.out(`${e.cidr} is on the ${kind}list.`));
         }),
       );
@@ -199,7 +197,7 @@ export function addRemoteCommands(
       .argument('<cidr>')
       .action(
         run(`${kind} delete`, async (api, opts, cidr: string) => {
-          await api.send('DELETE', `/admin/lists?${new URLSearchParams({ kind, cidr })}`);
+          must(await api.DELETE('/admin/lists', { params: { query: { kind, cidr } } }));
           show(opts, { removed: cidr }, () => io.out(`${cidr} removed from the ${kind}list.`));
         }),
       );
@@ -211,17 +209,12 @@ export function addRemoteCommands(
     .description('List users.')
     .action(
       run('users list', async (api, opts) => {
-        const rows = (await api.get('/admin/users')) as Record<string, unknown>[];
+        const rows = must(await api.GET('/admin/users'));
         show(opts, rows, () =>
           table(
             io,
             ['USERNAME', 'ROLE', 'DISABLED', 'MUST CHANGE PASSWORD'],
-            rows.map((u) => [
-              String(u['username']),
-              String(u['role']),
-              u['disabled'] ? 'yes' : 'no',
-              u['must_change_password'] ? 'yes' : 'no',
-            ]),
+            rows.map((u) => [u.username, u.role, u.disabled ? 'yes' : 'no', u.must_change_password ? 'yes' : 'no']),
           ),
         );
       }),
@@ -231,20 +224,23 @@ export function addRemoteCommands(
     .argument('<username>')
     .addOption(new Option('--role <role>', 'its role').choices(ROLES).default('user'))
     .action(
-      run('users add', async (api, opts: ConnectionOptions & { role: string }, username: string) => {
+      run('users add', async (api, opts: ConnectionOptions & { role: Role }, username: string) => {
         const password = (await (io.readStdin?.() ?? Promise.resolve(''))).replace(/\r?\n$/, '');
         if (!password) throw new UsageError('give the password on stdin');
-        const u = (await api.send('POST', '/admin/users', { username, password, role: opts.role })) as Record<string, unknown>;
-        show(opts, u, () => io.out(`Created ${String(u['username'])} (${String(u['role'])}).`));
+        const u = must(await api.POST('/admin/users', { body: { username, password, role: opts.role } }));
+        show(opts, u, () => io.out(`Created ${u.username} (${u.role}).`));
       }),
     );
-  const patchUser = (name: string, description: string, body: (arg?: string) => Record<string, unknown>, withRole = false) => {
+  const patchUser = (name: string, description: string, body: (role?: Role) => { role?: Role; disabled?: boolean }, withRole = false) => {
     const cmd = connected(users.command(name)).description(description).argument('<username>');
     if (withRole) cmd.argument('<role>', ROLES.join(' or '));
     cmd.action(
       run(`users ${name}`, async (api, opts, username: string, role?: string) => {
-        const u = (await api.send('PATCH', `/admin/users/${encodeURIComponent(username)}`, body(role))) as Record<string, unknown>;
-        show(opts, u, () => io.out(`${String(u['username'])}: role ${String(u['role'])}, ${u['disabled'] ? 'disabled' : 'enabled'}.`));
+        // The role is checked by the server (400 for anything but admin or user).
+        const u = must(
+          await api.PATCH('/admin/users/{username}', { params: { path: { username } }, body: body(role as Role | undefined) }),
+        );
+        show(opts, u, () => io.out(`${u.username}: role ${u.role}, ${u.disabled ? 'disabled' : 'enabled'}.`));
       }),
     );
   };
@@ -258,7 +254,7 @@ export function addRemoteCommands(
     .argument('<username>')
     .action(
       run('users reset-password', async (api, opts, username: string) => {
-        const r = (await api.send('POST', `/admin/users/${encodeURIComponent(username)}/password-reset`, {})) as PasswordResetResponse;
+        const r: PasswordResetResponse = must(await api.POST('/admin/users/{username}/password-reset', { params: { path: { username } } }));
         show(opts, r, () => {
           io.out(`Temporary password of ${r.username}: ${r.temporary_password}`);
           io.out('Shown once. Their sessions ended; they must change it when they next sign in.');
@@ -292,13 +288,15 @@ export function addRemoteCommands(
             output?: string;
           },
         ) => {
-          const query = new URLSearchParams({ format: opts.format });
-          for (const k of ['since', 'until', 'type', 'actor', 'client'] as const) if (opts[k]) query.set(k, opts[k]);
-          const res = await api.stream(`/admin/events/export?${query}`);
+          const { format, since, until, type, actor, client } = opts;
+          const query = { format: format as 'jsonl' | 'csv', since, until, type, actor, client };
+          const res = await api.GET('/admin/events/export', { params: { query }, parseAs: 'stream' });
+          if (!res.data) return failed(res);
+          const body = res.data as import('node:stream/web').ReadableStream<Uint8Array>;
           if (opts.output) {
-            await pipeline(Readable.fromWeb(res), createWriteStream(opts.output, { mode: 0o600 }));
+            await pipeline(Readable.fromWeb(body), createWriteStream(opts.output, { mode: 0o600 }));
           } else {
-            for await (const chunk of Readable.fromWeb(res))
+            for await (const chunk of Readable.fromWeb(body))
               await (io.write ?? ((c) => Promise.resolve(io.out(String(c)))))(chunk as Uint8Array);
           }
         },
@@ -310,19 +308,13 @@ export function addRemoteCommands(
     .description('Print the rules in force, in the format RULES_FILE takes.')
     .action(
       run('rules show', async (api) => {
-        io.out(JSON.stringify(await api.get('/admin/rules'), null, 2));
+        io.out(JSON.stringify(must(await api.GET('/admin/rules')), null, 2));
       }),
     );
 }
 
-interface Api {
-  get(path: string, opts?: { allow?: number[] }): Promise<unknown>;
-  send(method: string, path: string, body?: unknown): Promise<unknown>;
-  stream(path: string): Promise<import('node:stream/web').ReadableStream<Uint8Array>>;
-}
-
 /** The token comes from --token-file (0600 only), BOUNCER_TOKEN, or --token, in that order. */
-async function connect(opts: ConnectionOptions, env: Record<string, string | undefined>): Promise<Api> {
+async function connect(opts: ConnectionOptions, env: Record<string, string | undefined>): Promise<BouncerClient> {
   let token = opts.token ?? env['BOUNCER_TOKEN'];
   if (opts.tokenFile) {
     let mode: number;
@@ -345,44 +337,40 @@ async function connect(opts: ConnectionOptions, env: Record<string, string | und
   } catch {
     throw new UsageError(`${raw} is not a URL`);
   }
-  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await fetch(new URL(path.replace(/^\//, ''), base), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (err) {
-      throw new Error(`cannot reach the server at ${base.origin} (${describeError(err)})`);
-    }
-  };
-  const failed = async (res: Response): Promise<never> => {
-    const problem = (await res.json().catch(() => null)) as { detail?: string; errors?: { field: string; message: string }[] } | null;
-    const fields = problem?.errors?.map((e) => `${e.field} ${e.message}`).join('; ');
-    throw new ServerError(
-      res.status,
-      `the server answered ${res.status}${problem?.detail ? `: ${problem.detail}` : ''}${fields ? ` (${fields})` : ''}`,
-    );
-  };
-  const body = async (res: Response): Promise<unknown> => (res.status === 204 ? null : ((await res.json()) as unknown));
-  return {
-    async get(path, o) {
-      const res = await call('GET', path);
-      return res.ok || o?.allow?.includes(res.status) ? body(res) : failed(res);
+  return createBouncerClient(base.href, {
+    token,
+    // Every request is bounded; an unreachable server is one clear line, not a stack.
+    fetch: async (request) => {
+      try {
+        return await fetch(request, { signal: AbortSignal.timeout(30_000) });
+      } catch (err) {
+        throw new Error(`cannot reach the server at ${base.origin} (${describeError(err)})`);
+      }
     },
-    async send(method, path, payload) {
-      const res = await call(method, path, payload);
-      return res.ok ? body(res) : failed(res);
-    },
-    async stream(path) {
-      const res = await call('GET', path);
-      if (!res.ok || !res.body) return failed(res);
-      return res.body as import('node:stream/web').ReadableStream<Uint8Array>;
-    },
-  };
+  });
+}
+
+/** An answer of the typed client: its data, or a ServerError made from its problem+json. */
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
+function must<T>(answer: Answer<T>): T {
+  if (answer.response.ok) return answer.data as T;
+  return failed(answer);
+}
+
+/** The problem+json body of an error answer, when it is one. */
+function problemIn(error: unknown): Partial<ProblemDetails> | null {
+  return typeof error === 'object' ? error : null;
+}
+
+function failed(answer: Answer<unknown>): never {
+  const status = answer.response.status;
+  const problem = problemIn(answer.error);
+  const fields = problem?.errors?.map((e) => `${e.field} ${e.message}`).join('; ');
+  throw new ServerError(
+    status,
+    `the server answered ${status}${problem?.detail ? `: ${problem.detail}` : ''}${fields ? ` (${fields})` : ''}`,
+  );
 }
 
 function positiveInt(value: string): number {

@@ -24,11 +24,13 @@ import { DETECTION_ENGINE } from './engine.provider';
 import { DecisionService, toView } from './decisions/decision.service';
 import { queryDecisions } from './decisions/decision-query';
 import { DetectionService } from './detection.service';
+import { ApiJson, ApiNoContent, ApiProblems, ApiRaw } from '../openapi/api-docs.decorators';
 
 /** What admins see of detection, and how they act on it. Every action is audited with their name. */
 @ApiTags('detection')
 @ApiBearerAuth()
 @Roles('admin')
+@ApiProblems(401, 403)
 @Controller()
 export class AdminDetectionController {
   constructor(
@@ -41,11 +43,14 @@ export class AdminDetectionController {
 
   /** The rules in force, in the format RULES_FILE takes: save it, edit it, start from it. */
   @Get('admin/rules')
+  @ApiJson('The detection rules in force, in the format RULES_FILE takes', 'RulesDocument')
   rules(): RulesDocument {
     return rulesDocumentOf(this.engine.rules);
   }
 
   @Get('admin/decisions')
+  @ApiJson('Standing decisions (blocked and suspicious clients), filtered, one page', 'DecisionPage')
+  @ApiProblems(400)
   list(@Query() q: DecisionsQueryDto): Paged<DecisionView> {
     const client = q.client === undefined ? undefined : this.clientKey(q.client, 'client');
     const within = q.q === undefined ? undefined : this.clientKey(q.q, 'q');
@@ -66,6 +71,8 @@ export class AdminDetectionController {
   }
 
   @Post('admin/blocks')
+  @ApiJson('Block a client (an address or CIDR) for a while', 'DecisionView', { status: 201, description: 'The decision made' })
+  @ApiProblems(400, [409, 'The range covers the acting admin'], 413, 415, 503)
   async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<DecisionView> {
     const client = this.clientKey(body.client, 'client');
     this.assertNoLockout(client, 'client', clientKeyOf(req));
@@ -74,6 +81,8 @@ export class AdminDetectionController {
   }
 
   @Delete('admin/blocks')
+  @ApiNoContent('Lift the block of a client')
+  @ApiProblems(400, [404, 'The client is not blocked'], 503)
   @HttpCode(204)
   async unblock(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
     const client = this.clientKey(q.client, 'client');
@@ -83,6 +92,8 @@ export class AdminDetectionController {
   }
 
   @Delete('admin/suspicions')
+  @ApiNoContent('Clear the suspicion on a client')
+  @ApiProblems(400, [404, 'The client is not suspicious'], 503)
   @HttpCode(204)
   async clearSuspicion(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
     const client = this.clientKey(q.client, 'client');
@@ -92,11 +103,14 @@ export class AdminDetectionController {
   }
 
   @Get('admin/lists')
+  @ApiJson('The allowlist and denylist entries', ['ListEntry'])
   lists(): ListEntry[] {
     return this.decisions.lists();
   }
 
   @Post('admin/lists')
+  @ApiJson('Add an address or CIDR to the allowlist or denylist', 'ListEntry', { status: 201, description: 'The entry added' })
+  @ApiProblems(400, [409, 'A denylist range covers the acting admin'], 413, 415, 503)
   addToList(@Body() body: ListEntryDto, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<ListEntry> {
     const range = this.clientKey(body.cidr, 'cidr');
     // A denylist entry refuses like a block: the same limits.
@@ -105,6 +119,8 @@ export class AdminDetectionController {
   }
 
   @Delete('admin/lists')
+  @ApiNoContent('Remove an address or CIDR from a list')
+  @ApiProblems(400, [404, 'Not on that list'], 503)
   @HttpCode(204)
   async removeFromList(@Query() q: ListQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
     if (!(await this.decisions.removeListEntry(q.kind, q.cidr, `admin:${admin.username}`))) {
@@ -118,6 +134,13 @@ export class AdminDetectionController {
    * cursor of the next page, also given as a `Link: <...>; rel="next"`. No header: the last page.
    */
   @Get('admin/events')
+  @ApiJson('The audit log, newest first, one page (follow X-Next-Cursor for the next)', ['SecurityEvent'], {
+    headers: {
+      'X-Next-Cursor': { description: 'The cursor of the next page; absent on the last page.', schema: { type: 'string' } },
+      Link: { description: '`</admin/events?...>; rel="next"`; absent on the last page.', schema: { type: 'string' } },
+    },
+  })
+  @ApiProblems(400, 503)
   async events(@Query() q: EventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SecurityEvent[]> {
     const filter = { ...this.eventFilter(q), before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) };
     const limit = q.limit ?? 100;
@@ -136,6 +159,12 @@ export class AdminDetectionController {
    * database a page at a time: no cap, whatever the size of the log.
    */
   @Get('admin/events/export')
+  @ApiRaw(
+    'Every matching audit event, oldest first, streamed (no cap)',
+    ['application/x-ndjson', 'text/csv'],
+    'JSON lines, or CSV with a header row',
+  )
+  @ApiProblems(400, 503)
   async exportEvents(@Query() q: EventsExportQueryDto, @CurrentUser() admin: AuthUser): Promise<StreamableFile> {
     const filter = this.eventFilter(q);
     const format = q.format ?? 'jsonl';

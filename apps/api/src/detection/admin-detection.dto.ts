@@ -94,7 +94,7 @@ export class DecisionsQueryDto {
   @IsIn(['true', 'false'])
   one_per_client?: 'true' | 'false';
 
-  @ApiPropertyOptional({ default: 1 })
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -102,7 +102,7 @@ export class DecisionsQueryDto {
   @Max(100_000)
   page?: number;
 
-  @ApiPropertyOptional({ default: 50 })
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -163,7 +163,7 @@ export class EventsFilterDto {
 }
 
 export class EventsQueryDto extends EventsFilterDto {
-  @ApiPropertyOptional({ default: 100, maximum: EVENTS_PAGE_MAX })
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: EVENTS_PAGE_MAX })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Fallback, ReadinessResponse } from '@bouncer/contracts';
 import type { FastifyReply } from 'fastify';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { REDIS, type RedisHandle } from '../core/redis';
@@ -9,27 +10,11 @@ import { RevocationService } from '../access/revocation.service';
 import { GatewayService } from '../gateway/gateway.service';
 import { HealingService } from '../healing/healing.service';
 import { Lifecycle } from './lifecycle';
-import type { StoreDownState } from '../gateway/gateway.types';
+import { ApiJson, HEADERS, ref } from '../openapi/api-docs.decorators';
 
-/** A part that is down, and what the instance does instead (for the on-call engineer reading the probe). */
-export interface Fallback {
-  part: 'database' | 'redis';
-  state: 'unreachable' | 'unstored';
-  instead: string;
-}
-
-export interface Readiness {
-  /** ready: every promise kept; degraded: serving with a fallback (still 200); unavailable/draining: 503. */
-  status: 'ready' | 'degraded' | 'unavailable' | 'draining';
-  database: string;
-  shared_store: string;
-  degraded: boolean;
-  fallbacks: Fallback[];
-  /** Effects in force here that wait for the database (see DecisionRecorder and RevocationService). */
-  unstored: { decisions: { queued: number; dropped: number }; revocations: { queued: number; dropped: number } };
-  /** Per route class of the route policy: what it does about a lost shared store, and what it does now. */
-  route_classes: StoreDownState[];
-}
+/** `GET /health/ready` (its shape is in @bouncer/contracts, with the other answers'). */
+export type Readiness = ReadinessResponse;
+export type { Fallback };
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -50,6 +35,7 @@ export class HealthController {
 
   /** Liveness: the process answers (wire the orchestrator's liveness probe here; it never checks dependencies). */
   @Get()
+  @ApiJson('Liveness: the process answers (never checks dependencies)', 'Liveness')
   live() {
     return { status: 'ok', healing: this.healing.lastRun() };
   }
@@ -61,6 +47,13 @@ export class HealthController {
    * a partial outage (issued tokens still verified, sign-ins 503) into a total one.
    */
   @Get('ready')
+  @ApiJson('Readiness: 200 ready or degraded, 503 unavailable or draining (same body)', 'Readiness')
+  @ApiResponse({
+    status: 503,
+    description: 'Unavailable (the embedded store is gone) or draining for shutdown; the same body.',
+    headers: { 'Retry-After': HEADERS['Retry-After'] },
+    content: { 'application/json': { schema: ref('Readiness') } },
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const reachable = await this.databaseAnswers();
     const fallbacks: Fallback[] = [];

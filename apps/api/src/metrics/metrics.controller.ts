@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Inject, type OnModuleInit, Optional, Req, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../access/public.decorator';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from '../access/bearer-authenticator';
@@ -13,6 +13,7 @@ import { Metrics, METRICS_CONTENT_TYPE } from '../core/metrics';
 import { REDIS, type RedisHandle } from '../core/redis';
 
 import { DecisionService, DetectionService } from '../detection';
+import { ApiProblems, ApiRaw } from '../openapi/api-docs.decorators';
 
 /** Shorter scrape tokens are refused at start-up: they could be guessed. */
 const METRICS_TOKEN_MIN_LENGTH = 24;
@@ -64,8 +65,12 @@ export class MetricsController implements OnModuleInit {
 
   @Get()
   @ApiBearerAuth('bearer')
-  @ApiProduces(METRICS_CONTENT_TYPE)
-  @ApiOperation({ summary: 'Prometheus metrics of this instance (METRICS_TOKEN or an admin token)' })
+  @ApiRaw(
+    'Prometheus metrics of this instance (METRICS_TOKEN or an admin token)',
+    ['text/plain'],
+    'The Prometheus text exposition format (version 0.0.4)',
+  )
+  @ApiProblems(401)
   async scrape(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     await this.authorize(req);
     reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store');

@@ -8,11 +8,13 @@ import { ProblemException } from '../http/problem.exception';
 import { DevicesService } from './devices.service';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
+import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
 
 /** Admin user management. */
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
+@ApiProblems(401, 403)
 @Controller('admin/users')
 export class UsersController {
   constructor(
@@ -21,16 +23,22 @@ export class UsersController {
   ) {}
 
   @Get()
+  @ApiJson('Every user account', ['UserSummary'])
+  @ApiProblems(503)
   list(): Promise<UserSummary[]> {
     return this.users.list();
   }
 
   @Post()
+  @ApiJson('Create a user', 'UserSummary', { status: 201, description: 'The user created' })
+  @ApiProblems(400, [409, 'The username is taken'], 413, 415, 503)
   create(@Body() body: CreateUserDto, @CurrentUser() admin: AuthUser): Promise<UserSummary> {
     return this.users.create(body.username, body.password, body.role, admin.username);
   }
 
   @Patch(':username')
+  @ApiJson("Change a user's role, or disable or enable it (disabling ends its sessions)", 'UserSummary')
+  @ApiProblems(400, 404, [409, 'It would leave no enabled admin'], 413, 415, 503)
   update(@Param('username') username: string, @Body() body: UpdateUserDto, @CurrentUser() admin: AuthUser): Promise<UserSummary> {
     if (body.role === undefined && body.disabled === undefined) {
       throw new ProblemException(400, 'Bad Request', 'Nothing to change: give role or disabled.', {
@@ -42,6 +50,8 @@ export class UsersController {
 
   /** Forgets every remembered device of a user (a lost laptop, a suspected stolen cookie); audited. */
   @Delete(':username/devices')
+  @ApiNoContent('Forget every remembered device of a user')
+  @ApiProblems(404, 503)
   @HttpCode(204)
   async forgetDevices(@Param('username') username: string, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<void> {
     const user = await this.users.findByUsername(username);
@@ -68,6 +78,8 @@ export class UsersController {
   }
 
   @Delete(':username')
+  @ApiNoContent('Delete a user')
+  @ApiProblems(404, [409, 'It would leave no enabled admin'], 503)
   @HttpCode(204)
   remove(@Param('username') username: string, @CurrentUser() admin: AuthUser): Promise<void> {
     return this.users.remove(username, admin.username);

@@ -1,85 +1,32 @@
-import type { ClientState, DecisionView, SecurityEvent } from './detection';
+import type { z } from 'zod';
+import type * as S from '../schemas/dashboard.schema';
+import type * as H from '../schemas/health.schema';
 
 /** Remaining seconds of a time buffer or login block, in the original's shape. */
-export interface RemainingEntry {
-  ip: string;
-  remaining: number;
-}
+export type RemainingEntry = z.infer<typeof S.RemainingEntrySchema>;
 
 /** One bucket of the traffic series. */
-export interface SeriesPoint {
-  /** Bucket start, ISO-8601. */
-  t: string;
-  requests: number;
-  client_errors: number;
-  unauthorized: number;
-  blocks: number;
-}
+export type SeriesPoint = z.infer<typeof S.SeriesPointSchema>;
 
-export interface TopClient {
-  client: string;
-  requests: number;
-  state: ClientState;
-}
+export type TopClient = z.infer<typeof S.TopClientSchema>;
 
 /** What the scheduled healing job did on its last run. */
-export interface HealingRun {
-  at: string;
-  duration_ms: number;
-  lifted: number;
-  pruned_counters: number;
-  trimmed_audit: number;
-}
+export type HealingRun = z.infer<typeof S.HealingRunSchema>;
 
 /** `GET /dashboard-data` (admin only). The first six keys are the original's. */
-export interface DashboardDataResponse {
-  total_ips: number;
-  blocked_ips: string[];
-  suspicious_ips: string[];
-  /** Requests per client in the current window, top clients only (bounded). */
-  request_counts: Record<string, number>;
-  brute_force_ips: RemainingEntry[];
-  successful_block_ips: RemainingEntry[];
-
-  /** Distinct clients blocked and suspicious, uncapped (the two lists above hold at most 500). */
-  counts: { blocked: number; suspicious: number };
-  generated_at: string;
-  mode: 'enforce' | 'observe';
-  /** True when a shared store (Redis) is unreachable and this instance protects on its own. */
-  degraded: boolean;
-  requests_per_minute: number;
-  /** Series over the last 15 minutes. */
-  series: { bucket_seconds: number; points: SeriesPoint[] };
-  top_clients: TopClient[];
-  decisions: DecisionView[];
-  /** The latest events, newest first (actor and detail clipped). */
-  events: SecurityEvent[];
-  /** The latest decision and list events (blocked, lifted, cleared, list changes), newest first: a feed failed sign-ins cannot flood. */
-  decision_events: SecurityEvent[];
-  healing: HealingRun | null;
-  /** Requests to the protected API per route class of the route policy (forward-auth, reverse proxy), this instance since start. */
-  route_classes: RouteClassView[];
-}
-
-/** One route class of the route policy, for the dashboard. */
-export interface RouteClassView {
-  name: string;
-  requests: number;
-  allowed: number;
-  /** Passed, but a rule in observe mode would have refused. */
-  observed: number;
-  refused: number;
-  /** Refusals by status ("401", "403", "429", …). */
-  by_status: Record<string, number>;
-  on_store_down: 'open' | 'closed' | 'local';
-  /** What the class does now: `normal`, or what it does while the shared store is unreachable. */
-  store_down_now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
-}
+export type DashboardDataResponse = z.infer<typeof S.DashboardDataResponseSchema>;
 
 /** `GET /admin/stats` (the original's shape). */
-export interface AdminStatsResponse {
-  total_ips: number;
-  blocked_ips: number;
-  system_health: 'ok' | 'degraded';
-  active_threshold: number;
-}
+export type AdminStatsResponse = z.infer<typeof S.AdminStatsResponseSchema>;
+
+/** `GET /health` */
+export type LivenessResponse = z.infer<typeof H.LivenessResponseSchema>;
+
+/** A part that is down, and what the instance does instead (in `GET /health/ready`). */
+export type Fallback = z.infer<typeof H.FallbackSchema>;
+
+/** `GET /health/ready` */
+export type ReadinessResponse = z.infer<typeof H.ReadinessResponseSchema>;
+
+/** One route class of the route policy, for the dashboard. */
+export type RouteClassView = z.infer<typeof S.RouteClassViewSchema>;

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/** What Bouncer thinks of a client (an address, an IPv6 /64 or an admin-given CIDR). */
+export const ClientStateSchema = z.enum(['normal', 'suspicious', 'blocked']);
+
+/** The rules that make decisions; `admin` marks a decision a person made. */
+export const RuleIdSchema = z.enum([
+  'request-rate',
+  'failed-logins',
+  'failed-logins-per-56',
+  'failed-logins-per-48',
+  'account-failed-logins',
+  'successful-logins',
+  'token-misuse',
+  'refresh-reuse',
+  'probing',
+  'denylist',
+  'admin',
+]);
+
+/** A standing decision about one client. */
+export const DecisionViewSchema = z.object({
+  /** The reference a refused client is shown (`reference` in its 403/429), to look the decision up by. */
+  id: z.string(),
+  /** The address, the IPv6 prefix (`2001:db8::/64`) or the CIDR the decision covers. */
+  client: z.string(),
+  state: z.enum(['suspicious', 'blocked']),
+  /** In words, with its numbers: "6 failed logins in 60 s". */
+  reason: z.string(),
+  rule: RuleIdSchema,
+  created_at: z.string(),
+  expires_at: z.string(),
+  remaining_seconds: z.number(),
+  /** `rule:<id>` or `admin:<username>`. */
+  decided_by: z.string(),
+  /** False in observe mode: recorded and shown, not enforced. */
+  enforced: z.boolean(),
+  /** With `one_per_client`: the standing suspicion of a blocked client, folded into its block. */
+  suspicion: z.object({ id: z.string(), reason: z.string(), rule: RuleIdSchema, remaining_seconds: z.number() }).optional(),
+});
+
+/** `POST /admin/blocks` */
+export const BlockRequestSchema = z.object({
+  /** An address or a CIDR (`203.0.113.0/24`, `2001:db8::/48`). */
+  client: z.string(),
+  duration_seconds: z.int(),
+  reason: z.string(),
+});
+
+export const ListKindSchema = z.enum(['allow', 'deny']);
+
+/** An allowlist or denylist entry (`GET /admin/lists`). */
+export const ListEntrySchema = z.object({
+  kind: ListKindSchema,
+  cidr: z.string(),
+  note: z.string(),
+  created_at: z.string(),
+  created_by: z.string(),
+});
+
+/** `POST /admin/lists` */
+export const ListEntryRequestSchema = z.object({
+  kind: ListKindSchema,
+  cidr: z.string(),
+  note: z.string().optional(),
+});
+
+/** A security event for the feed and the audit log. */
+export const SecurityEventSchema = z.object({
+  at: z.string(),
+  /** e.g. `decision.blocked`, `decision.lifted`, `login.failed`, `token.refresh-reuse`. */
+  type: z.string(),
+  client: z.string().nullable(),
+  actor: z.string().nullable(),
+  detail: z.string(),
+});
+
+/** One page of a paged list: `items` of `page` (from 1), `page_size` per page, `total` matching. */
+export const pagedSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), total: z.int(), page: z.int(), page_size: z.int() });
+
+/** `GET /admin/decisions` */
+export const DecisionPageSchema = pagedSchema(DecisionViewSchema);
+
+/** One rule of `GET /admin/rules`: its kind, whether it is on and enforced, and its numbers. */
+export const RuleEntrySchema = z.looseObject({
+  kind: z.string().optional(),
+  enabled: z.boolean().optional(),
+  mode: z.enum(['enforce', 'observe']).optional(),
+});
+
+/** `GET /admin/rules`: the rules in force, in the format RULES_FILE takes. */
+export const RulesDocumentSchema = z.object({
+  version: z.literal(1),
+  extends: z.enum(['defaults', 'none']).optional(),
+  suspicion: z.object({ ratio: z.number().optional(), seconds: z.number().optional() }).optional(),
+  rules: z.record(z.string(), RuleEntrySchema),
+});
