@@ -24,6 +24,7 @@ import { installInputGuard } from './http/input-guard';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
+import { FROM_UPSTREAM, installReverseProxy, prepareReverseProxy } from './reverse-proxy';
 import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
@@ -82,11 +83,18 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Reverse-proxy mode: Bouncer's own namespaces are recorded as its routes are added (before init).
+  const proxySetup = config.upstream ? prepareReverseProxy(app) : null;
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
   installInputGuard(adapter);
 
   fastify.addHook('onSend', (req, reply, payload, done) => {
+    // The upstream's answers keep the upstream's headers (its caching, its CSP); only our request id is added.
+    if ((req.raw as { [FROM_UPSTREAM]?: boolean })[FROM_UPSTREAM]) {
+      if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', req.id);
+      return done(null, payload);
+    }
     reply.header('x-request-id', req.id);
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
@@ -118,6 +126,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 
   if (index) {
     await app.register(fastifyStatic, { root: join(index, '..'), prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  if (config.upstream && proxySetup) {
+    await installReverseProxy(app, { ...config, upstream: config.upstream }, proxySetup, (raw) => origin.isHttps(raw), index);
   }
   await app.init();
   loggers.set(app, logger);

@@ -13,6 +13,7 @@ import { DocsModule } from './docs/docs.module';
 import { HealingModule } from './healing/healing.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ReverseProxyModule } from './reverse-proxy';
 import { StatsModule } from './stats/stats.module';
 import { UsersModule } from './users/users.module';
 
@@ -27,6 +28,8 @@ import { UsersModule } from './users/users.module';
  *     stats  -> detection, healing
  *     health -> detection, healing      (reads their status)
  *     metrics -> detection              (reads its status; counters are core's)
+ *     health -> reverse-proxy           (reads the upstream's reachability)
+ *     reverse-proxy -> gateway          (asks the gateway service before forwarding)
  *     healing -> none: features mark their pruning with @Prunable() (core/prunable.ts)
  *   access -> core, http, db, config    (never a feature)
  *   audit  -> core, config, db
@@ -55,6 +58,8 @@ export class AppModule {
         UsersModule,
         // API_DOCS=admin: /docs-json behind the admin role; public and off need no module.
         ...(config.apiDocs === 'admin' ? [DocsModule] : []),
+        // UPSTREAM_URL: everything that is not Bouncer's own goes to the protected API (reverse-proxy/).
+        ...(config.upstream ? [ReverseProxyModule] : []),
       ],
     };
   }

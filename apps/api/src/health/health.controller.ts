@@ -7,6 +7,7 @@ import { Public } from '../access/public.decorator';
 import { DecisionService, DetectionService } from '../detection';
 import { RevocationService } from '../access/revocation.service';
 import { HealingService } from '../healing/healing.service';
+import { UpstreamReachability } from '../reverse-proxy';
 import { Lifecycle } from './lifecycle';
 
 /** A part that is down, and what the instance does instead (for the on-call engineer reading the probe). */
@@ -25,6 +26,8 @@ export interface Readiness {
   fallbacks: Fallback[];
   /** Effects in force here that wait for the database (see DecisionRecorder and RevocationService). */
   unstored: { decisions: { queued: number; dropped: number }; revocations: { queued: number; dropped: number } };
+  /** Reverse-proxy mode only: whether UPSTREAM_URL accepts connections (never a reason for 503; see UpstreamReachability). */
+  upstream?: 'ok' | 'unreachable';
 }
 
 const PING_TIMEOUT_MS = 2_000;
@@ -41,6 +44,7 @@ export class HealthController {
     private readonly decisions: DecisionService,
     private readonly revocations: RevocationService,
     private readonly lifecycle: Lifecycle,
+    @Optional() @Inject(UpstreamReachability) private readonly upstream: UpstreamReachability | null = null,
   ) {}
 
   /** Liveness: the process answers (wire the orchestrator's liveness probe here; it never checks dependencies). */
@@ -57,7 +61,7 @@ export class HealthController {
    */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
-    const reachable = await this.databaseAnswers();
+    const [reachable, upstream] = await Promise.all([this.databaseAnswers(), this.upstream?.check()]);
     const fallbacks: Fallback[] = [];
     if (!reachable && this.database.kind === 'postgres') {
       fallbacks.push({
@@ -104,6 +108,7 @@ export class HealthController {
       degraded: fallbacks.length > 0,
       fallbacks,
       unstored,
+      ...(upstream ? { upstream } : {}),
     };
   }
 
