@@ -177,7 +177,6 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
             `The upstream did not answer within ${opts.upstream.timeoutMs} ms.`,
           );
         }
-        reply.log.warn({ err: error }, 'the upstream could not be reached');
         return void sendProblem(reply, 502, 'Bad Gateway', 'The upstream could not be reached.');
       },
     },
