@@ -12,7 +12,7 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import { ANSWER_HEADERS, type AnswerHeaders } from './detection';
+import { ANSWER_HEADERS, type AnswerHeaders, COUNTED_BY_GATEWAY } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
 import { PublicOrigin } from './http/public-origin';
@@ -24,7 +24,7 @@ import { installInputGuard } from './http/input-guard';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
-import { FROM_UPSTREAM, installReverseProxy, prepareReverseProxy } from './reverse-proxy';
+import { FROM_UPSTREAM, installReverseProxy, isForwarded, prepareReverseProxy, type ReverseProxySetup } from './reverse-proxy';
 import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
@@ -73,8 +73,11 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // takes the same headers from here. Added before NestFactory.create, which registers the
   // middleware hook: this one must run first.
   const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
+  let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
+    // Reverse-proxy mode: a forwarded request is counted by the gateway check, not by the gate too.
+    if (proxySetup && isForwarded(proxySetup, req)) (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;
     // Everything this request causes (a decision recorded by the engine) is logged with its id.
     runInRequest(String(req.id), done);
   });
@@ -84,7 +87,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   });
   const fastify = app.getHttpAdapter().getInstance();
   // Reverse-proxy mode: Bouncer's own namespaces are recorded as its routes are added (before init).
-  const proxySetup = config.upstream ? prepareReverseProxy(app) : null;
+  proxySetup = config.upstream ? prepareReverseProxy(app) : null;
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
   installInputGuard(adapter);

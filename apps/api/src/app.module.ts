@@ -10,6 +10,7 @@ import type { Clock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { DetectionModule } from './detection';
 import { DocsModule } from './docs/docs.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealingModule } from './healing/healing.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -21,13 +22,15 @@ import { UsersModule } from './users/users.module';
  * Folders and the direction of their imports (no arrow may run back; checked by the folder
  * cycle command in the README):
  *
- *   features (auth, users, detection, healing, stats, health, docs, backup, alerts)
+ *   features (auth, users, detection, healing, stats, health, docs, backup, alerts, gateway)
  *     -> access, audit, core, http, config, db, @bouncer/contracts
  *   feature -> feature, only:
  *     auth   -> users, detection
  *     stats  -> detection, healing
  *     health -> detection, healing      (reads their status)
  *     metrics -> detection              (reads its status; counters are core's)
+ *     gateway -> detection             (the engine, sign-in rules; bearer checks via access)
+ *     stats  -> gateway, health -> gateway (per-class counts, store-down states)
  *     health -> reverse-proxy           (reads the upstream's reachability)
  *     reverse-proxy -> gateway          (asks the gateway service before forwarding)
  *     healing -> none: features mark their pruning with @Prunable() (core/prunable.ts)
@@ -50,6 +53,7 @@ export class AppModule {
         AlertsModule,
         AuthModule,
         BackupModule,
+        GatewayModule,
         HealingModule,
         HealthModule,
         MetricsModule,

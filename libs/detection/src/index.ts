@@ -10,3 +10,6 @@ export * from './lib/rules/rule-kind';
 export * from './lib/rules/registry';
 export * from './lib/rules/default-rules';
 export * from './lib/rules/rules-document';
+export * from './lib/route-policy/route-pattern';
+export * from './lib/route-policy/route-policy';
+export * from './lib/route-policy/policy-rules';

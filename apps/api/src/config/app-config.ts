@@ -1,7 +1,8 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEFAULT_ROUTE_POLICY, loadRoutePolicy, type RoutePolicy, routePolicyRules } from '@bouncer/detection';
 import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
 import { passwordPolicyViolation } from '../policy/password-policy';
 import { normalizeUsername } from '../policy/username';
@@ -141,6 +142,10 @@ export interface AppConfig {
   shutdown: { drainSeconds: number; timeoutSeconds: number };
   /** The detection settings (thresholds, lists, healing period, audit retention), defaults filled in. */
   detection: DetectionOptions;
+  /** The route policy of the protected API (POLICY_FILE); absent: the built-in one (one public class). */
+  routePolicy?: RoutePolicy;
+  /** GATEWAY_LOG_LISTEN: where nginx/Caddy send their access log (UDP) in forward-auth mode. */
+  gatewayLogListen?: { host: string; port: number };
   /** Alert webhooks; `webhooks` empty = alerts off. */
   alerts: AlertsConfig;
   /** Reverse-proxy mode (UPSTREAM_URL); absent = Bouncer serves only its own routes. */
@@ -213,6 +218,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  const routePolicy = readRoutePolicy(cleaned['POLICY_FILE']);
+  // The class limits run in the engine like every rule: appended to the rules in force.
+  detection = { ...detection, rules: { ...detection.rules, rules: [...detection.rules.rules, ...routePolicyRules(routePolicy)] } };
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
   // Files named in the environment must be there now: finding out after the database is open
   // (seconds later, with files already created) is what an operator cannot act on.
@@ -246,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 },
     shutdown: { drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS },
     detection,
+    routePolicy,
+    gatewayLogListen: readListen(cleaned['GATEWAY_LOG_LISTEN']),
     alerts: {
       webhooks: e.ALERT_WEBHOOKS,
       secret: e.ALERT_WEBHOOK_SECRET,
@@ -334,4 +344,30 @@ function isOriginUrl(value: string): boolean {
 }
 
 /** DI token for the validated configuration. */
+/** `host:port` or `[v6]:port`; port 0 picks a free one (tests). */
+function readListen(v: string | undefined): { host: string; port: number } | undefined {
+  if (!v) return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535))
+    throw new ConfigError(`Invalid GATEWAY_LOG_LISTEN: expected host:port, e.g. 127.0.0.1:5140, got "${v}"`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** POLICY_FILE read and validated now, so a bad file stops start-up with a message naming file, class and field. */
+function readRoutePolicy(file: string | undefined): RoutePolicy {
+  if (!file) return DEFAULT_ROUTE_POLICY;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`POLICY_FILE ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return loadRoutePolicy(text, `POLICY_FILE ${file}`);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
+import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedBody } from './refusal';
 import { outcomeOf, routeClass } from '../core/metrics';
@@ -13,6 +13,16 @@ import { outcomeOf, routeClass } from '../core/metrics';
  */
 const PROBE_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
+/**
+ * The forward-auth endpoint: its peer is the proxy, and the gateway counts the client the proxy
+ * vouches for (once, there). Counting here as well would count every request twice, and any
+ * refusal it answers (a 401, a 403) as the proxy's probing or the client's.
+ */
+export function isGatewayPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?', 1)[0] ?? '';
+  return path === '/forward-auth' || path.startsWith('/forward-auth/');
+}
+
 export function isProbePath(url: string | undefined): boolean {
   const path = (url ?? '').split('?', 1)[0] ?? '';
   return PROBE_PATHS.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
@@ -23,6 +33,7 @@ type GateRequest = IncomingMessage & {
   [CLIENT_KEY]?: string;
   [UNATTRIBUTED]?: boolean;
   [ANSWER_HEADERS]?: AnswerHeaders;
+  [COUNTED_BY_GATEWAY]?: boolean;
 };
 
 /**
@@ -35,7 +46,7 @@ export class ClientGateMiddleware implements NestMiddleware {
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
     // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
-    if (!this.detection.enabled || isProbePath(req.originalUrl ?? req.url)) {
+    if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.originalUrl ?? req.url) || isGatewayPath(req.originalUrl ?? req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }

@@ -6,9 +6,11 @@ import { REDIS, type RedisHandle } from '../core/redis';
 import { Public } from '../access/public.decorator';
 import { DecisionService, DetectionService } from '../detection';
 import { RevocationService } from '../access/revocation.service';
+import { GatewayService } from '../gateway/gateway.service';
 import { HealingService } from '../healing/healing.service';
 import { UpstreamReachability } from '../reverse-proxy';
 import { Lifecycle } from './lifecycle';
+import type { StoreDownState } from '../gateway/gateway.types';
 
 /** A part that is down, and what the instance does instead (for the on-call engineer reading the probe). */
 export interface Fallback {
@@ -26,6 +28,8 @@ export interface Readiness {
   fallbacks: Fallback[];
   /** Effects in force here that wait for the database (see DecisionRecorder and RevocationService). */
   unstored: { decisions: { queued: number; dropped: number }; revocations: { queued: number; dropped: number } };
+  /** Per route class of the route policy: what it does about a lost shared store, and what it does now. */
+  route_classes: StoreDownState[];
   /** Reverse-proxy mode only: whether UPSTREAM_URL accepts connections (never a reason for 503; see UpstreamReachability). */
   upstream?: 'ok' | 'unreachable';
 }
@@ -44,6 +48,7 @@ export class HealthController {
     private readonly decisions: DecisionService,
     private readonly revocations: RevocationService,
     private readonly lifecycle: Lifecycle,
+    private readonly gateway: GatewayService,
     @Optional() @Inject(UpstreamReachability) private readonly upstream: UpstreamReachability | null = null,
   ) {}
 
@@ -108,6 +113,7 @@ export class HealthController {
       degraded: fallbacks.length > 0,
       fallbacks,
       unstored,
+      route_classes: this.gateway.storeDownStates(),
       ...(upstream ? { upstream } : {}),
     };
   }

@@ -1,14 +1,14 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CidrList } from '@bouncer/detection';
 import type { UpstreamConfig } from '../config/app-config';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream-headers';
-import type { GuardedRequest, GuardVerdict, UpstreamGuard } from './upstream-guard';
+import type { GuardedRequest, GuardRefusal, GuardVerdict, UpstreamGuard } from './upstream-guard';
 
-/** Bytes of a declared sign-in route's body kept to read the username (the body still streams to the upstream whole). */
-const SIGN_IN_CAPTURE_BYTES = 16 * 1024;
+/** A declared sign-in route's body is read whole (for the username) before it is forwarded; sign-in bodies are small. */
+export const SIGN_IN_BODY_LIMIT = 64 * 1024;
 
 /** Set on the raw request once the answer comes from the upstream: Bouncer's own answer headers are then not added. */
 export const FROM_UPSTREAM = Symbol.for('bouncer.fromUpstream');
@@ -20,7 +20,9 @@ interface Pass {
   ticket: unknown;
   identity: Record<string, string>;
   stripAuthorization: boolean;
-  captured?: Buffer[];
+  /** A declared sign-in route: its body, once read. */
+  signIn: boolean;
+  body?: Buffer;
 }
 
 declare module 'fastify' {
@@ -62,20 +64,39 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
 
   // Forwarded bodies are never parsed nor limited here: the upstream reads them as they come.
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', (req: FastifyRequest, payload: IncomingMessage, done: (err: null, body: Readable) => void) => {
+  scope.addContentTypeParser('*', (req: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: Readable) => void) => {
     const pass = req.upstreamPass;
-    if (!pass?.captured) return done(null, payload);
-    // A declared sign-in route: the first bytes are kept for the username while the body streams on.
-    const tee = new PassThrough();
-    let kept = 0;
+    if (!pass?.signIn) return done(null, payload);
+    // A declared sign-in route: read whole (bounded) so the account rules see the username first.
+    const chunks: Buffer[] = [];
+    let size = 0;
     payload.on('data', (chunk: Buffer) => {
-      if (kept < SIGN_IN_CAPTURE_BYTES) {
-        pass.captured?.push(chunk.subarray(0, SIGN_IN_CAPTURE_BYTES - kept));
-        kept += chunk.length;
-      }
+      size += chunk.length;
+      if (size <= SIGN_IN_BODY_LIMIT) chunks.push(chunk);
     });
-    payload.pipe(tee);
-    done(null, tee);
+    payload.on('error', (err) => done(err));
+    payload.on('end', () => {
+      if (size > SIGN_IN_BODY_LIMIT) {
+        return done(Object.assign(new Error(`A sign-in request body may be at most ${SIGN_IN_BODY_LIMIT} bytes.`), { statusCode: 413 }));
+      }
+      pass.body = Buffer.concat(chunks);
+      done(null, Readable.from([pass.body]));
+    });
+  });
+
+  // A sign-in route's attempt is admitted (or refused) by the account rules before the upstream checks the password.
+  scope.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const pass = req.upstreamPass;
+    if (!pass?.signIn) return undefined;
+    let refusal: GuardRefusal | null;
+    try {
+      refusal = await opts.guard.admitSignIn(pass.ticket, pass.guarded, pass.body ?? Buffer.alloc(0));
+    } catch (err) {
+      req.log.error({ err }, 'the sign-in check failed; the request is refused');
+      return sendProblem(reply, 503, 'Service Unavailable', 'The request could not be checked; try again shortly.', { 'retry-after': '5' });
+    }
+    if (refusal) return reply.code(refusal.status).headers(refusal.headers).type('application/problem+json').send(refusal.body);
+    return undefined;
   });
 
   // The gateway's verdict comes first, before the body is read: a refused request costs no upload.
@@ -106,7 +127,7 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
       ticket: verdict.ticket,
       identity: verdict.identity,
       stripAuthorization: verdict.stripAuthorization,
-      captured: opts.guard.capturesBody?.(verdict.ticket) ? [] : undefined,
+      signIn: verdict.signIn,
     };
     return undefined;
   });
@@ -114,16 +135,14 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
   // The upstream's answer feeds the rules once it is sent (not for Bouncer's own 502/504).
   scope.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const pass = req.upstreamPass;
-    if (pass && (req.raw as ProxiedRequest)[FROM_UPSTREAM]) {
-      const body = pass.captured ? Buffer.concat(pass.captured) : undefined;
-      opts.guard.answered(pass.ticket, pass.guarded, reply.statusCode, body);
-    }
+    if (pass && (req.raw as ProxiedRequest)[FROM_UPSTREAM]) opts.guard.answered(pass.ticket, pass.guarded, reply.statusCode);
     done();
   });
 
   // Errors of the proxy context (a path escaping the upstream's prefix, a broken request) are problem+json too.
   scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 502;
+    if (status === 413) return sendProblem(reply, 413, 'Content Too Large', err.message);
     const title = status === 502 ? 'Bad Gateway' : 'Bad Request';
     return sendProblem(reply, status, title, status === 502 ? 'The upstream could not be reached.' : 'The request cannot be forwarded.');
   });

@@ -10,6 +10,17 @@ import { UPSTREAM_GUARD, type UpstreamGuard } from './upstream-guard';
 export interface ReverseProxySetup {
   /** Records Bouncer's own routes; made before Nest adds them. */
   own: OwnRoutes;
+  /** Set by installReverseProxy: this request is Bouncer's own (its namespaces, the dashboard's pages). */
+  isOwn?: (req: FastifyRequest, path: string) => boolean;
+}
+
+/**
+ * True when the request will be forwarded (routed to the catch-all, outside Bouncer's own
+ * namespaces): the gateway service counts it, so the client gate must not count it again.
+ */
+export function isForwarded(setup: ReverseProxySetup, req: FastifyRequest): boolean {
+  if (!(req.routeOptions.config as { upstream?: boolean } | undefined)?.upstream || !setup.isOwn) return false;
+  return !setup.isOwn(req, req.url.split('?', 1)[0] ?? '/');
 }
 
 /** Step 1, right after NestFactory.create: start recording Bouncer's own namespaces. */
@@ -35,6 +46,7 @@ export async function installReverseProxy(
     if (!dashboardIndex || req.method !== 'GET' || !(req.headers.accept ?? '').includes('text/html')) return false;
     return DASHBOARD_ROUTES.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
   };
+  setup.isOwn = isOwn;
   await app.register(reverseProxyPlugin as never, {
     upstream: config.upstream,
     guard,

@@ -5,6 +5,7 @@ import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-op
 import { CLOCK, type Clock } from '../core/clock';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { DecisionService, DetectionService } from '../detection';
+import { GatewayService } from '../gateway/gateway.service';
 import { HealingService } from '../healing/healing.service';
 
 /** The dashboard's picture: decisions, traffic, recent events and the last healing run, in one read. */
@@ -18,6 +19,7 @@ export class DashboardDataService {
     private readonly decisions: DecisionService,
     private readonly healing: HealingService,
     private readonly audit: AuditService,
+    private readonly gateway: GatewayService,
   ) {}
 
   /** `GET /dashboard-data`: bounded in size however many clients are tracked. */
@@ -58,6 +60,7 @@ export class DashboardDataService {
       events: events.map(feedEntry),
       decision_events: decisionEvents.map(feedEntry),
       healing: this.healing.lastRun(),
+      route_classes: this.gateway.routeClasses(),
     };
   }
 

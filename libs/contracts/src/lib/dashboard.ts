@@ -55,6 +55,23 @@ export interface DashboardDataResponse {
   /** The latest decision and list events (blocked, lifted, cleared, list changes), newest first: a feed failed sign-ins cannot flood. */
   decision_events: SecurityEvent[];
   healing: HealingRun | null;
+  /** Requests to the protected API per route class of the route policy (forward-auth, reverse proxy), this instance since start. */
+  route_classes: RouteClassView[];
+}
+
+/** One route class of the route policy, for the dashboard. */
+export interface RouteClassView {
+  name: string;
+  requests: number;
+  allowed: number;
+  /** Passed, but a rule in observe mode would have refused. */
+  observed: number;
+  refused: number;
+  /** Refusals by status ("401", "403", "429", …). */
+  by_status: Record<string, number>;
+  on_store_down: 'open' | 'closed' | 'local';
+  /** What the class does now: `normal`, or what it does while the shared store is unreachable. */
+  store_down_now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
 }
 
 /** `GET /admin/stats` (the original's shape). */

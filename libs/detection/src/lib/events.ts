@@ -6,6 +6,11 @@
 export type DetectionEvent =
   /** A request arrived, before any route code runs. */
   | { type: 'request'; client: string }
+  /**
+   * A request to a protected API (forward-auth, reverse proxy), of a route class of the route
+   * policy; `subject` is the signed-in caller (null when anonymous), `role` theirs.
+   */
+  | { type: 'route-request'; client: string; routeClass: string; subject: string | null; role: string | null }
   /** The answer a request got (probing counts 401/403/404). */
   | { type: 'response'; client: string; status: number }
   /** Someone wants a password checked. `trustedDevice`: the account's owner signed in from this browser before. */

@@ -22,7 +22,7 @@ export interface TestUpstream {
 /**
  * A small protected API for the gateway tests, counting what reaches it:
  *   POST /login            JSON or form {username, password}: 200 for password "right", else 401
- *   GET  /api/items        200 JSON        GET /admin/report  200 JSON (the policy makes it admin-only)
+ *   GET  /api/**           200 JSON: the X-Bouncer-* identity headers (and Authorization) it received
  *   GET  /echo             200, the headers it received as JSON
  *   POST /upload           consumes the body as it streams; 200 {bytes, sha256}
  *   GET  /stream?chunks=N&gap=MS   N chunks of 1 KiB, one every MS ms (a slow-streaming answer)
@@ -66,8 +66,18 @@ export async function startTestUpstream(): Promise<TestUpstream> {
       req.on('end', () => json(200, { bytes, sha256: hash.digest('hex') }));
       return;
     }
-    if (url.pathname === '/api/items') return json(200, { items: [1, 2, 3] });
-    if (url.pathname.startsWith('/admin/')) return json(200, { report: 'secret numbers' });
+    if (url.pathname.startsWith('/api/')) {
+      const h = (name: string) => req.headers[name] ?? null;
+      return json(200, {
+        path: url.pathname,
+        user: h('x-bouncer-user'),
+        role: h('x-bouncer-role'),
+        client: h('x-bouncer-client'),
+        decision: h('x-bouncer-decision'),
+        route_class: h('x-bouncer-route-class'),
+        authorization: h('authorization'),
+      });
+    }
     if (url.pathname === '/echo') return json(200, { headers: req.headers, url: req.url });
     if (url.pathname === '/stream') {
       const chunks = Number(url.searchParams.get('chunks') ?? 5);

@@ -49,6 +49,7 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
       { at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' },
     ],
     healing: { at: '2026-01-01T00:00:00Z', duration_ms: 4, lifted: 1, pruned_counters: 2, trimmed_audit: 0 },
+    route_classes: [],
     ...over,
   };
 }
