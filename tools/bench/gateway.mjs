@@ -73,7 +73,8 @@ async function startBouncer(children, env) {
       DATA_DIR: dataDir,
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: `Bench-${randomBytes(12).toString('base64url')}`,
-      LOG_LEVEL: 'warn',
+      // info: the start-up line (with the port) is logged at info; requests are logged only at debug.
+      LOG_LEVEL: 'info',
       // The load generator is one address: lift the per-client limits so every request takes
       // the full path (gateway check, counting) without being refused.
       RATE_LIMIT: '1000000000',
