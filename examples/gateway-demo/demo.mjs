@@ -45,11 +45,14 @@ function send(base, path, { from, method = 'GET', body, token } = {}) {
     const headers = {};
     if (payload) headers['content-type'] = 'application/json';
     if (token) headers['authorization'] = `Bearer ${token}`;
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: from, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: from, agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      },
+    );
     req.setTimeout(5000, () => req.destroy());
     req.on('error', () => resolve({ status: 0, text: '' }));
     if (payload) req.write(payload);
@@ -138,7 +141,8 @@ timers.push(
     const [name, pass] = users[i % users.length];
     const from = `127.0.1.${i + 1}`;
     void send(url, tick % 10 === 0 ? '/api/items?page=2' : '/api/items', { from }).then((r) => count('users', r.status));
-    if (tick % 15 === 0) void send(url, '/login', { from, method: 'POST', body: { username: name, password: pass } }).then((r) => count('users', r.status));
+    if (tick % 15 === 0)
+      void send(url, '/login', { from, method: 'POST', body: { username: name, password: pass } }).then((r) => count('users', r.status));
   }, 200),
 );
 // The brute force: one address guessing alice's password on the sample API's own sign-in route.
@@ -159,7 +163,10 @@ timers.push(
     void send(url, path, { from: '127.66.0.2' }).then((r) => count('scan', r.status));
   }, 150),
 );
-const fmt = (t) => Object.entries(t).map(([s, n]) => `${s}:${n}`).join(' ') || '-';
+const fmt = (t) =>
+  Object.entries(t)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(' ') || '-';
 timers.push(
   setInterval(() => {
     console.log(

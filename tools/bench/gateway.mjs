@@ -113,7 +113,8 @@ async function startNginx(children, { bouncer, upstream, logPort }) {
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
     try {
       await fetch(`${url}/`);
       return { url, dir };
@@ -138,7 +139,13 @@ function cannon(url, seconds, connections) {
  * Returns rows `{ line, name, measured, p99AddedMs, target, pass, detail }`: `measured` is the
  * ratio of throughput through the gateway to direct, `p99AddedMs` the p99 it adds.
  */
-export async function benchGateway({ seconds = 5, connections = 16, smoke = false, rounds = smoke ? 1 : 3, log = (l) => process.stderr.write(l + '\n') } = {}) {
+export async function benchGateway({
+  seconds = 5,
+  connections = 16,
+  smoke = false,
+  rounds = smoke ? 1 : 3,
+  log = (l) => process.stderr.write(l + '\n'),
+} = {}) {
   if (smoke) seconds = Math.min(seconds, 1);
   const main = join(root, 'dist/apps/api/main.js');
   if (!existsSync(main)) throw new Error('dist/apps/api/main.js is missing: run `npx nx build api` first');
@@ -152,7 +159,11 @@ export async function benchGateway({ seconds = 5, connections = 16, smoke = fals
     const logPort = await freePort();
     const auth = await startBouncer(children, { TRUSTED_PROXIES: '127.0.0.1', GATEWAY_LOG_LISTEN: `127.0.0.1:${logPort}` });
     dirs.push(auth.dataDir);
-    const nginx = await startNginx(children, { bouncer: auth.url.slice('http://'.length), upstream: `127.0.0.1:${upstream.port}`, logPort });
+    const nginx = await startNginx(children, {
+      bouncer: auth.url.slice('http://'.length),
+      upstream: `127.0.0.1:${upstream.port}`,
+      logPort,
+    });
     if (nginx) dirs.push(nginx.dir);
     else log('gateway bench: nginx or tools/nginx/forward-auth.conf not available; line 12b skipped');
 
@@ -187,11 +198,25 @@ export async function benchGateway({ seconds = 5, connections = 16, smoke = fals
         p99AddedMs,
         target,
         pass: smoke || !check ? null : check(measured, p99AddedMs),
-        detail: { direct_rps: Math.round(direct.rps), rps: Math.round(s.rps), direct_p99_ms: direct.p99, p99_ms: s.p99, connections, seconds, rounds },
+        detail: {
+          direct_rps: Math.round(direct.rps),
+          rps: Math.round(s.rps),
+          direct_p99_ms: direct.p99,
+          p99_ms: s.p99,
+          connections,
+          seconds,
+          rounds,
+        },
       };
     };
     const rows = [
-      row('12a', 'reverse-proxy mode (UPSTREAM_URL) / direct, small JSON', 'proxy', '>= 0.6 of direct, < 2 ms added at p99', (m, p) => m >= 0.6 && p < 2),
+      row(
+        '12a',
+        'reverse-proxy mode (UPSTREAM_URL) / direct, small JSON',
+        'proxy',
+        '>= 0.6 of direct, < 2 ms added at p99',
+        (m, p) => m >= 0.6 && p < 2,
+      ),
     ];
     if (nginx) rows.push(row('12b', 'nginx + forward-auth (auth_request) / direct, small JSON', 'nginx', 'reported (no target)', null));
     return rows;

@@ -77,7 +77,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
     // Reverse-proxy mode: a forwarded request is counted by the gateway check, not by the gate too.
-    if (proxySetup && isForwarded(proxySetup, req)) (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;
+    if (proxySetup && isForwarded(proxySetup, req))
+      (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;
     // Everything this request causes (a decision recorded by the engine) is logged with its id.
     runInRequest(String(req.id), done);
   });

@@ -46,7 +46,12 @@ export class ClientGateMiddleware implements NestMiddleware {
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
     // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
-    if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.originalUrl ?? req.url) || isGatewayPath(req.originalUrl ?? req.url)) {
+    if (
+      !this.detection.enabled ||
+      req[COUNTED_BY_GATEWAY] ||
+      isProbePath(req.originalUrl ?? req.url) ||
+      isGatewayPath(req.originalUrl ?? req.url)
+    ) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }

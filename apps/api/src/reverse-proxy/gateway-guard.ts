@@ -21,7 +21,14 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
   constructor(private readonly gateway: GatewayService) {}
 
   async check(req: GuardedRequest): Promise<GuardVerdict> {
-    const v = await this.gateway.check({ method: req.method, url: req.url, host: req.host, proto: req.proto, peer: req.peer, headers: req.headers });
+    const v = await this.gateway.check({
+      method: req.method,
+      url: req.url,
+      host: req.host,
+      proto: req.proto,
+      peer: req.peer,
+      headers: req.headers,
+    });
     if (!v.allowed) return { allowed: false, status: v.status, headers: v.headers, body: v.body };
     const ticket: Ticket = { client: v.client, routeClass: v.routeClass, signIn: v.signIn, username: null };
     return {
@@ -48,7 +55,15 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
   answered(ticket: unknown, req: GuardedRequest, status: number): void {
     const t = ticket as Ticket;
     this.gateway
-      .report({ client: t.client, routeClass: t.routeClass, method: req.method, url: req.url, status, username: t.username, ticket: t.signInTicket })
+      .report({
+        client: t.client,
+        routeClass: t.routeClass,
+        method: req.method,
+        url: req.url,
+        status,
+        username: t.username,
+        ticket: t.signInTicket,
+      })
       .catch((err: Error) => this.logger.warn(`counting the upstream's answer failed: ${err.message}`));
   }
 }

@@ -189,12 +189,7 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
         const reply = anyReply as unknown as FastifyReply;
         const timedOut = (error as { statusCode?: number }).statusCode === 504;
         if (timedOut) {
-          return void sendProblem(
-            reply,
-            504,
-            'Gateway Timeout',
-            `The upstream did not answer within ${opts.upstream.timeoutMs} ms.`,
-          );
+          return void sendProblem(reply, 504, 'Gateway Timeout', `The upstream did not answer within ${opts.upstream.timeoutMs} ms.`);
         }
         return void sendProblem(reply, 502, 'Bad Gateway', 'The upstream could not be reached.');
       },

@@ -116,7 +116,9 @@ describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstr
     expect(res.json).toMatchObject({ user: 'alice', role: 'user', client: '127.0.21.1', decision: 'allow', route_class: 'api' });
     // Authorization passes through by default (upstream_auth: pass).
     expect(res.json.authorization).toBe(`Bearer ${token}`);
-    const anonymous = await get('/echo', '127.0.21.1', { headers: { 'x-bouncer-user': 'admin', 'X-Bouncer-Role': 'admin', 'x-bouncer-other': 'x' } });
+    const anonymous = await get('/echo', '127.0.21.1', {
+      headers: { 'x-bouncer-user': 'admin', 'X-Bouncer-Role': 'admin', 'x-bouncer-other': 'x' },
+    });
     const seen = anonymous.json.headers as Record<string, string>;
     expect(seen['x-bouncer-user']).toBeUndefined();
     expect(seen['x-bouncer-role']).toBeUndefined();
