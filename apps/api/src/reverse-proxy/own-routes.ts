@@ -13,7 +13,7 @@ export class OwnRoutes {
   static record(fastify: FastifyInstance): OwnRoutes {
     const own = new OwnRoutes();
     fastify.addHook('onRoute', (route) => {
-      if ((route.config as { upstream?: boolean } | undefined)?.upstream) return;
+      if (route.config?.upstream) return;
       own.add(route.url ?? route.path);
     });
     return own;

@@ -47,15 +47,12 @@ export async function installReverseProxy(
     return DASHBOARD_ROUTES.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
   };
   setup.isOwn = isOwn;
-  await app.register(
-    reverseProxyPlugin as never,
-    {
-      upstream: config.upstream,
-      guard,
-      trustedProxies: config.trustedProxies,
-      isHttps,
-      isOwn,
-      forwardRoot: !dashboardIndex,
-    } as never,
-  );
+  await app.register(reverseProxyPlugin, {
+    upstream: config.upstream,
+    guard,
+    trustedProxies: config.trustedProxies,
+    isHttps,
+    isOwn,
+    forwardRoot: !dashboardIndex,
+  });
 }
