@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on the reverse proxy's catch-all routes. */
+    upstream?: boolean;
+  }
+}
+
 /**
  * Bouncer's own path namespaces: the first segment of every route it registers (`/admin`,
  * `/token`, `/health`, `/.well-known`, the dashboard's files, …), read from Fastify as routes

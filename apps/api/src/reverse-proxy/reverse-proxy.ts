@@ -19,7 +19,7 @@ export interface ReverseProxySetup {
  * namespaces): the gateway service counts it, so the client gate must not count it again.
  */
 export function isForwarded(setup: ReverseProxySetup, req: FastifyRequest): boolean {
-  if (!(req.routeOptions.config as { upstream?: boolean } | undefined)?.upstream || !setup.isOwn) return false;
+  if (!req.routeOptions.config.upstream || !setup.isOwn) return false;
   return !setup.isOwn(req, req.url.split('?', 1)[0] ?? '/');
 }
 
