@@ -38,7 +38,7 @@ function freePort() {
   });
 }
 
-function startProcess(children, cmd, args, env, readyPattern, timeoutMs = 60_000) {
+function startProcess(children, cmd, args, env, readyPattern, timeoutMs = 240_000) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
