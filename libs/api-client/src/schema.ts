@@ -328,6 +328,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The route policy in force (POLICY_FILE, or the built-in one) */
+    get: operations['PolicyController_show'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health': {
     parameters: {
       query?: never;
@@ -466,6 +483,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users/{username}/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Give a user a temporary password, shown once; they must change it at the next sign-in */
+    post: operations['UsersController_resetPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -545,6 +579,7 @@ export interface components {
       /** @description Seconds until the access token expires. */
       expires_in: number;
       refresh_token: string;
+      must_change_password: boolean;
     };
     SessionResponse: {
       access_token: string;
@@ -554,6 +589,7 @@ export interface components {
       username: string;
       /** @enum {string} */
       role: 'admin' | 'user';
+      must_change_password: boolean;
     };
     ValidateTokenResponse: {
       /** @enum {boolean} */
@@ -572,6 +608,7 @@ export interface components {
         address: string;
         user_agent: string | null;
       }[];
+      must_change_password: boolean;
     };
     DeviceView: {
       id: string;
@@ -600,6 +637,13 @@ export interface components {
       disabled: boolean;
       created_at: string;
       last_sign_in_at: string | null;
+      must_change_password: boolean;
+    };
+    PasswordReset: {
+      username: string;
+      temporary_password: string;
+      /** @enum {boolean} */
+      must_change_password: true;
     };
     DecisionView: {
       id: string;
@@ -625,6 +669,24 @@ export interface components {
       remaining_seconds: number;
       decided_by: string;
       enforced: boolean;
+      suspicion?: {
+        id: string;
+        reason: string;
+        /** @enum {string} */
+        rule:
+          | 'request-rate'
+          | 'failed-logins'
+          | 'failed-logins-per-56'
+          | 'failed-logins-per-48'
+          | 'account-failed-logins'
+          | 'successful-logins'
+          | 'token-misuse'
+          | 'refresh-reuse'
+          | 'probing'
+          | 'denylist'
+          | 'admin';
+        remaining_seconds: number;
+      };
     };
     DecisionPage: {
       items: components['schemas']['DecisionView'][];
@@ -667,6 +729,12 @@ export interface components {
         };
       };
     };
+    RoutePolicy: {
+      source: string;
+      policy: {
+        [key: string]: unknown;
+      };
+    };
     DashboardData: {
       total_ips: number;
       blocked_ips: string[];
@@ -682,6 +750,10 @@ export interface components {
         ip: string;
         remaining: number;
       }[];
+      counts: {
+        blocked: number;
+        suspicious: number;
+      };
       generated_at: string;
       /** @enum {string} */
       mode: 'enforce' | 'observe';
@@ -713,6 +785,20 @@ export interface components {
         pruned_counters: number;
         trimmed_audit: number;
       } | null;
+      route_classes: {
+        name: string;
+        requests: number;
+        allowed: number;
+        observed: number;
+        refused: number;
+        by_status: {
+          [key: string]: number;
+        };
+        /** @enum {string} */
+        on_store_down: 'open' | 'closed' | 'local';
+        /** @enum {string} */
+        store_down_now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
+      }[];
     };
     AdminStats: {
       total_ips: number;
@@ -755,6 +841,15 @@ export interface components {
           dropped: number;
         };
       };
+      route_classes: {
+        name: string;
+        /** @enum {string} */
+        on_store_down: 'open' | 'closed' | 'local';
+        /** @enum {string} */
+        now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
+      }[];
+      /** @enum {string} */
+      upstream?: 'ok' | 'unreachable';
     };
   };
   responses: never;
@@ -817,6 +912,15 @@ export interface operations {
         rule?: string;
         /** @description only the decision on this client (an address, as its client key, or a CIDR) */
         client?: string;
+        /** @description an address or CIDR: decisions on clients inside it, or on ranges that hold it */
+        q?: string;
+        /** @description who decided: `admin:NAME`, `rule:ID`, or a prefix ending in a colon (`admin:`) */
+        decided_by?: string;
+        sort?: 'created_at' | 'expires_at' | 'client' | 'rule';
+        /** @description default: newest first; A-Z for client and rule */
+        order?: 'asc' | 'desc';
+        /** @description true: a blocked client appears once, its suspicion inside (`suspicion`) */
+        one_per_client?: string;
         page?: number;
         page_size?: number;
       };
@@ -2366,6 +2470,63 @@ export interface operations {
       };
     };
   };
+  PolicyController_show: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoutePolicy'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many sign-ins from this client, or for this account. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+          RateLimit: string;
+          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
+          'RateLimit-Policy': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   HealthController_live: {
     parameters: {
       query?: never;
@@ -2906,6 +3067,79 @@ export interface operations {
       };
       /** @description Nothing matches. */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UsersController_resetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        username: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The temporary password (`Cache-Control: no-store`). The user's sessions ended. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PasswordReset'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such user. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An admin cannot reset their own password this way. */
+      409: {
         headers: {
           [name: string]: unknown;
         };

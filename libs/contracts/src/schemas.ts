@@ -17,12 +17,13 @@ import {
   DecisionPageSchema,
   DecisionViewSchema,
   ListEntrySchema,
+  RoutePolicyViewSchema,
   RulesDocumentSchema,
   SecurityEventSchema,
 } from './schemas/detection.schema';
 import { LivenessResponseSchema, ReadinessResponseSchema } from './schemas/health.schema';
 import { ProblemDetailsSchema } from './schemas/problem.schema';
-import { UserSummarySchema } from './schemas/users.schema';
+import { PasswordResetResponseSchema, UserSummarySchema } from './schemas/users.schema';
 
 export * from './schemas/auth.schema';
 export * from './schemas/dashboard.schema';
@@ -41,11 +42,13 @@ export const API_SCHEMAS = {
   DeviceView: DeviceViewSchema,
   Jwks: JwksResponseSchema,
   UserSummary: UserSummarySchema,
+  PasswordReset: PasswordResetResponseSchema,
   DecisionView: DecisionViewSchema,
   DecisionPage: DecisionPageSchema,
   ListEntry: ListEntrySchema,
   SecurityEvent: SecurityEventSchema,
   RulesDocument: RulesDocumentSchema,
+  RoutePolicy: RoutePolicyViewSchema,
   DashboardData: DashboardDataResponseSchema,
   AdminStats: AdminStatsResponseSchema,
   Liveness: LivenessResponseSchema,

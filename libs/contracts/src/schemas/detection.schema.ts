@@ -96,3 +96,9 @@ export const RulesDocumentSchema = z.object({
   suspicion: z.object({ ratio: z.number().optional(), seconds: z.number().optional() }).optional(),
   rules: z.record(z.string(), RuleEntrySchema),
 });
+
+/** `GET /admin/policy`: the route policy in force, in the format POLICY_FILE takes, and where it came from. */
+export const RoutePolicyViewSchema = z.object({
+  source: z.string(),
+  policy: z.record(z.string(), z.unknown()),
+});
