@@ -65,7 +65,7 @@ export class UsersController {
    */
   @Post(':username/password-reset')
   @ApiJson('Give a user a temporary password, shown once; they must change it at the next sign-in', 'PasswordReset', {
-    description: 'The temporary password (`Cache-Control: no-store`). The user\'s sessions ended.',
+    description: "The temporary password (`Cache-Control: no-store`). The user's sessions ended.",
   })
   @ApiProblems([404, 'No such user.'], [409, 'An admin cannot reset their own password this way.'], 503)
   @HttpCode(200)
