@@ -64,6 +64,7 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
       token_type: 'bearer',
       expires_in: 900,
       refresh_token: expect.any(String),
+      must_change_password: false,
     });
     const [header, payload] = res.json.access_token
       .split('.')

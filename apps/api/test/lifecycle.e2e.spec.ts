@@ -148,6 +148,8 @@ describe('lifecycle', () => {
         degraded: false,
         fallbacks: [],
         unstored: { decisions: { queued: 0, dropped: 0 }, revocations: { queued: 0, dropped: 0 } },
+        // No POLICY_FILE: one default class, which counts on this instance when a shared store is lost.
+        route_classes: [{ name: 'default', on_store_down: 'local', now: 'normal' }],
       });
     });
   });

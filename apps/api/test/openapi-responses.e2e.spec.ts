@@ -108,6 +108,7 @@ describe('real answers match the OpenAPI document', () => {
       '/admin/lists',
       '/admin/users',
       '/admin/decisions?page=1&page_size=10',
+      '/admin/policy',
     ]) {
       expect([path, (await call('GET', path, a)).status]).toEqual([path, 200]);
     }
@@ -141,6 +142,10 @@ describe('real answers match the OpenAPI document', () => {
     expect((await call('PATCH', '/admin/users/paul', { ...a, body: { role: 'admin' } })).status).toBe(200);
     expect((await call('PATCH', '/admin/users/paul', { ...a, body: {} })).status).toBe(400);
     expect((await call('PATCH', '/admin/users/nobody', { ...a, body: { disabled: true } })).status).toBe(404);
+    const reset = await call('POST', '/admin/users/paul/password-reset', a);
+    expect(reset.status).toBe(200);
+    expect(reset.json).toMatchObject({ username: 'paul', must_change_password: true });
+    expect((await call('POST', '/admin/users/nobody/password-reset', a)).status).toBe(404);
     expect((await call('DELETE', '/admin/users/paul/devices', a)).status).toBe(204);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(204);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(404);
