@@ -848,8 +848,6 @@ export interface components {
         /** @enum {string} */
         now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
       }[];
-      /** @enum {string} */
-      upstream?: 'ok' | 'unreachable';
     };
   };
   responses: never;
@@ -2504,21 +2502,6 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Too many sign-ins from this client, or for this account. */
-      429: {
-        headers: {
-          /** @description Seconds to wait before trying again. */
-          'Retry-After': number;
-          /** @description IETF draft RateLimit: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
-          RateLimit: string;
-          /** @description IETF draft RateLimit-Policy: `"<policy>";q=<limit>;w=<window seconds>`. */
-          'RateLimit-Policy': string;
           [name: string]: unknown;
         };
         content: {

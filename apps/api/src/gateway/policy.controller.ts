@@ -15,7 +15,7 @@ export class PolicyController {
 
   @Get('admin/policy')
   @ApiJson('The route policy in force (POLICY_FILE, or the built-in one)', 'RoutePolicy')
-  @ApiProblems(401, 403, 429)
+  @ApiProblems(401, 403)
   show(): { source: string; policy: Record<string, unknown> } {
     return { source: this.policy.source, policy: routePolicyDocumentOf(this.policy) };
   }
