@@ -1,8 +1,13 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { ProblemException } from '../http/problem.exception';
-import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from './bearer-authenticator';
-import { PASSWORD_CHANGE_REQUIRED_TYPE } from '@bouncer/contracts';
+import {
+  BEARER_AUTHENTICATOR,
+  type BearerAuthenticator,
+  BearerRefusal,
+  bearerUnauthorized,
+  passwordChangeRequired,
+} from './bearer-authenticator';
 import type { AuthUser } from './current-user.decorator';
 import { ALLOWED_BEFORE_PASSWORD_CHANGE_KEY } from './password-change.decorator';
 import { IS_PUBLIC_KEY } from './public.decorator';
@@ -35,15 +40,11 @@ export class JwtAuthGuard implements CanActivate {
       user = await this.authenticator.authenticate(request);
     } catch (err) {
       if (err instanceof ProblemException) throw err;
-      throw unauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
+      throw bearerUnauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
     }
     request.user = user;
     // Here, before the role check: an admin whose password was reset gets this answer on /admin too.
-    if (user.mustChangePassword && !this.allowedBeforePasswordChange(context)) {
-      throw new ProblemException(403, 'Forbidden', 'Change your password first (POST /me/password); this session permits nothing else.', {
-        type: PASSWORD_CHANGE_REQUIRED_TYPE,
-      });
-    }
+    if (user.mustChangePassword && !this.allowedBeforePasswordChange(context)) throw passwordChangeRequired();
     return true;
   }
 
@@ -52,19 +53,4 @@ export class JwtAuthGuard implements CanActivate {
       this.reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_PASSWORD_CHANGE_KEY, [context.getHandler(), context.getClass()]) === true
     );
   }
-}
-
-function unauthorized(reason: BearerRefusal['reason']): ProblemException {
-  const detail =
-    reason === 'missing'
-      ? 'A bearer token is required.'
-      : reason === 'expired'
-        ? 'The access token has expired.'
-        : 'The access token is invalid or has been revoked.';
-  return new ProblemException(401, 'Unauthorized', detail, {
-    headers: {
-      'WWW-Authenticate':
-        reason === 'missing' ? 'Bearer realm="bouncer"' : `Bearer realm="bouncer", error="invalid_token", error_description="${detail}"`,
-    },
-  });
 }

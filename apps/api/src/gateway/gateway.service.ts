@@ -12,7 +12,13 @@ import {
   type SignInTicket,
 } from '@bouncer/detection';
 import { AuditService } from '../audit/audit.service';
-import { BEARER_AUTHENTICATOR, type BearerAuthenticator, BearerRefusal } from '../access/bearer-authenticator';
+import {
+  BEARER_AUTHENTICATOR,
+  type BearerAuthenticator,
+  BearerRefusal,
+  bearerUnauthorized,
+  passwordChangeRequired,
+} from '../access/bearer-authenticator';
 import { CLOCK, type Clock } from '../core/clock';
 import { REDIS, type RedisHandle } from '../core/redis';
 import { CLIENT_KEY, DETECTION_ENGINE, DetectionService, LoginDefenseService, refusalProblem } from '../detection';
@@ -234,12 +240,18 @@ export class GatewayService {
     const header = req.headers.authorization;
     if (header === undefined) {
       if (cls.auth.kind === 'public' || preflight) return { user: null };
-      return { refusal: unauthorized('missing') };
+      return { refusal: bearerUnauthorized('missing') };
     }
     this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
     try {
       // The same checks as Bouncer's own routes: signature, expiry, revocation, token spread per client.
       const u = await this.authenticator.authenticate({ headers: { authorization: header }, [CLIENT_KEY]: client });
+      // A temporary password's token permits only the password change, which is Bouncer's own
+      // route: the protected API never sees it as an identity.
+      if (u.mustChangePassword) {
+        if (cls.auth.kind === 'public' || preflight) return { user: null };
+        return { refusal: passwordChangeRequired() };
+      }
       const user = { username: u.username, role: u.role };
       if (cls.auth.kind === 'role' && user.role !== cls.auth.role && !preflight)
         return {
@@ -252,7 +264,7 @@ export class GatewayService {
       if (e instanceof ProblemException) return { refusal: e };
       // A bad token on a public route is an anonymous request; elsewhere it is refused.
       if (cls.auth.kind === 'public' || preflight) return { user: null };
-      return { refusal: unauthorized(e instanceof BearerRefusal ? e.reason : 'invalid') };
+      return { refusal: bearerUnauthorized(e instanceof BearerRefusal ? e.reason : 'invalid') };
     }
   }
 
@@ -334,21 +346,6 @@ function storeDown(): ProblemException {
       retryAfter: 5,
     },
   );
-}
-
-function unauthorized(reason: BearerRefusal['reason']): ProblemException {
-  const detail =
-    reason === 'missing'
-      ? 'A bearer token is required.'
-      : reason === 'expired'
-        ? 'The access token has expired.'
-        : 'The access token is invalid or has been revoked.';
-  return new ProblemException(401, 'Unauthorized', detail, {
-    headers: {
-      'WWW-Authenticate':
-        reason === 'missing' ? 'Bearer realm="bouncer"' : `Bearer realm="bouncer", error="invalid_token", error_description="${detail}"`,
-    },
-  });
 }
 
 /** A standing decision (a block, a sign-in buffer) as the refusal of this request. */

@@ -1,4 +1,4 @@
-import { eventually, http } from '@bouncer/testing';
+import { eventually, http, strongPassword } from '@bouncer/testing';
 import { type GatewayBouncer, startGatewayBouncer, TEST_POLICY } from './support/bouncer';
 
 /**
@@ -60,6 +60,28 @@ describe('gateway: Traefik-shaped forward-auth and POST /forward-auth/report', (
     const role = await traefik('GET', '/admin/x', client(3), { authorization: `Bearer ${user}` });
     expect(role.status).toBe(403);
     expect(role.json.type).toBe('urn:bouncer:problem:role-required');
+  });
+
+  it('refuses the token of a temporary password (403 password-change-required) and passes no identity with it on a public route', async () => {
+    // Signed in from a client of its own: the proxy's address has used up its successful sign-ins.
+    const admin = await b.server.adminToken();
+    const created = await http(b.url, '/admin/users', {
+      token: admin,
+      from: PROXY,
+      body: { username: 'erin', password: strongPassword(), role: 'user' },
+    });
+    expect(created.status).toBe(201);
+    const reset = await http(b.url, '/admin/users/erin/password-reset', { token: admin, from: PROXY, body: {} });
+    expect(reset.status).toBe(200);
+    const signIn = await http(b.url, '/token', { form: { username: 'erin', password: reset.json.temporary_password }, from: client(6) });
+    expect(signIn.json.must_change_password).toBe(true);
+    const restricted = signIn.json.access_token as string;
+    const refused = await traefik('GET', '/api/things', client(6), { authorization: `Bearer ${restricted}` });
+    expect(refused.status).toBe(403);
+    expect(refused.json.type).toBe('urn:bouncer:problem:password-change-required');
+    const open = await traefik('GET', '/public/page', client(6), { authorization: `Bearer ${restricted}` });
+    expect(open.status).toBe(200);
+    expect(open.headers['x-bouncer-user']).toBe('');
   });
 
   it('matches the normalised path: encoded and dot segments cannot walk around a class', async () => {
