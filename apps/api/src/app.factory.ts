@@ -11,7 +11,7 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import { ANSWER_HEADERS, type AnswerHeaders } from './detection';
+import { ANSWER_HEADERS, type AnswerHeaders, COUNTED_BY_GATEWAY } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
@@ -25,6 +25,7 @@ import { installInputGuard } from './http/input-guard';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
+import { FROM_UPSTREAM, installReverseProxy, isForwarded, prepareReverseProxy, type ReverseProxySetup } from './reverse-proxy';
 import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
@@ -73,8 +74,12 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // takes the same headers from here. Added before NestFactory.create, which registers the
   // middleware hook: this one must run first.
   const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
+  let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
+    // Reverse-proxy mode: a forwarded request is counted by the gateway check, not by the gate too.
+    if (proxySetup && isForwarded(proxySetup, req))
+      (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;
     // Everything this request causes (a decision recorded by the engine) is logged with its id.
     runInRequest(String(req.id), done);
   });
@@ -83,11 +88,18 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Reverse-proxy mode: Bouncer's own namespaces are recorded as its routes are added (before init).
+  proxySetup = config.upstream ? prepareReverseProxy(app) : null;
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
   installInputGuard(adapter);
 
   fastify.addHook('onSend', (req, reply, payload, done) => {
+    // The upstream's answers keep the upstream's headers (its caching, its CSP); only our request id is added.
+    if ((req.raw as { [FROM_UPSTREAM]?: boolean })[FROM_UPSTREAM]) {
+      if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', req.id);
+      return done(null, payload);
+    }
     reply.header('x-request-id', req.id);
     const type = reply.getHeader('content-type');
     const html = typeof type === 'string' && type.startsWith('text/html');
@@ -115,6 +127,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 
   if (index) {
     await registerDashboardFiles(app, index);
+  }
+  if (config.upstream && proxySetup) {
+    await installReverseProxy(app, { ...config, upstream: config.upstream }, proxySetup, (raw) => origin.isHttps(raw), index);
   }
   await app.init();
   loggers.set(app, logger);

@@ -14,6 +14,7 @@ import { GatewayModule } from './gateway/gateway.module';
 import { HealingModule } from './healing/healing.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ReverseProxyModule } from './reverse-proxy';
 import { StatsModule } from './stats/stats.module';
 import { UsersModule } from './users/users.module';
 
@@ -30,6 +31,8 @@ import { UsersModule } from './users/users.module';
  *     metrics -> detection              (reads its status; counters are core's)
  *     gateway -> detection             (the engine, sign-in rules; bearer checks via access)
  *     stats  -> gateway, health -> gateway (per-class counts, store-down states)
+ *     health -> reverse-proxy           (reads the upstream's reachability)
+ *     reverse-proxy -> gateway          (asks the gateway service before forwarding)
  *     healing -> none: features mark their pruning with @Prunable() (core/prunable.ts)
  *   access -> core, http, db, config    (never a feature)
  *   audit  -> core, config, db
@@ -59,6 +62,8 @@ export class AppModule {
         UsersModule,
         // API_DOCS=admin: /docs-json behind the admin role; public and off need no module.
         ...(config.apiDocs === 'admin' ? [DocsModule] : []),
+        // UPSTREAM_URL: everything that is not Bouncer's own goes to the protected API (reverse-proxy/).
+        ...(config.upstream ? [ReverseProxyModule] : []),
       ],
     };
   }

@@ -36,6 +36,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ALERT_WEBHOOK_SECRET: 'short' })).toThrow(/^Invalid ALERT_WEBHOOK_SECRET/);
   });
 
+  it('#11.2 reads UPSTREAM_URL and UPSTREAM_TIMEOUT_MS for the reverse-proxy mode, naming the variable when wrong', () => {
+    expect(loadConfig({}).upstream).toBeUndefined();
+    expect(loadConfig({ UPSTREAM_URL: 'http://127.0.0.1:8080/' }).upstream).toEqual({ url: 'http://127.0.0.1:8080', timeoutMs: 30_000 });
+    expect(loadConfig({ UPSTREAM_URL: 'https://api.internal/v1', UPSTREAM_TIMEOUT_MS: '250' }).upstream).toEqual({
+      url: 'https://api.internal/v1',
+      timeoutMs: 250,
+    });
+    for (const bad of ['ftp://x', 'not a url', 'http://user:pw@x', 'http://x/?a=1', 'http://x/#top'])
+      expect(() => loadConfig({ UPSTREAM_URL: bad })).toThrow(/^Invalid UPSTREAM_URL: expected an http/);
+    for (const bad of ['0', '-5', 'soon', '600001'])
+      expect(() => loadConfig({ UPSTREAM_URL: 'http://x', UPSTREAM_TIMEOUT_MS: bad })).toThrow(/^Invalid UPSTREAM_TIMEOUT_MS/);
+  });
+
   it('refuses plain HTTP on a non-loopback host unless told it sits behind a TLS proxy', () => {
     expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/^Invalid HOST: plain HTTP/);
     expect(loadConfig({ HOST: '0.0.0.0', ALLOW_INSECURE_HTTP: 'true' }).host).toBe('0.0.0.0');

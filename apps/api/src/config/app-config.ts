@@ -99,6 +99,14 @@ export const envSchema = z.object({
   SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** After SIGTERM: the process ends by then even if requests or the database have not finished. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  /** Reverse-proxy mode: every path that is not Bouncer's own is forwarded here (README, Reverse-proxy mode). */
+  UPSTREAM_URL: z
+    .string()
+    .trim()
+    .refine(isUpstreamUrl, 'expected an http:// or https:// URL without user, password, query or fragment, e.g. http://127.0.0.1:8080')
+    .optional(),
+  /** How long the upstream may take to start answering (and to send each next part of a body) before the client gets 504. */
+  UPSTREAM_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -140,6 +148,8 @@ export interface AppConfig {
   gatewayLogListen?: { host: string; port: number };
   /** Alert webhooks; `webhooks` empty = alerts off. */
   alerts: AlertsConfig;
+  /** Reverse-proxy mode (UPSTREAM_URL); absent = Bouncer serves only its own routes. */
+  upstream?: UpstreamConfig;
   /** Everything else from the environment, for modules that validate their own settings. */
   env: Record<string, string | undefined>;
 }
@@ -152,6 +162,13 @@ export interface AlertsConfig {
   windowSeconds: number;
   adminFailedSignIns: number;
   retryBaseMs: number;
+}
+
+export interface UpstreamConfig {
+  /** The protected API's base URL; a path in it is put before every forwarded path. */
+  url: string;
+  /** 504 when the upstream has not started answering (or stalls mid-body) for this long. */
+  timeoutMs: number;
 }
 
 /** A bad setting: start-up stops with one line that names the variable. */
@@ -248,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       adminFailedSignIns: e.ALERT_ADMIN_FAILED_SIGNINS,
       retryBaseMs: e.ALERT_RETRY_BASE_MS,
     },
+    upstream: e.UPSTREAM_URL ? { url: e.UPSTREAM_URL.replace(/\/+$/, ''), timeoutMs: e.UPSTREAM_TIMEOUT_MS } : undefined,
     env: cleaned,
   };
 }
@@ -303,6 +321,13 @@ function isWebhookUrl(value: string): boolean {
   const url = new URL(value);
   // Credentials in the URL would end up in logs; the secret signs the body instead.
   return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+}
+
+function isUpstreamUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  // Credentials would end up in logs; a query or fragment has no meaning as a base for every path.
+  return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.search && !url.hash;
 }
 
 function isOriginUrl(value: string): boolean {

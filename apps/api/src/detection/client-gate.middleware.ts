@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
+import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedAnswer } from './refusal-page';
 import { outcomeOf, routeClass } from '../core/metrics';
@@ -33,6 +33,7 @@ type GateRequest = IncomingMessage & {
   [CLIENT_KEY]?: string;
   [UNATTRIBUTED]?: boolean;
   [ANSWER_HEADERS]?: AnswerHeaders;
+  [COUNTED_BY_GATEWAY]?: boolean;
 };
 
 /**
@@ -45,7 +46,12 @@ export class ClientGateMiddleware implements NestMiddleware {
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
     // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
-    if (!this.detection.enabled || isProbePath(req.originalUrl ?? req.url) || isGatewayPath(req.originalUrl ?? req.url)) {
+    if (
+      !this.detection.enabled ||
+      req[COUNTED_BY_GATEWAY] ||
+      isProbePath(req.originalUrl ?? req.url) ||
+      isGatewayPath(req.originalUrl ?? req.url)
+    ) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }

@@ -45,3 +45,10 @@ export function isForeignPageRequest(headers: Record<string, string | string[] |
   const site = headers['sec-fetch-site'];
   return (site === 'cross-site' || site === 'same-site') && headers['authorization'] === undefined;
 }
+
+/**
+ * Set on a raw request, before the gate runs, by a feature that counts it itself through the
+ * gateway service (the reverse-proxy mode): the gate then only names its client, so the request
+ * and its answer are counted once.
+ */
+export const COUNTED_BY_GATEWAY = Symbol.for('bouncer.gatewayCounted');

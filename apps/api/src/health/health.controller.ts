@@ -9,6 +9,7 @@ import { DecisionService, DetectionService } from '../detection';
 import { RevocationService } from '../access/revocation.service';
 import { GatewayService } from '../gateway/gateway.service';
 import { HealingService } from '../healing/healing.service';
+import { UpstreamReachability } from '../reverse-proxy';
 import { Lifecycle } from './lifecycle';
 import { ApiJson, HEADERS, ref } from '../openapi/api-docs.decorators';
 
@@ -31,6 +32,7 @@ export class HealthController {
     private readonly revocations: RevocationService,
     private readonly lifecycle: Lifecycle,
     private readonly gateway: GatewayService,
+    @Optional() @Inject(UpstreamReachability) private readonly upstream: UpstreamReachability | null = null,
   ) {}
 
   /** Liveness: the process answers (wire the orchestrator's liveness probe here; it never checks dependencies). */
@@ -55,7 +57,7 @@ export class HealthController {
     content: { 'application/json': { schema: ref('Readiness') } },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
-    const reachable = await this.databaseAnswers();
+    const [reachable, upstream] = await Promise.all([this.databaseAnswers(), this.upstream?.check()]);
     const fallbacks: Fallback[] = [];
     if (!reachable && this.database.kind === 'postgres') {
       fallbacks.push({
@@ -103,6 +105,7 @@ export class HealthController {
       fallbacks,
       unstored,
       route_classes: this.gateway.storeDownStates(),
+      ...(upstream ? { upstream } : {}),
     };
   }
 

@@ -34,4 +34,6 @@ export const ReadinessResponseSchema = z.object({
       now: z.enum(['normal', 'passing uncounted', 'refusing (503)', 'counting on this instance']),
     }),
   ),
+  /** Reverse-proxy mode only: whether UPSTREAM_URL accepts connections (never a reason for 503). */
+  upstream: z.enum(['ok', 'unreachable']).optional(),
 });
