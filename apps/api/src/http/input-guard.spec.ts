@@ -27,3 +27,22 @@ describe('unstorable strings', () => {
     expect(findUnstorable({ a: 'fine', b: [true, null, 3] }, '')).toBeNull();
   });
 });
+
+describe('what findUnstorable walks', () => {
+  it('walks null-prototype objects (parsed query strings) like plain ones', () => {
+    const query = Object.assign(Object.create(null) as Record<string, unknown>, { q: 'a\u0000' });
+    expect(findUnstorable(query, 'query')).toEqual({ field: 'query.q', message: 'contains a NUL character' });
+  });
+
+  it('does not walk a streamed body, a Buffer or any class instance (a stream graph is endless)', () => {
+    // A reverse-proxied body is the request stream itself: socket, server, parser, ... Walking it
+    // to the depth limit took forever at full CPU before this rule.
+    const { PassThrough } = jest.requireActual<typeof import('node:stream')>('node:stream');
+    const stream = new PassThrough();
+    const started = performance.now();
+    expect(findUnstorable(stream, '')).toBeNull();
+    expect(findUnstorable(Buffer.from('a\u0000b'), '')).toBeNull();
+    expect(findUnstorable(new (class Holder { s = 'x\u0000'; })(), '')).toBeNull();
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+});

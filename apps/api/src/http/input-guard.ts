@@ -49,6 +49,10 @@ export function findUnstorable(value: unknown, where: string, depth = 0): { fiel
     return why ? { field: where, message: why } : null;
   }
   if (value === null || typeof value !== 'object' || depth > MAX_JSON_DEPTH) return null;
+  // Only what a parser made from text is walked (JSON, forms, query strings: plain objects and
+  // arrays). A streamed body (the reverse proxy forwards the request stream itself) or a Buffer
+  // is not data to check: walking a stream's object graph (socket, server, ...) never ends.
+  if (!Array.isArray(value) && !isPlainObject(value)) return null;
   for (const [key, item] of Object.entries(value)) {
     const field = where ? `${where}.${key}` : key;
     const keyWhy = unstorable(key);
@@ -57,6 +61,11 @@ export function findUnstorable(value: unknown, where: string, depth = 0): { fiel
     if (found) return found;
   }
   return null;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function refuse(found: { field: string; message: string }): ProblemException {
