@@ -287,6 +287,7 @@ export class GatewayService {
       routeClass: cls.name,
       signIn: cls.signIn ? { usernameField: cls.signIn.usernameField, failureStatuses: cls.signIn.failureStatuses } : null,
       upstreamHeaders,
+      upstreamAuth: cls.upstreamAuth,
     };
   }
 

@@ -44,6 +44,8 @@ export interface GatewayAllow {
   signIn: { usernameField: string | null; failureStatuses: readonly number[] } | null;
   /** `X-Bouncer-*` headers (lower-case names) to send upstream. */
   upstreamHeaders: Record<string, string>;
+  /** The class's `upstream_auth`: whether the client's Authorization goes on to the upstream. */
+  upstreamAuth: 'pass' | 'strip';
 }
 
 export interface GatewayRefuse {

@@ -34,8 +34,8 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
     return {
       allowed: true,
       identity: v.upstreamHeaders,
-      // The route class's `upstream_auth: strip` (gw-core) keeps the client's credentials from the upstream.
-      stripAuthorization: (v as { upstreamAuth?: string }).upstreamAuth === 'strip',
+      // `upstream_auth: strip`: the upstream trusts the X-Bouncer-* identity and never sees the client's credentials.
+      stripAuthorization: v.upstreamAuth === 'strip',
       signIn: v.signIn !== null,
       ticket,
     };

@@ -71,6 +71,10 @@ classes:
   - name: admin
     match: { path: /api/admin/** }
     auth: { role: admin }
+  - name: internal
+    match: { path: /api/internal/** }
+    auth: token
+    upstream_auth: strip
   - name: api
     match: { path: /api/** }
     auth: token
@@ -117,6 +121,10 @@ describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstr
     expect(res.json).toMatchObject({ user: 'alice', role: 'user', client: '127.0.21.1', decision: 'allow', route_class: 'api' });
     // Authorization passes through by default (upstream_auth: pass).
     expect(res.json.authorization).toBe(`Bearer ${token}`);
+    // upstream_auth: strip: the upstream gets the identity, never the client's credentials.
+    const stripped = await get('/api/internal/report', '127.0.21.1', { token });
+    expect(stripped.status).toBe(200);
+    expect(stripped.json).toMatchObject({ user: 'alice', route_class: 'internal', authorization: null });
     const anonymous = await get('/echo', '127.0.21.1', {
       headers: { 'x-bouncer-user': 'admin', 'X-Bouncer-Role': 'admin', 'x-bouncer-other': 'x' },
     });

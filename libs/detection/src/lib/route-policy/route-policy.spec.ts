@@ -75,6 +75,7 @@ default: { auth: token }`,
     );
     expect(bad('version: 1\ndefault: { auth: everyone }\n')).toThrow('class "default": auth must be public, token or { role: <name> }');
     expect(bad('version: 1\ndefault: { on_store_down: maybe }\n')).toThrow('class "default": on_store_down must be open, closed or local');
+    expect(bad('version: 1\ndefault: { upstream_auth: drop }\n')).toThrow('class "default": upstream_auth must be pass or strip');
     expect(bad('version: 1\ndefault: { colour: red }\n')).toThrow('class "default": unknown setting "colour"');
     expect(bad('version: 1\nclasses:\n  - { name: a, match: { path: /a } }\n  - { name: a, match: { path: /b } }\ndefault: {}\n')).toThrow(
       'class "a" (classes[1]): name is used by an earlier class',

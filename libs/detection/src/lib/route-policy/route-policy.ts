@@ -57,7 +57,15 @@ export interface RouteClass {
   /** Decisions of this class are recorded, not enforced. */
   readonly observe: boolean;
   readonly signIn: SignInRoute | null;
+  /**
+   * The client's `Authorization` header on its way to the protected API (reverse-proxy mode):
+   * `pass` (the upstream checks tokens of its own, or reads Bouncer's) or `strip` (the upstream
+   * trusts only the X-Bouncer-* identity headers and never sees the client's credentials).
+   */
+  readonly upstreamAuth: UpstreamAuth;
 }
+
+export type UpstreamAuth = 'pass' | 'strip';
 
 export interface RoutePolicy {
   /** Where it came from (the file, or `built-in`). */
@@ -87,6 +95,7 @@ export const DEFAULT_ROUTE_POLICY: RoutePolicy = {
       onStoreDown: 'local',
       observe: false,
       signIn: null,
+      upstreamAuth: 'pass',
     },
   ],
 };
@@ -131,6 +140,7 @@ const classBody = {
   rate_limits: z.strictObject({ client: rateLimit.optional(), subject: rateLimit.optional(), admin: rateLimit.optional() }).default({}),
   on_store_down: z.enum(['open', 'closed', 'local'], { error: 'must be open, closed or local' }).default('local'),
   observe: z.boolean({ error: 'must be true or false' }).default(false),
+  upstream_auth: z.enum(['pass', 'strip'], { error: 'must be pass or strip' }).default('pass'),
   sign_in: z
     .strictObject({
       username_field: z.string({ error: 'must be a body field name' }).min(1).nullable().default(null),
@@ -214,6 +224,7 @@ function toClass(name: string, c: ClassInput | DefaultInput, methods: string[] |
     onStoreDown: c.on_store_down,
     observe: c.observe,
     signIn: c.sign_in ? { usernameField: c.sign_in.username_field, failureStatuses: c.sign_in.failure_statuses } : null,
+    upstreamAuth: c.upstream_auth,
   };
 }
 
@@ -269,6 +280,7 @@ export function routePolicyDocumentOf(policy: RoutePolicy): Record<string, unkno
     rate_limits: Object.fromEntries(Object.entries(c.rateLimits).map(([k, l]) => [k, { limit: l.limit, window_seconds: l.windowSeconds }])),
     on_store_down: c.onStoreDown,
     observe: c.observe,
+    upstream_auth: c.upstreamAuth,
     sign_in: c.signIn ? { username_field: c.signIn.usernameField, failure_statuses: [...c.signIn.failureStatuses] } : null,
   });
   const classes = policy.classes.filter((c) => c.path !== null);
