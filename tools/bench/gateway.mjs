@@ -27,6 +27,17 @@ require('node:http').createServer((req, res) => {
 }).listen(0, '127.0.0.1', function () { console.log('READY ' + this.address().port); });
 `;
 
+/**
+ * The ceiling of the stack: a bare Fastify with @fastify/http-proxy (the library the reverse-proxy
+ * mode uses) and nothing else, in front of the same upstream. Line 12r shows how much of it
+ * Bouncer keeps, as line 1r does for a bare Fastify route.
+ */
+const BARE_PROXY_SOURCE = `
+const app = require('fastify')({ logger: false });
+app.register(require('@fastify/http-proxy'), { upstream: process.env.UPSTREAM_URL, undici: { connections: 128, pipelining: 1 } });
+app.listen({ port: 0, host: '127.0.0.1' }).then(() => console.log('READY ' + app.server.address().port));
+`;
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -40,7 +51,7 @@ function freePort() {
 
 function startProcess(children, cmd, args, env, readyPattern, timeoutMs = 240_000) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${cmd} did not start in ${timeoutMs} ms: ${out.slice(-500)}`)), timeoutMs);
@@ -154,6 +165,7 @@ export async function benchGateway({
   try {
     const upstream = await startProcess(children, process.execPath, ['-e', UPSTREAM_SOURCE], {}, /READY (\d+)/);
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+    const bare = await startProcess(children, process.execPath, ['-e', BARE_PROXY_SOURCE], { UPSTREAM_URL: upstreamUrl }, /READY (\d+)/);
     const proxy = await startBouncer(children, { UPSTREAM_URL: upstreamUrl });
     dirs.push(proxy.dataDir);
     const logPort = await freePort();
@@ -170,6 +182,7 @@ export async function benchGateway({
     const cases = [
       ['direct', `${upstreamUrl}/api/items`],
       ['proxy', `${proxy.url}/api/items`],
+      ['bare', `http://127.0.0.1:${bare.port}/api/items`],
       ...(nginx ? [['nginx', `${nginx.url}/api/items`]] : []),
     ];
     const results = Object.fromEntries(cases.map(([name]) => [name, []]));
@@ -218,6 +231,9 @@ export async function benchGateway({
         (m, p) => m >= 0.6 && p < 2,
       ),
     ];
+    const bareRow = row('12r', 'reference (no target): a bare Fastify + @fastify/http-proxy / direct', 'bare', '', null);
+    bareRow.detail.bouncer_share_of_bare = +(stat('proxy').rps / stat('bare').rps).toFixed(3);
+    rows.push(bareRow);
     if (nginx) rows.push(row('12b', 'nginx + forward-auth (auth_request) / direct, small JSON', 'nginx', 'reported (no target)', null));
     return rows;
   } finally {

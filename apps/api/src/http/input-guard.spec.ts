@@ -42,7 +42,14 @@ describe('what findUnstorable walks', () => {
     const started = performance.now();
     expect(findUnstorable(stream, '')).toBeNull();
     expect(findUnstorable(Buffer.from('a\u0000b'), '')).toBeNull();
-    expect(findUnstorable(new (class Holder { s = 'x\u0000'; })(), '')).toBeNull();
+    expect(
+      findUnstorable(
+        new (class Holder {
+          s = 'x\u0000';
+        })(),
+        '',
+      ),
+    ).toBeNull();
     expect(performance.now() - started).toBeLessThan(50);
   });
 });
