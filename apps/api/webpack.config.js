@@ -1,5 +1,6 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
 const { join } = require('path');
+const { BannerPlugin } = require('webpack');
 
 module.exports = {
   output: {
@@ -23,5 +24,7 @@ module.exports = {
       generatePackageJson: false,
       sourceMap: true,
     }),
+    // package.json's bin points at cli.js: without the shebang, `npx bouncer` hands it to /bin/sh.
+    new BannerPlugin({ banner: '#!/usr/bin/env node', raw: true, entryOnly: true, include: /^cli\.js$/ }),
   ],
 };

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, parseDurationSeconds } from './app-config';
+import { join, relative } from 'node:path';
+import { CONFIG_VARIABLES, loadConfig, parseDurationSeconds } from './app-config';
 
 describe('loadConfig', () => {
   it('has safe defaults', () => {
@@ -114,5 +114,22 @@ describe('loadConfig', () => {
       'https://a.example',
       'https://b.example',
     ]);
+  });
+
+  it('#14.6 CONFIG_VARIABLES lists every environment variable the server reads (the packaging test checks deployment files against it)', () => {
+    const src = join(__dirname, '..');
+    // The command line (cli/) has its own variables (BOUNCER_URL, BOUNCER_TOKEN); it is no server setting.
+    const files = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !f.startsWith('cli/'))
+      .map((f) => join(src, f));
+    const read = new Map<string, string>();
+    for (const file of files)
+      for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:env|cleaned)\[['"]([A-Z][A-Z0-9_]*)['"]\]/g))
+        read.set(m[1]!, relative(src, file));
+    expect(read.size).toBeGreaterThan(10);
+    const missing = [...read].filter(([name]) => !CONFIG_VARIABLES.includes(name));
+    expect(missing).toEqual([]);
+    for (const name of ['PORT', 'DATABASE_URL', 'ALERT_WEBHOOKS', 'RATE_LIMIT', 'IPV6_PREFIX', 'POLICY_FILE', 'METRICS_TOKEN'])
+      expect(CONFIG_VARIABLES).toContain(name);
   });
 });

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_ROUTE_POLICY, loadRoutePolicy, type RoutePolicy, routePolicyRules } from '@bouncer/detection';
-import { type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
+import { DETECTION_VARIABLES, type DetectionOptions, detectionOptionsFromEnv, resolveOptions } from './detection-options';
 import { passwordPolicyViolation } from '../policy/password-policy';
 import { normalizeUsername } from '../policy/username';
 
@@ -110,6 +110,25 @@ export const envSchema = z.object({
 });
 
 export type RawEnv = z.input<typeof envSchema>;
+
+/**
+ * Every environment variable the server reads, so that deployment files (docker-compose.yml, the
+ * Dockerfile) can be checked to set only real settings: a misspelt name is otherwise ignored in
+ * silence. The schema's keys, the detection settings, and the few a module validates itself from
+ * `AppConfig.env` (app-config.spec.ts fails when a new `env['…']` read is missing here).
+ */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(envSchema.shape),
+    ...DETECTION_VARIABLES,
+    'POLICY_FILE',
+    'GATEWAY_LOG_LISTEN',
+    'METRICS_TOKEN',
+    'REDIS_SENTINELS',
+    'REDIS_SENTINEL_NAME',
+    'REDIS_CLUSTER_NODES',
+  ]),
+].sort();
 
 export interface AppConfig {
   port: number;

@@ -124,6 +124,20 @@ const RULE_VARS: [string, [string, string][], number, number][] = [
   ['SUSPICION_DURATION', [['suspicion', 'seconds']], 1, 30 * 86400],
 ];
 
+/** Every environment variable the detection settings are read from (CONFIG_VARIABLES lists them with the rest). */
+export const DETECTION_VARIABLES: readonly string[] = [
+  'SHIELD_MODE',
+  'FORWARDED_HEADER',
+  'TRUSTED_PROXIES',
+  'ALLOWLIST',
+  'DENYLIST',
+  'OBSERVE_RULES',
+  'SUSPICIOUS_RATIO',
+  'RULES_FILE',
+  ...INTEGER_VARS.map(([name]) => name),
+  ...RULE_VARS.map(([name]) => name),
+];
+
 /** Reads the detection settings from the environment; throws `Invalid <VAR>: …` or a RulesError on a bad value. */
 export function detectionOptionsFromEnv(env: Record<string, string | undefined>): DetectionOptionsInput {
   const out: DetectionOptionsInput = {};
