@@ -53,7 +53,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     expect(table).toContain('127.0.0.1 (you)');
     expect(table).toContain('127.0.0.20');
     // Latest events use human labels and name the target, not an actor.
-    expect(await page.getByTestId('event-feed').innerText()).toMatch(/Failed sign-in[\s\S]*target: (dave|root)/);
+    expect(await page.getByTestId('event-feed').innerText()).toMatch(/failed sign-in[\s\S]*target: (dave|root)/i);
     await screenshot(page, 'overview-attack');
     await expectAccessible('overview');
     await page.getByTestId('attack-addresses').click();
