@@ -625,6 +625,12 @@ export interface components {
         address: string;
         user_agent: string | null;
       }[];
+      recent_failures: {
+        at: string;
+        address: string | null;
+        /** @enum {string} */
+        kind: 'failed' | 'throttled';
+      }[];
       must_change_password: boolean;
     };
     DeviceView: {
@@ -816,6 +822,7 @@ export interface components {
         /** @enum {string} */
         store_down_now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
       }[];
+      viewer_client: string;
     };
     AdminStats: {
       total_ips: number;
