@@ -61,6 +61,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
   });
 
   it('labels the traffic chart with its unit and zone, and keeps the time range in the URL', async () => {
+    await page.goto(`${api.baseUrl}/dashboard`);
     await eventually(async () => (await page.getByTestId('traffic-note').count()) === 1, 'traffic chart shown', 30_000);
     expect(await page.getByTestId('traffic-note').innerText()).toContain('One point counts 10 s');
     expect(await page.getByTestId('range-15m').getAttribute('aria-pressed')).toBe('true');
