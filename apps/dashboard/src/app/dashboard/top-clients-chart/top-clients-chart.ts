@@ -21,7 +21,7 @@ const STATES: readonly ClientState[] = ['normal', 'suspicious', 'blocked'];
   selector: 'bn-top-clients-chart',
   imports: [BaseChartDirective, ClientLink],
   template: `
-    <div class="chart-box" [style.height.px]="height()">
+    <div class="chart-box">
       <canvas baseChart type="bar" [data]="data()" [options]="options" [attr.aria-label]="summary()" role="img"></canvas>
     </div>
     <ul class="legend" aria-label="Bar colours">
@@ -57,8 +57,10 @@ const STATES: readonly ClientState[] = ['normal', 'suspicious', 'blocked'];
     }
   `,
   styles: `
+    /* Fixed: room for all 20 labels, and no layout shift when the number of clients changes between polls. */
     .chart-box {
       position: relative;
+      height: 340px;
     }
     .legend {
       display: flex;
@@ -90,8 +92,6 @@ export class TopClientsChart {
 
   protected readonly states = STATES;
   protected readonly colour = STATE_COLOUR;
-  /** 22 px per bar so every address has room for its label. */
-  protected readonly height = computed(() => Math.max(160, 40 + this.clients().length * 22));
 
   protected readonly summary = computed(() => {
     const top = this.clients();
@@ -123,7 +123,7 @@ export class TopClientsChart {
     indexAxis: 'y',
     scales: {
       x: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'requests / min' } },
-      y: { ticks: { autoSkip: false } },
+      y: { ticks: { autoSkip: false, font: { size: 11 } } },
     },
     plugins: {
       legend: { display: false },
