@@ -73,8 +73,11 @@ export function shownTimeZone(): string {
   return preferences().timeZone || BROWSER_ZONE;
 }
 
-/** The browser's zone when the page loaded; pages that name the zone should prefer `shownTimeZone()`. */
-export const TIME_ZONE = BROWSER_ZONE;
+/**
+ * The zone in force when the page loaded (the admin's choice, else the browser's). A page that
+ * names the zone should prefer `timeZoneLabel()` in a computed, which follows a change at once.
+ */
+export const TIME_ZONE = preferences().timeZone || BROWSER_ZONE;
 
 interface Formatters {
   key: string;
