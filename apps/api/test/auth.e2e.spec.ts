@@ -99,6 +99,8 @@ describe.each(databases)('auth over HTTP (%s)', (_name, usePostgres) => {
     const me = await req('/me', { token: json.access_token });
     expect(me.json.username).toBe('alice');
     expect(me.json.recent_sign_ins[0]).toMatchObject({ address: '127.0.1.200' });
+    // The wrong password of the test before, against alice's own account ("was this you?").
+    expect(me.json.recent_failures).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'failed' })]));
   });
 
   describe('rejects forged and dead tokens with 401 and WWW-Authenticate', () => {

@@ -109,10 +109,13 @@ describe('real answers match the OpenAPI document', () => {
       '/admin/users',
       '/admin/decisions?page=1&page_size=10',
       '/admin/policy',
+      '/admin/traffic?range=24h',
     ]) {
       expect([path, (await call('GET', path, a)).status]).toEqual([path, 200]);
     }
     expect((await call('GET', '/admin/decisions?page_size=501', a)).status).toBe(400);
+    expect((await call('GET', '/admin/traffic?range=2y', a)).status).toBe(400);
+    expect((await call('GET', '/admin/traffic?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', a)).status).toBe(400);
     expect(
       (await call('POST', '/admin/blocks', { ...a, body: { client: '203.0.113.7', duration_seconds: 600, reason: 'test' } })).status,
     ).toBe(201);

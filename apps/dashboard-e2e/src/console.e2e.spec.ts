@@ -144,8 +144,9 @@ describe('console (real API + Chromium)', () => {
     expect(await page.getByTestId('client-reason').first().innerText()).toMatch(/scanning for admin pages/);
     expect(await page.getByTestId('client-state').innerText()).toMatch(/Suspicious because/i);
     await page.getByTestId('client-events').waitFor();
-    expect(await page.getByTestId('client-events').innerText()).toMatch(/decision\./i);
-    expect(await page.getByTestId('client-history').innerText()).toMatch(/decision\.blocked/i);
+    // Events read as human labels (D13): "Blocked", "Marked suspicious", not decision.blocked.
+    expect(await page.getByTestId('client-events').innerText()).toMatch(/blocked|marked suspicious/i);
+    expect(await page.getByTestId('client-history').innerText()).toMatch(/\bblocked\b/i);
     await screenshot(page, 'console-client');
     await expectAccessible('client');
 

@@ -413,6 +413,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/traffic': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Requests, 4xx answers and blocks per bucket over a time range */
+    get: operations['StatsController_trafficHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/stats': {
     parameters: {
       query?: never;
@@ -608,6 +625,12 @@ export interface components {
         address: string;
         user_agent: string | null;
       }[];
+      recent_failures: {
+        at: string;
+        address: string | null;
+        /** @enum {string} */
+        kind: 'failed' | 'throttled';
+      }[];
       must_change_password: boolean;
     };
     DeviceView: {
@@ -799,6 +822,7 @@ export interface components {
         /** @enum {string} */
         store_down_now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
       }[];
+      viewer_client: string;
     };
     AdminStats: {
       total_ips: number;
@@ -806,6 +830,19 @@ export interface components {
       /** @enum {string} */
       system_health: 'ok' | 'degraded';
       active_threshold: number;
+    };
+    TrafficHistory: {
+      from: string;
+      to: string;
+      bucket_seconds: number;
+      history_since: string;
+      points: {
+        t: string;
+        requests: number;
+        client_errors: number;
+        unauthorized: number;
+        blocks: number;
+      }[];
     };
     Liveness: {
       /** @enum {string} */
@@ -2637,6 +2674,64 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  StatsController_trafficHistory: {
+    parameters: {
+      query?: {
+        /** @description a range ending now */
+        range?: '15m' | '1h' | '24h' | '7d';
+        /** @description ISO 8601; the start of a custom range (at most 8 days long) */
+        since?: string;
+        /** @description ISO 8601; the end of a custom range (exclusive; default now) */
+        until?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TrafficHistory'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {

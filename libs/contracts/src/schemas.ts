@@ -12,7 +12,7 @@ import {
   TokenResponseSchema,
   ValidateTokenResponseSchema,
 } from './schemas/auth.schema';
-import { AdminStatsResponseSchema, DashboardDataResponseSchema } from './schemas/dashboard.schema';
+import { AdminStatsResponseSchema, DashboardDataResponseSchema, TrafficHistoryResponseSchema } from './schemas/dashboard.schema';
 import {
   DecisionPageSchema,
   DecisionViewSchema,
@@ -51,6 +51,7 @@ export const API_SCHEMAS = {
   RoutePolicy: RoutePolicyViewSchema,
   DashboardData: DashboardDataResponseSchema,
   AdminStats: AdminStatsResponseSchema,
+  TrafficHistory: TrafficHistoryResponseSchema,
   Liveness: LivenessResponseSchema,
   Readiness: ReadinessResponseSchema,
 } as const;

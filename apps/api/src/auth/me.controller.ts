@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceView, MeResponse } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { AllowedBeforePasswordChange } from '../access/password-change.decorator';
+import { AuditService } from '../audit/audit.service';
 import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { PublicOrigin } from '../http/public-origin';
@@ -25,6 +26,7 @@ export class MeController {
     private readonly users: UsersService,
     private readonly devices: DevicesService,
     private readonly origin: PublicOrigin,
+    private readonly audit: AuditService,
   ) {}
 
   @AllowedBeforePasswordChange()
@@ -39,8 +41,23 @@ export class MeController {
       role: row.role,
       created_at: row.createdAt.toISOString(),
       recent_sign_ins: await this.users.recentSignIns(row.id),
+      recent_failures: await this.recentFailures(row.username),
       must_change_password: row.mustChangePassword,
     };
+  }
+
+  /** Failed sign-ins at this account and its throttling, from the audit log (D22: "was this you?"). */
+  private async recentFailures(username: string): Promise<MeResponse['recent_failures']> {
+    const since = new Date(Date.now() - 7 * 86_400_000);
+    const [failed, throttled] = await Promise.all(
+      (['login.failed', 'account.delayed'] as const).map((type) => this.audit.page({ actor: username, type, since }, 20)),
+    );
+    return [
+      ...failed!.items.map((e) => ({ at: e.at, address: e.client, kind: 'failed' as const })),
+      ...throttled!.items.map((e) => ({ at: e.at, address: e.client, kind: 'throttled' as const })),
+    ]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, 20);
   }
 
   /** The caller's remembered devices (browsers that pass the account rule while it is under attack). */

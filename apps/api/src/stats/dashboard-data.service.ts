@@ -23,7 +23,7 @@ export class DashboardDataService {
   ) {}
 
   /** `GET /dashboard-data`: bounded in size however many clients are tracked. */
-  async dashboardData(): Promise<DashboardDataResponse> {
+  async dashboardData(viewer: string): Promise<DashboardDataResponse> {
     const now = this.clock.now();
     const decisions = this.decisions.list(now);
     const blocked = decisions.filter((d) => d.state === 'blocked');
@@ -65,6 +65,7 @@ export class DashboardDataService {
       decision_events: decisionEvents.map(feedEntry),
       healing: this.healing.lastRun(),
       route_classes: this.gateway.routeClasses(),
+      viewer_client: viewer,
     };
   }
 

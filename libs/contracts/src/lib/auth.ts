@@ -39,3 +39,6 @@ export type JwksResponse = z.infer<typeof S.JwksResponseSchema>;
  * answers to a token of an account that must change its password first.
  */
 export const PASSWORD_CHANGE_REQUIRED_TYPE = 'urn:bouncer:problem:password-change-required';
+
+/** A failed sign-in at the caller's account, or its throttling (in `GET /me`). */
+export type SignInFailure = z.infer<typeof S.SignInFailureSchema>;

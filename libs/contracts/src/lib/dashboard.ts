@@ -16,6 +16,9 @@ export type HealingRun = z.infer<typeof S.HealingRunSchema>;
 /** `GET /dashboard-data` (admin only). The first six keys are the original's. */
 export type DashboardDataResponse = z.infer<typeof S.DashboardDataResponseSchema>;
 
+/** `GET /admin/traffic`: the series over a time range. */
+export type TrafficHistoryResponse = z.infer<typeof S.TrafficHistoryResponseSchema>;
+
 /** `GET /admin/stats` (the original's shape). */
 export type AdminStatsResponse = z.infer<typeof S.AdminStatsResponseSchema>;
 

@@ -10,6 +10,8 @@ export const ApiPaths = {
   logoutEverywhere: '/me/logout-everywhere',
   dashboardData: '/dashboard-data',
   adminStats: '/admin/stats',
+  adminTraffic: '/admin/traffic',
+  adminPolicy: '/admin/policy',
   adminUsers: '/admin/users',
   adminDecisions: '/admin/decisions',
   adminBlocks: '/admin/blocks',

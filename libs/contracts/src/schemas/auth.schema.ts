@@ -47,12 +47,23 @@ export const SignInRecordSchema = z.object({
   user_agent: z.string().nullable(),
 });
 
+/** A failed sign-in at the caller's account, or the account being throttled because of them ("was this you?"). */
+export const SignInFailureSchema = z.object({
+  at: z.string(),
+  /** The client that tried (its client key), when known. */
+  address: z.string().nullable(),
+  /** failed: a wrong password for this account; throttled: the account's checks were slowed after many failures. */
+  kind: z.enum(['failed', 'throttled']),
+});
+
 /** `GET /me` */
 export const MeResponseSchema = z.object({
   username: z.string(),
   role: RoleSchema,
   created_at: z.string(),
   recent_sign_ins: z.array(SignInRecordSchema),
+  /** Failed sign-ins and throttling against this account in the last 7 days, newest first (at most 20). */
+  recent_failures: z.array(SignInFailureSchema),
   /** The account must change its password first: the access token permits only `GET /me`, `POST /me/password` and signing out. */
   must_change_password: z.boolean(),
 });

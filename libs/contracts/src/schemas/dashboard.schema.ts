@@ -75,6 +75,21 @@ export const DashboardDataResponseSchema = z.object({
   healing: HealingRunSchema.nullable(),
   /** Requests to the protected API per route class of the route policy (forward-auth, reverse proxy), this instance since start. */
   route_classes: z.array(RouteClassViewSchema),
+  /** The client key of the admin asking (their own polling shows among the busiest clients, tagged "you"). */
+  viewer_client: z.string(),
+});
+
+/** `GET /admin/traffic`: the traffic series over a time range, in the finest bucket the kept history allows. */
+export const TrafficHistoryResponseSchema = z.object({
+  /** First bucket's start (the range's start rounded down to a bucket), ISO-8601. */
+  from: z.string(),
+  /** End of the range (exclusive), ISO-8601. */
+  to: z.string(),
+  /** Each point counts this many seconds: 10 within the last 15 minutes, whole minutes within 24 h, whole hours beyond. */
+  bucket_seconds: z.int(),
+  /** Nothing before this is known (history is kept in memory since the process started): zeros before it are not quiet traffic. */
+  history_since: z.string(),
+  points: z.array(SeriesPointSchema),
 });
 
 /** `GET /admin/stats` (the original's shape). */

@@ -1,12 +1,24 @@
 import { provideRouter } from '@angular/router';
 import { TestBed } from '@angular/core/testing';
 import { HttpErrorResponse } from '@angular/common/http';
-import type { DashboardDataResponse, DecisionView, UserSummary } from '@bouncer/contracts';
+import type { DashboardDataResponse, DecisionView, TrafficHistoryResponse, UserSummary } from '@bouncer/contracts';
 import { provideCharts, withDefaultRegisterables } from 'ng2-charts';
 import { Observable, Subject, of, throwError } from 'rxjs';
 import { BouncerApi } from '../core/bouncer-api';
 import { Dashboard } from './dashboard';
 import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
+import { TrafficApi } from './traffic-api';
+
+const traffic: TrafficHistoryResponse = {
+  from: '2026-01-01T00:00:00Z',
+  to: '2026-01-01T00:00:20Z',
+  bucket_seconds: 10,
+  history_since: '2025-12-31T00:00:00Z',
+  points: [
+    { t: '2026-01-01T00:00:00Z', requests: 5, client_errors: 1, unauthorized: 0, blocks: 0 },
+    { t: '2026-01-01T00:00:10Z', requests: 8, client_errors: 3, unauthorized: 2, blocks: 1 },
+  ],
+};
 
 function decision(over: Partial<DecisionView>): DecisionView {
   return {
@@ -52,6 +64,7 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
     ],
     healing: { at: '2026-01-01T00:00:00Z', duration_ms: 4, lifted: 1, pruned_counters: 2, trimmed_audit: 0 },
     route_classes: [],
+    viewer_client: '127.0.0.1',
     ...over,
   };
 }
@@ -81,6 +94,7 @@ describe('Dashboard', () => {
       imports: [Dashboard],
       providers: [
         { provide: BouncerApi, useValue: api },
+        { provide: TrafficApi, useValue: { series: () => of(traffic) } },
         { provide: DASHBOARD_POLL_INTERVAL_MS, useValue: 1000 },
         provideCharts(withDefaultRegisterables()),
         provideRouter([]),
@@ -108,8 +122,8 @@ describe('Dashboard', () => {
     expect(el.querySelectorAll('canvas').length).toBe(2);
     expect(el.querySelector('[data-testid="blocked-table"]')?.textContent).toContain('6 failed logins in 60 s');
     expect(el.querySelector('[data-testid="suspicious-table"]')?.textContent).toContain('127.0.0.5');
-    expect(text('attack-banner')).toContain('Brute-force attack detected');
-    expect(text('attack-banner')).toContain('127.0.0.77');
+    expect(text('attack-banner')).toContain('Brute force (failed sign-ins)');
+    expect(text('attack-addresses')).toBe('1 address');
     expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
     expect(el.querySelector('[data-testid="degraded-badge"]')).toBeNull();
     expect(text('healing')).toContain('Decisions lifted');
@@ -127,8 +141,8 @@ describe('Dashboard', () => {
     const { fixture, text } = create();
     jest.advanceTimersByTime(0);
     fixture.detectChanges();
-    expect(text('event-feed')).not.toContain('decision.blocked');
-    expect(text('decision-feed')).toContain('decision.blocked');
+    expect(text('event-feed')).not.toContain('Blocked');
+    expect(text('decision-feed')).toContain('Blocked');
     expect(text('decision-feed')).toContain('127.0.0.77');
   });
 
@@ -158,7 +172,10 @@ describe('Dashboard', () => {
     expect(el.querySelector('[data-testid="stale-badge"]')).not.toBeNull();
     expect(text('count-total')).toBe('12');
 
+    // One failure in a row: the next poll waits twice the interval (D18).
     api.responses.push(() => of(data({ total_ips: 13 })));
+    jest.advanceTimersByTime(1000);
+    expect(api.calls).toBe(2);
     jest.advanceTimersByTime(1000);
     fixture.detectChanges();
     expect(el.querySelector('[data-testid="stale-badge"]')).toBeNull();
@@ -188,6 +205,8 @@ describe('Dashboard', () => {
     expect(api.calls).toBe(1);
     hidden.mockReturnValue(false);
     document.dispatchEvent(new Event('visibilitychange'));
+    // The poll plan is a signal: its change reaches the poller with the next change detection.
+    fixture.detectChanges();
     jest.advanceTimersByTime(0);
     expect(api.calls).toBe(2);
     hidden.mockRestore();
@@ -206,15 +225,23 @@ describe('Dashboard', () => {
     expect(el.querySelector('[data-testid="action-status"]')?.textContent).toContain('Unblocked 127.0.0.77');
   });
 
-  it('allowlists and blocks for the chosen time', () => {
+  it('allowlists, and blocks with the one shared duration (1 h by default) keeping the rule reason', () => {
     const { fixture, el } = create();
     jest.advanceTimersByTime(0);
     fixture.detectChanges();
     el.querySelector<HTMLButtonElement>('button[aria-label="Allowlist 127.0.0.5"]')!.click();
     expect(api.addListEntry).toHaveBeenCalledWith(expect.objectContaining({ kind: 'allow', cidr: '127.0.0.5/32' }));
-    const select = el.querySelector<HTMLSelectElement>('#suspicious-dur-0')!;
+    el.querySelector<HTMLButtonElement>('button[aria-label="Block 127.0.0.5 for 1 hour, keeping its reason"]')!.click();
+    expect(api.block).toHaveBeenCalledWith({
+      client: '127.0.0.5',
+      duration_seconds: 3600,
+      reason: '6 failed logins in 60 s (blocked again from the overview)',
+    });
+    const select = el.querySelector<HTMLSelectElement>('[data-testid="row-block-duration"]')!;
     select.value = '86400';
-    el.querySelector<HTMLButtonElement>('button[aria-label="Block 127.0.0.5 for the chosen time"]')!.click();
-    expect(api.block).toHaveBeenCalledWith(expect.objectContaining({ client: '127.0.0.5', duration_seconds: 86400 }));
+    select.dispatchEvent(new Event('change'));
+    fixture.detectChanges();
+    el.querySelector<HTMLButtonElement>('button[aria-label="Block 127.0.0.5 for 24 hours, keeping its reason"]')!.click();
+    expect(api.block).toHaveBeenLastCalledWith(expect.objectContaining({ client: '127.0.0.5', duration_seconds: 86400 }));
   });
 });

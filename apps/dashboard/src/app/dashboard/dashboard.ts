@@ -1,132 +1,234 @@
-import { DOCUMENT, DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import type { BlockRequest, DashboardDataResponse } from '@bouncer/contracts';
+import { DOCUMENT } from '@angular/common';
+import { ChangeDetectionStrategy, Component, ElementRef, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
+import { RouterLink } from '@angular/router';
+import type { BlockRequest, DashboardDataResponse, TrafficHistoryResponse } from '@bouncer/contracts';
 import {
   EMPTY,
   Observable,
   catchError,
   distinctUntilChanged,
-  exhaustMap,
+  expand,
+  forkJoin,
   fromEvent,
   interval,
   map,
   of,
   startWith,
   switchMap,
+  tap,
   timer,
 } from 'rxjs';
-import { toApiFailure } from '../core/api-failure';
+import { ClientLink } from '../console/shared/client-link';
+import { DateTimePipe, formatDateTime } from '../console/shared/date-time';
 import { asCidr } from '../console/shared/ranges';
+import { urlState } from '../console/shared/url-state';
+import { toApiFailure } from '../core/api-failure';
 import { BouncerApi } from '../core/bouncer-api';
+import { attackSummaries, listNames } from './attack-summary';
 import { BlockForm } from './block-form/block-form';
 import { DecisionAction, DecisionTable } from './decision-table/decision-table';
-import { DurationPipe } from './duration';
+import { BLOCK_DURATIONS, DEFAULT_BLOCK_SECONDS, DurationPipe } from './duration';
 import { EventFeed } from './event-feed/event-feed';
 import { DASHBOARD_POLL_INTERVAL_MS } from './poll-interval';
+import { RangeBar } from './range-bar/range-bar';
+import { type ViewRange, nextPollDelay, rangeParams, readView, zoomBy, zoomTo } from './time-range';
 import { TopClientsChart } from './top-clients-chart/top-clients-chart';
+import { TrafficApi } from './traffic-api';
 import { TrafficChart } from './traffic-chart/traffic-chart';
-import { RouterLink } from '@angular/router';
-import { ClientLink } from '../console/shared/client-link';
 
 type PollResult = { ok: true; data: DashboardDataResponse } | { ok: false; error: string };
 
-/** The admin dashboard: polls `/dashboard-data`, counts down locally, lets the admin act. */
+/** Rows per table on the overview: the Decisions page pages through all of them (D19). */
+const OVERVIEW_ROWS = 25;
+
+/** Which part of the page an action's feedback belongs beside (D6). */
+type StatusPlace = 'blocked' | 'suspicious' | 'form';
+
+/**
+ * The admin overview: polls `/dashboard-data` and the traffic series of the chosen range
+ * (`/admin/traffic`) at the chosen interval, backing off while the server fails; the range,
+ * interval and pause live in the URL.
+ */
 @Component({
   selector: 'bn-dashboard',
-  imports: [DatePipe, DurationPipe, RouterLink, ClientLink, BlockForm, DecisionTable, EventFeed, TopClientsChart, TrafficChart],
+  imports: [
+    DateTimePipe,
+    DurationPipe,
+    RouterLink,
+    ClientLink,
+    BlockForm,
+    DecisionTable,
+    EventFeed,
+    RangeBar,
+    TopClientsChart,
+    TrafficChart,
+  ],
   templateUrl: './dashboard.html',
   styleUrl: './dashboard.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class Dashboard {
   private readonly api = inject(BouncerApi);
+  private readonly trafficApi = inject(TrafficApi);
   private readonly document = inject(DOCUMENT);
-  private readonly pollMs = inject(DASHBOARD_POLL_INTERVAL_MS);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  /** The default refresh interval (tests shorten it); the URL's `refresh` overrides it. */
+  private readonly defaultPollMs = inject(DASHBOARD_POLL_INTERVAL_MS);
+  private readonly url = urlState();
 
+  protected readonly view = computed(() => readView(this.url.params()));
   protected readonly data = signal<DashboardDataResponse | null>(null);
+  protected readonly traffic = signal<TrafficHistoryResponse | null>(null);
   protected readonly stale = signal(false);
   protected readonly pollError = signal<string | null>(null);
-  protected readonly status = signal<{ ok: boolean; text: string } | null>(null);
+  /** When polling backs off: seconds until the next try (shown once, not ticking). */
+  protected readonly retryIn = signal<number | null>(null);
+  protected readonly status = signal<{ ok: boolean; text: string; place: StatusPlace } | null>(null);
   protected readonly busyClient = signal<string | null>(null);
+  protected readonly blockDurations = BLOCK_DURATIONS;
+  protected readonly rowBlockSeconds = signal(DEFAULT_BLOCK_SECONDS);
 
   private readonly fetchedAt = signal(Date.now());
   private readonly now = signal(Date.now());
   /** Whole seconds since the shown data was fetched: drives the local countdowns. */
   protected readonly elapsed = computed(() => Math.max(0, Math.floor((this.now() - this.fetchedAt()) / 1000)));
+  protected readonly dataTime = computed(() => this.fetchedAt());
 
-  protected readonly blocked = computed(() => this.data()?.decisions.filter((d) => d.state === 'blocked') ?? []);
-  protected readonly suspicious = computed(() => this.data()?.decisions.filter((d) => d.state === 'suspicious') ?? []);
-  protected readonly attack = computed(() => {
+  private readonly allBlocked = computed(() => this.data()?.decisions.filter((d) => d.state === 'blocked') ?? []);
+  private readonly allSuspicious = computed(() => this.data()?.decisions.filter((d) => d.state === 'suspicious') ?? []);
+  protected readonly blocked = computed(() => this.allBlocked().slice(0, OVERVIEW_ROWS));
+  protected readonly suspicious = computed(() => this.allSuspicious().slice(0, OVERVIEW_ROWS));
+  protected readonly attacks = computed(() => {
     const d = this.data();
-    if (!d) return [];
-    const elapsed = this.elapsed();
-    return [
-      ...d.brute_force_ips.map((e) => ({ ip: e.ip, kind: 'failed logins', left: e.remaining - elapsed })),
-      ...d.successful_block_ips.map((e) => ({ ip: e.ip, kind: 'repeated successful logins', left: e.remaining - elapsed })),
-    ].filter((e) => e.left > 0);
+    return d ? attackSummaries(d, this.elapsed()) : [];
   });
+  protected readonly listNames = listNames;
+  protected readonly generatedAt = computed(() => formatDateTime(this.data()?.generated_at));
 
   constructor() {
-    const visible$ = fromEvent(this.document, 'visibilitychange').pipe(
-      startWith(null),
-      map(() => !this.document.hidden),
-      distinctUntilChanged(),
+    const visible = toSignal(
+      fromEvent(this.document, 'visibilitychange').pipe(
+        startWith(null),
+        map(() => !this.document.hidden),
+        distinctUntilChanged(),
+      ),
+      { initialValue: !this.document.hidden },
     );
-    visible$
+    const plan = computed(
+      () => {
+        const v = this.view();
+        const refreshMs = this.url.params()['refresh'] === undefined ? this.defaultPollMs : v.refreshSeconds * 1000;
+        return { visible: visible(), paused: v.paused, refreshMs, range: v.range, key: JSON.stringify([v.range, v.paused, refreshMs]) };
+      },
+      { equal: (a, b) => a.visible === b.visible && a.key === b.key },
+    );
+    toObservable(plan)
       .pipe(
-        // Poll only while the tab is visible; poll at once when it becomes visible again.
-        switchMap((visible) => (visible ? timer(0, this.pollMs) : EMPTY)),
-        exhaustMap(() => this.fetch()),
+        // Poll only while the tab is visible and not paused; a change of range or interval starts
+        // over at once. Paused, the page still loads the chosen range once.
+        switchMap((p) => (!p.visible ? EMPTY : p.paused ? this.pollOnce(p.range) : this.pollLoop(p.range, p.refreshMs))),
         takeUntilDestroyed(),
       )
-      .subscribe((result) => this.apply(result));
+      .subscribe();
 
+    // The countdowns tick locally; the tables show at most OVERVIEW_ROWS rows each (D19).
     interval(1000)
       .pipe(takeUntilDestroyed())
       .subscribe(() => this.now.set(Date.now()));
   }
 
-  protected onDecisionAction(action: DecisionAction): void {
+  protected changeRange(range: ViewRange): void {
+    this.url.set(rangeParams(range));
+  }
+
+  protected zoomChart(z: { from: number; to: number }): void {
+    this.url.set(rangeParams(zoomTo(z.from, z.to)));
+  }
+
+  protected zoomRange(factor: number): void {
+    this.url.set(rangeParams(zoomBy(this.view().range, factor, Date.now())));
+  }
+
+  protected setPaused(paused: boolean): void {
+    this.url.set({ paused: paused ? '1' : null });
+  }
+
+  protected setRefresh(seconds: number): void {
+    this.url.set({ refresh: String(seconds) });
+  }
+
+  protected pickRowDuration(e: Event): void {
+    this.rowBlockSeconds.set(Number((e.target as HTMLSelectElement).value));
+  }
+
+  protected onDecisionAction(action: DecisionAction, place: 'blocked' | 'suspicious'): void {
     const c = action.client;
     switch (action.kind) {
       case 'unblock':
-        this.run(c, this.api.unblock(c), `Unblocked ${c}.`, () => this.dropDecision(c, 'blocked'));
+        this.run(c, place, this.api.unblock(c), `Unblocked ${c}.`, () => this.dropDecision(c, 'blocked'));
         break;
       case 'clear':
-        this.run(c, this.api.clearSuspicion(c), `Cleared suspicion of ${c}.`, () => this.dropDecision(c, 'suspicious'));
+        this.run(c, place, this.api.clearSuspicion(c), `Cleared suspicion of ${c}.`, () => this.dropDecision(c, 'suspicious'));
         break;
       case 'block':
         this.run(
           c,
-          this.api.block({ client: c, duration_seconds: action.durationSeconds, reason: 'Blocked from the dashboard' }),
-          `Blocked ${c}.`,
+          place,
+          this.api.block({ client: c, duration_seconds: action.durationSeconds, reason: action.reason }),
+          `Blocked ${c} for ${BLOCK_DURATIONS.find((o) => o.seconds === action.durationSeconds)?.label ?? `${action.durationSeconds} s`}.`,
         );
         break;
       case 'allow':
-        this.run(c, this.api.addListEntry({ kind: 'allow', cidr: asCidr(c), note: 'Allowlisted from the dashboard' }), `Allowlisted ${c}.`);
+        this.run(
+          c,
+          place,
+          this.api.addListEntry({ kind: 'allow', cidr: asCidr(c), note: 'Allowlisted from the dashboard' }),
+          `Allowlisted ${c}.`,
+        );
         break;
     }
   }
 
   protected blockClient(req: BlockRequest): void {
-    this.run(req.client, this.api.block(req), `Blocked ${req.client}.`);
+    this.run(req.client, 'form', this.api.block(req), `Blocked ${req.client}.`);
   }
 
-  private run(client: string, call: Observable<unknown>, text: string, onOk?: () => void): void {
+  private run(client: string, place: StatusPlace, call: Observable<unknown>, text: string, onOk?: () => void): void {
     this.busyClient.set(client);
     this.status.set(null);
     call.subscribe({
       next: () => {
         this.busyClient.set(null);
-        this.status.set({ ok: true, text });
-        onOk?.();
-        this.fetch().subscribe((r) => this.apply(r));
+        this.status.set({ ok: true, text, place });
+        if (onOk) {
+          // The row goes away: keep the keyboard user in place (D6).
+          const index = this.rowIndex(place, client);
+          onOk();
+          this.focusAfterRemoval(place as 'blocked' | 'suspicious', index);
+        }
+        this.pollOnce(this.view().range).subscribe();
       },
       error: (err: unknown) => {
         this.busyClient.set(null);
-        this.status.set({ ok: false, text: toApiFailure(err).detail });
+        this.status.set({ ok: false, text: toApiFailure(err).detail, place });
       },
+    });
+  }
+
+  private rowIndex(place: StatusPlace, client: string): number {
+    const rows = Array.from(this.host.nativeElement.querySelectorAll<HTMLElement>(`[data-testid="${place}-table"] tbody tr`));
+    return rows.findIndex((r) => r.dataset['client'] === client);
+  }
+
+  /** Focus the next row's first button (or the one before, or the table's heading) once the row is gone. */
+  private focusAfterRemoval(place: 'blocked' | 'suspicious', index: number): void {
+    setTimeout(() => {
+      const root = this.host.nativeElement;
+      const rows = Array.from(root.querySelectorAll<HTMLElement>(`[data-testid="${place}-table"] tbody tr`));
+      const row = rows[Math.min(index, rows.length - 1)];
+      const target: HTMLElement | null = row?.querySelector('button') ?? root.querySelector(`#${place}-title`);
+      target?.focus();
     });
   }
 
@@ -144,6 +246,30 @@ export class Dashboard {
           },
           suspicious_ips: state === 'suspicious' ? d.suspicious_ips.filter((ip) => ip !== client) : d.suspicious_ips,
         },
+    );
+  }
+
+  /** Polls at the chosen interval; after a failure waits longer each time, up to a minute (D18). */
+  private pollLoop(range: ViewRange, refreshMs: number): Observable<unknown> {
+    let failures = 0;
+    const once = () =>
+      this.pollOnce(range).pipe(
+        tap((ok) => {
+          failures = ok ? 0 : failures + 1;
+          this.retryIn.set(ok ? null : Math.round(nextPollDelay(refreshMs, failures) / 1000));
+        }),
+      );
+    return once().pipe(expand(() => timer(nextPollDelay(refreshMs, failures)).pipe(switchMap(once))));
+  }
+
+  /** One poll of both sources; true when the live data came. */
+  private pollOnce(range: ViewRange): Observable<boolean> {
+    return forkJoin([this.fetch(), this.trafficApi.series(range).pipe(catchError(() => of(null)))]).pipe(
+      map(([result, traffic]) => {
+        this.apply(result);
+        if (traffic) this.traffic.set(traffic);
+        return result.ok;
+      }),
     );
   }
 

@@ -25,3 +25,6 @@ export const BLOCK_DURATIONS: readonly { label: string; seconds: number }[] = [
   { label: '24 hours', seconds: 86400 },
   { label: '7 days', seconds: 604800 },
 ];
+
+/** The block form and the row actions start from the same duration (D23). */
+export const DEFAULT_BLOCK_SECONDS = 3600;

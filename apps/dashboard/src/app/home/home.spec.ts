@@ -10,6 +10,7 @@ const me: MeResponse = {
   role: 'user',
   created_at: '2026-01-01T00:00:00Z',
   must_change_password: false,
+  recent_failures: [{ at: '2026-01-02T09:00:00Z', address: '203.0.113.9', kind: 'failed' }],
   recent_sign_ins: [
     { at: '2026-01-02T10:00:00Z', address: '198.51.100.7', user_agent: 'Mozilla/5.0 <script>alert(1)</script>' },
     { at: '2026-01-01T09:00:00Z', address: '127.0.0.1', user_agent: null },
@@ -41,9 +42,13 @@ describe('Home', () => {
     const rows = el.querySelectorAll('[data-testid="sign-ins"] tbody tr');
     expect(rows.length).toBe(2);
     expect(rows[0]?.textContent).toContain('198.51.100.7');
-    expect(rows[0]?.textContent).toContain('<script>alert(1)</script>');
+    // The device is named from the user agent; the raw string stays in the title, as text.
+    expect(rows[0]?.querySelector('[title]')?.getAttribute('title')).toBe('Mozilla/5.0 <script>alert(1)</script>');
     expect(el.querySelector('[data-testid="sign-ins"] script')).toBeNull();
     expect(rows[1]?.textContent).toContain('Unknown device');
+    // Failed attempts at the account are listed too (D22).
+    expect(el.querySelector('[data-testid="sign-in-failures"]')?.textContent).toContain('203.0.113.9');
+    expect(el.querySelector('[data-testid="sign-in-failures"]')?.textContent).toContain('Wrong password');
   });
 
   it('shows 400 field errors from problem+json beside the fields', () => {
@@ -54,7 +59,7 @@ describe('Home', () => {
     };
     set('#pw-current', 'old-password');
     set('#pw-new', 'short');
-    el.querySelector('form')!.dispatchEvent(new Event('submit'));
+    el.querySelector('bn-password-change-form form')!.dispatchEvent(new Event('submit'));
     const req = http.expectOne(ApiPaths.mePassword);
     expect(req.request.body).toEqual({ current_password: 'old-password', new_password: 'short' });
     req.flush(

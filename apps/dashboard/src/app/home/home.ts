@@ -1,8 +1,9 @@
-import { DatePipe } from '@angular/common';
 import { PasswordChangeForm } from '../account/password-change-form';
 import { ConfirmButton } from '../console/shared/confirm-button';
-import { DateTimePipe } from '../console/shared/date-time';
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { DateTimePipe, timePreferences, timeZoneLabel } from '../console/shared/date-time';
+import { TimePreferencesForm } from '../account/time-preferences';
+import { deviceName } from './device-name';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import type { MeResponse } from '@bouncer/contracts';
 import { toApiFailure } from '../core/api-failure';
 import { AuthStore } from '../core/auth-store';
@@ -11,7 +12,7 @@ import { Mascot } from './mascot';
 
 @Component({
   selector: 'bn-home',
-  imports: [DatePipe, DateTimePipe, Mascot, PasswordChangeForm, ConfirmButton],
+  imports: [DateTimePipe, Mascot, PasswordChangeForm, ConfirmButton, TimePreferencesForm],
   templateUrl: './home.html',
   styleUrl: './home.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -22,6 +23,16 @@ export class Home {
 
   protected readonly me = signal<MeResponse | null>(null);
   protected readonly loadError = signal<string | null>(null);
+
+  protected readonly device = deviceName;
+  /** The newest sign-in from this browser's user agent: "this device" (D22). */
+  protected readonly thisDeviceIndex = computed(
+    () => this.me()?.recent_sign_ins.findIndex((s) => s.user_agent === navigator.userAgent) ?? -1,
+  );
+  protected readonly zone = computed(() => {
+    timePreferences();
+    return timeZoneLabel();
+  });
 
   protected readonly everywhereBusy = signal(false);
   protected readonly everywhereError = signal<string | null>(null);

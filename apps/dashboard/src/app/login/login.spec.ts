@@ -14,6 +14,7 @@ describe('Login', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
+    sessionStorage.clear();
     TestBed.configureTestingModule({
       imports: [Login],
       providers: [provideHttpClient(), provideHttpClientTesting(), provideRouter([{ path: '**', children: [] }])],
@@ -69,6 +70,15 @@ describe('Login', () => {
       );
     fixture.detectChanges();
     expect(el.querySelector('[data-testid="login-error"]')?.textContent).toContain('Wrong username or password.');
+    // The emptied password field is not flagged as a second error (D15).
+    expect(el.querySelector('#login-password-error')).toBeNull();
+  });
+
+  it('moves focus to the first empty field on submit', () => {
+    fill('ada', '');
+    submit();
+    fixture.detectChanges();
+    expect(document.activeElement?.id).toBe('login-password');
   });
 
   it('counts down during a time buffer (429) and disables the button until it ends', () => {
@@ -86,13 +96,20 @@ describe('Login', () => {
     );
     fixture.detectChanges();
     const countdown = () => el.querySelector('[data-testid="countdown"]')?.textContent?.trim();
-    expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Time buffer active');
+    // One sentence with one countdown (D15), not the server's fixed number beside a ticking one.
+    expect(el.querySelector('[data-testid="login-wait"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Too many failed sign-ins from this address. Try again in 5 s.',
+    );
     expect(countdown()).toBe('5');
-    expect(button().disabled).toBe(true);
 
+    // A reload keeps the wait (sessionStorage, this tab only).
     jest.advanceTimersByTime(1000);
+    TestBed.inject(NoticeStore).dismiss();
+    const reloaded = TestBed.createComponent(Login);
+    reloaded.detectChanges();
+    expect((reloaded.nativeElement as HTMLElement).querySelector('[data-testid="countdown"]')?.textContent?.trim()).toBe('4');
     fixture.detectChanges();
-    expect(countdown()).toBe('4');
+    expect(button().disabled).toBe(true);
 
     jest.advanceTimersByTime(3000);
     fixture.detectChanges();
@@ -114,7 +131,7 @@ describe('Login', () => {
         { status: 403, statusText: 'Forbidden' },
       );
     fixture.detectChanges();
-    expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Your address is blocked.');
+    expect(el.querySelector('[data-testid="login-wait"]')?.textContent).toContain('Access from your network is paused.');
     expect(el.querySelector('[data-testid="countdown"]')?.textContent?.trim()).toBe('120');
     expect(button().disabled).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, ElementRef, inject, input, signal } from '@angular/core';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router } from '@angular/router';
 import { toApiFailure } from '../core/api-failure';
@@ -16,6 +16,7 @@ export class Login {
   private readonly auth = inject(AuthStore);
   private readonly router = inject(Router);
   protected readonly notices = inject(NoticeStore);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
 
   /** `?expired=1` after a session could not be renewed. */
   readonly expired = input<string | undefined>();
@@ -28,9 +29,23 @@ export class Login {
   protected readonly busy = signal(false);
   protected readonly submitted = signal(false);
 
+  constructor() {
+    // A reload during a wait keeps the countdown (D15): the wait is kept for this tab only.
+    const saved = readWait();
+    if (saved && !this.notices.waiting()) {
+      this.notices.show({ status: saved.status, detail: '', retryAfter: Math.ceil((saved.until - Date.now()) / 1000), errors: [] });
+    }
+  }
+
   protected signIn(): void {
     this.submitted.set(true);
-    if (this.form.invalid || this.busy() || this.notices.waiting()) return;
+    if (this.form.invalid) {
+      // Focus the first field to fix; its message is its description, read out on focus (D15).
+      const first = this.form.controls.username.invalid ? 'login-username' : 'login-password';
+      this.host.nativeElement.querySelector<HTMLInputElement>(`#${first}`)?.focus();
+      return;
+    }
+    if (this.busy() || this.notices.waiting()) return;
     const { username, password } = this.form.getRawValue();
     this.busy.set(true);
     this.error.set(null);
@@ -45,13 +60,39 @@ export class Login {
         const failure = toApiFailure(err);
         if (failure.status === 429 || failure.status === 403) {
           this.notices.show(failure);
+          if (failure.retryAfter) saveWait(failure.status, Date.now() + failure.retryAfter * 1000);
         } else if (failure.status === 401 || failure.status === 400) {
           this.error.set(failure.detail || 'Wrong username or password.');
+          // Only the banner speaks: the emptied password field is not a second error (D15).
           this.form.controls.password.reset();
+          this.submitted.set(false);
         } else {
           this.error.set(failure.detail);
         }
       },
     });
   }
+}
+
+const WAIT_KEY = 'bouncer.login-wait';
+
+function saveWait(status: number, until: number): void {
+  try {
+    sessionStorage.setItem(WAIT_KEY, JSON.stringify({ status, until }));
+  } catch {
+    // Storage refused: the countdown lasts for this page only.
+  }
+}
+
+/** A wait saved by this tab that has not ended yet. */
+function readWait(): { status: number; until: number } | null {
+  try {
+    const w = JSON.parse(sessionStorage.getItem(WAIT_KEY) ?? 'null') as { status?: unknown; until?: unknown } | null;
+    if (w && typeof w.status === 'number' && typeof w.until === 'number' && w.until > Date.now())
+      return { status: w.status, until: w.until };
+    sessionStorage.removeItem(WAIT_KEY);
+  } catch {
+    // Unreadable: no saved wait.
+  }
+  return null;
 }

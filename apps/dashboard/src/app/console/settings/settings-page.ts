@@ -1,6 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
+import { RoutePolicy } from './route-policy';
+import { StoresHealth } from './stores-health';
 
 interface RuleRow {
   id: string;
@@ -10,9 +12,10 @@ interface RuleRow {
   params: string;
 }
 
-/** Read-only: the rules in force with their thresholds, as GET /admin/rules gives them (RULES_FILE format). */
+/** Read-only: the rules in force with their thresholds (GET /admin/rules), the stores' health and the gateway's route classes. */
 @Component({
   selector: 'bn-settings-page',
+  imports: [StoresHealth, RoutePolicy],
   template: `
     <div class="page">
       <h1>Settings</h1>
@@ -58,6 +61,8 @@ interface RuleRow {
           </div>
         }
       </section>
+      <bn-stores-health />
+      <bn-route-policy />
     </div>
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,

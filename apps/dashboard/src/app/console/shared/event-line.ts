@@ -2,9 +2,10 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import type { SecurityEvent } from '@bouncer/contracts';
 import { ClientLink } from './client-link';
 import { DateTimePipe } from './date-time';
+import { eventLabel } from './event-labels';
 
 /** Sign-in events name the account that was tried, not someone who acted (D13). */
-const TARGET_TYPES = new Set(['login.failed', 'account.delayed', 'login.succeeded', 'login.blocked']);
+const TARGET_TYPES = new Set(['login.failed', 'account.delayed', 'login.succeeded', 'login.blocked', 'gateway.login.failed']);
 
 /** `decision.unblocked` is good news: only blocks and denials are shown as danger (D13). */
 export function eventTone(type: string): 'danger' | 'ok' | 'plain' {
@@ -19,7 +20,9 @@ export function eventTone(type: string): 'danger' | 'ok' | 'plain' {
   imports: [ClientLink, DateTimePipe],
   template: `
     <time class="muted nowrap" [attr.datetime]="event().at">{{ event().at | bnDateTime }}</time>
-    <span class="badge" [class.badge-danger]="tone() === 'danger'" [class.badge-ok]="tone() === 'ok'">{{ event().type }}</span>
+    <span class="badge" [class.badge-danger]="tone() === 'danger'" [class.badge-ok]="tone() === 'ok'" [attr.title]="event().type">{{
+      label()
+    }}</span>
     @if (event().client; as c) {
       <bn-client-link [client]="c" />
     }
@@ -45,4 +48,5 @@ export class EventLine {
   readonly event = input.required<SecurityEvent>();
   protected readonly tone = computed(() => eventTone(this.event().type));
   protected readonly targeted = computed(() => TARGET_TYPES.has(this.event().type));
+  protected readonly label = computed(() => eventLabel(this.event().type));
 }

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject, input, output, signal } from '@angular/core';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import type { BlockRequest } from '@bouncer/contracts';
-import { BLOCK_DURATIONS } from '../duration';
+import { BLOCK_DURATIONS, DEFAULT_BLOCK_SECONDS } from '../duration';
 
 /** Loose shape check (IPv4/IPv6 address, optional /prefix); the API validates for real. */
 const CLIENT_PATTERN = /^[0-9a-fA-F.:]+(\/\d{1,3})?$/;
@@ -20,7 +20,7 @@ export class BlockForm {
   protected readonly submitted = signal(false);
   protected readonly form = inject(FormBuilder).nonNullable.group({
     client: ['', [Validators.required, Validators.pattern(CLIENT_PATTERN)]],
-    duration_seconds: [3600],
+    duration_seconds: [DEFAULT_BLOCK_SECONDS],
     reason: ['', [Validators.required, Validators.maxLength(200)]],
   });
 

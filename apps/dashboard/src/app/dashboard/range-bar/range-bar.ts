@@ -1,0 +1,210 @@
+import { ChangeDetectionStrategy, Component, ElementRef, computed, effect, input, output, signal, viewChild } from '@angular/core';
+import { formatDateTime, parseDateTime, timePreferences, timeZoneLabel } from '../../console/shared/date-time';
+import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRange, rangeBounds } from '../time-range';
+
+/**
+ * The overview's view controls: the time range (named or custom, typed in the console's time
+ * format and zone), zoom, pause and the refresh interval. Presentational: it emits what the
+ * admin chose and the overview puts it in the URL.
+ */
+@Component({
+  selector: 'bn-range-bar',
+  template: `
+    <div class="range-bar" role="group" aria-label="Time range and refresh">
+      <div class="seg" role="group" aria-label="Time range">
+        @for (r of ranges; track r.key) {
+          <button
+            type="button"
+            class="btn btn-small"
+            [class.btn-ghost]="!isActive(r.key)"
+            [attr.aria-pressed]="isActive(r.key)"
+            [attr.data-testid]="'range-' + r.key"
+            (click)="rangeChange.emit({ kind: 'named', key: r.key })"
+          >
+            {{ r.label }}
+          </button>
+        }
+        <button
+          type="button"
+          class="btn btn-small"
+          [class.btn-ghost]="view().range.kind !== 'custom'"
+          [attr.aria-pressed]="view().range.kind === 'custom'"
+          [attr.aria-expanded]="customOpen()"
+          aria-controls="custom-range"
+          data-testid="range-custom"
+          (click)="toggleCustom()"
+        >
+          Custom
+        </button>
+      </div>
+      <div class="seg" role="group" aria-label="Zoom">
+        <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-in" (click)="zoomBy.emit(0.5)">Zoom in</button>
+        <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-out" (click)="zoomBy.emit(2)">Zoom out</button>
+      </div>
+      <div class="seg">
+        <button
+          type="button"
+          class="btn btn-small"
+          [class.btn-ghost]="!view().paused"
+          [attr.aria-pressed]="view().paused"
+          data-testid="pause"
+          (click)="pausedChange.emit(!view().paused)"
+        >
+          {{ view().paused ? 'Resume' : 'Pause' }}
+        </button>
+        <label for="refresh-every" class="inline-label">Refresh every</label>
+        <select id="refresh-every" data-testid="refresh-every" [value]="view().refreshSeconds" (change)="pickRefresh($event)">
+          @for (s of refreshChoices; track s) {
+            <option [value]="s" [selected]="s === view().refreshSeconds">{{ s < 60 ? s + ' s' : s / 60 + ' min' }}</option>
+          }
+        </select>
+      </div>
+    </div>
+    <p class="hint range-shown" data-testid="range-shown">
+      Showing {{ shown() }} · times in {{ zone() }}
+      @if (view().paused) {
+        · <strong>paused</strong>
+      }
+    </p>
+    @if (customOpen()) {
+      <form id="custom-range" class="form-row custom" (submit)="applyCustom($event)" novalidate aria-label="Custom time range">
+        <div class="field">
+          <label for="range-since">From</label>
+          <input
+            #since
+            id="range-since"
+            data-testid="range-since"
+            [value]="sinceText()"
+            placeholder="2026-12-02 17:40"
+            autocomplete="off"
+            [attr.aria-invalid]="sinceError() !== null"
+            [attr.aria-describedby]="sinceError() ? 'range-since-error' : 'range-format'"
+          />
+          @if (sinceError(); as e) {
+            <span id="range-since-error" class="field-error">{{ e }}</span>
+          }
+        </div>
+        <div class="field">
+          <label for="range-until">To</label>
+          <input
+            #until
+            id="range-until"
+            data-testid="range-until"
+            [value]="untilText()"
+            placeholder="2026-12-02 18:40"
+            autocomplete="off"
+            [attr.aria-invalid]="untilError() !== null"
+            [attr.aria-describedby]="untilError() ? 'range-until-error' : 'range-format'"
+          />
+          @if (untilError(); as e) {
+            <span id="range-until-error" class="field-error">{{ e }}</span>
+          }
+        </div>
+        <button type="submit" class="btn btn-small" data-testid="range-apply">Show this range</button>
+        <p id="range-format" class="hint">YYYY-MM-DD HH:MM, in {{ zone() }}; at most the last 7 days are kept.</p>
+      </form>
+    }
+  `,
+  styles: `
+    .range-bar {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.5rem 1rem;
+      align-items: center;
+    }
+    .seg {
+      display: inline-flex;
+      flex-wrap: wrap;
+      gap: 0.25rem;
+      align-items: center;
+    }
+    .inline-label {
+      margin-left: 0.5rem;
+      font-size: 0.88rem;
+    }
+    .range-shown {
+      margin: 0.4rem 0 0;
+    }
+    .custom {
+      margin-top: 0.5rem;
+      align-items: flex-end;
+    }
+    .custom .hint {
+      flex-basis: 100%;
+      margin: 0;
+    }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class RangeBar {
+  readonly view = input.required<OverviewView>();
+  /** The time the shown data was made, so "Showing …" names the real bounds of a named range. */
+  readonly now = input.required<number>();
+  readonly rangeChange = output<ViewRange>();
+  readonly zoomBy = output<number>();
+  readonly pausedChange = output<boolean>();
+  readonly refreshChange = output<number>();
+
+  protected readonly ranges = RANGES;
+  protected readonly refreshChoices = REFRESH_CHOICES;
+  protected readonly customOpen = signal(false);
+  protected readonly sinceError = signal<string | null>(null);
+  protected readonly untilError = signal<string | null>(null);
+  private readonly sinceInput = viewChild<ElementRef<HTMLInputElement>>('since');
+  private readonly untilInput = viewChild<ElementRef<HTMLInputElement>>('until');
+
+  protected readonly zone = computed(() => {
+    timePreferences();
+    return timeZoneLabel(this.now());
+  });
+  protected readonly shown = computed(() => {
+    timePreferences();
+    const { from, to } = rangeBounds(this.view().range, this.now());
+    return `${formatDateTime(from).slice(0, 16)} – ${formatDateTime(to).slice(0, 16)}`;
+  });
+  protected readonly sinceText = computed(() => {
+    timePreferences();
+    return formatDateTime(rangeBounds(this.view().range, this.now()).from).slice(0, 16);
+  });
+  protected readonly untilText = computed(() => {
+    timePreferences();
+    return formatDateTime(rangeBounds(this.view().range, this.now()).to).slice(0, 16);
+  });
+
+  constructor() {
+    // A custom range from the URL (a shared link) opens its form.
+    effect(() => {
+      if (this.view().range.kind === 'custom') this.customOpen.set(true);
+    });
+  }
+
+  protected isActive(key: RangeKey): boolean {
+    const r = this.view().range;
+    return r.kind === 'named' && r.key === key;
+  }
+
+  protected toggleCustom(): void {
+    this.customOpen.update((v) => !v);
+    if (this.customOpen()) setTimeout(() => this.sinceInput()?.nativeElement.focus());
+  }
+
+  protected pickRefresh(e: Event): void {
+    this.refreshChange.emit(Number((e.target as HTMLSelectElement).value));
+  }
+
+  protected applyCustom(e: Event): void {
+    e.preventDefault();
+    const sinceEl = this.sinceInput()?.nativeElement;
+    const untilEl = this.untilInput()?.nativeElement;
+    if (!sinceEl || !untilEl) return;
+    const since = parseDateTime(sinceEl.value);
+    const until = parseDateTime(untilEl.value);
+    this.sinceError.set(since === null ? 'Enter a time as YYYY-MM-DD HH:MM.' : null);
+    this.untilError.set(until === null ? 'Enter a time as YYYY-MM-DD HH:MM.' : null);
+    if (since !== null && until !== null && since >= until) this.untilError.set('The end must be after the start.');
+    // Focus goes to the first field the admin has to fix.
+    if (this.sinceError()) return sinceEl.focus();
+    if (this.untilError()) return untilEl.focus();
+    this.rangeChange.emit({ kind: 'custom', since: since!, until: until! });
+  }
+}

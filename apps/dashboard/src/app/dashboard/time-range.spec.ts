@@ -1,0 +1,45 @@
+import { bucketLabel, nextPollDelay, rangeBounds, rangeParams, readView, zoomBy, zoomTo } from './time-range';
+
+const now = Date.UTC(2026, 11, 3, 12, 0, 0);
+const MIN = 60_000;
+
+describe('overview time range', () => {
+  it('reads the view from the URL, falling back on bad values', () => {
+    expect(readView({})).toEqual({ range: { kind: 'named', key: '15m' }, refreshSeconds: 2, paused: false });
+    expect(readView({ range: '24h', refresh: '30', paused: '1' })).toEqual({
+      range: { kind: 'named', key: '24h' },
+      refreshSeconds: 30,
+      paused: true,
+    });
+    expect(readView({ range: '1y', refresh: '3' }).range).toEqual({ kind: 'named', key: '15m' });
+    expect(readView({ refresh: '3' }).refreshSeconds).toBe(2);
+    const custom = readView({ since: '2026-12-03T10:00:00.000Z', until: '2026-12-03T11:00:00.000Z' }).range;
+    expect(custom).toEqual({ kind: 'custom', since: now - 2 * 60 * MIN, until: now - 60 * MIN });
+    // Reversed or broken custom bounds are ignored.
+    expect(readView({ since: '2026-12-03T11:00:00Z', until: '2026-12-03T10:00:00Z' }).range.kind).toBe('named');
+    expect(rangeParams(custom)).toEqual({ range: null, since: '2026-12-03T10:00:00.000Z', until: '2026-12-03T11:00:00.000Z' });
+    expect(rangeParams({ kind: 'named', key: '15m' })).toEqual({ range: null, since: null, until: null });
+  });
+
+  it('zooms by dragging and by buttons, within a minute and the kept week, never past now', () => {
+    expect(zoomTo(now - 5 * MIN, now - 10 * MIN)).toEqual({ kind: 'custom', since: now - 10 * MIN, until: now - 5 * MIN });
+    expect(zoomTo(now - 10_000, now)).toEqual({ kind: 'custom', since: now - 35_000, until: now + 25_000 });
+    const halved = zoomBy({ kind: 'named', key: '1h' }, 0.5, now);
+    expect(halved).toEqual({ kind: 'custom', since: now - 45 * MIN, until: now - 15 * MIN });
+    const doubled = zoomBy({ kind: 'named', key: '1h' }, 2, now);
+    expect(rangeBounds(doubled, now)).toEqual({ from: now - 120 * MIN, to: now });
+    expect(rangeBounds(zoomBy({ kind: 'named', key: '7d' }, 2, now), now).from).toBe(now - 7 * 24 * 60 * MIN);
+  });
+
+  it('backs off polling while the server fails, up to a minute', () => {
+    expect(nextPollDelay(2000, 0)).toBe(2000);
+    expect(nextPollDelay(2000, 1)).toBe(4000);
+    expect(nextPollDelay(2000, 3)).toBe(16_000);
+    expect(nextPollDelay(2000, 10)).toBe(60_000);
+    expect(nextPollDelay(60_000, 2)).toBe(60_000);
+  });
+
+  it('names the bucket a point counts', () => {
+    expect([10, 60, 300, 3600].map(bucketLabel)).toEqual(['10 s', '1 min', '5 min', '1 h']);
+  });
+});
