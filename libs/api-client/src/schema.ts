@@ -885,6 +885,8 @@ export interface components {
         /** @enum {string} */
         now: 'normal' | 'passing uncounted' | 'refusing (503)' | 'counting on this instance';
       }[];
+      /** @enum {string} */
+      upstream?: 'ok' | 'unreachable';
     };
   };
   responses: never;
