@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { eventually, http } from '@bouncer/testing';
 import { type GatewayBouncer, startGatewayBouncer } from './support/bouncer';
-import { startTestUpstream, type TestUpstream } from './support/test-upstream';
+import { startUpstream, type Upstream } from './support/upstream';
 
 /** Sends `size` bytes in 64 KiB pieces (a streamed upload) and resolves with the answer. */
 function upload(url: string, path: string, size: number): Promise<{ status: number; json: { bytes: number; sha256: string } }> {
@@ -83,16 +83,16 @@ default:
 `;
 
 /** Requests that reached the upstream from one client (the X-Forwarded-For hop Bouncer added). */
-const reached = (upstream: TestUpstream, client: string) => upstream.countFrom(client);
+const reached = (upstream: Upstream, client: string) => upstream.countFrom(client);
 
 describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstream', () => {
-  let upstream: TestUpstream;
+  let upstream: Upstream;
   let bouncer: GatewayBouncer;
   let url: string;
   const get = (path: string, from: string, o: Parameters<typeof http>[2] = {}) => http(url, path, { from, ...o });
 
   beforeAll(async () => {
-    upstream = await startTestUpstream();
+    upstream = await startUpstream();
     bouncer = await startGatewayBouncer(POLICY, { UPSTREAM_URL: upstream.url, UPSTREAM_TIMEOUT_MS: '400' });
     url = bouncer.url;
     // Generous: on a loaded shared machine the in-process start (embedded database) alone took 90 s.
@@ -104,11 +104,11 @@ describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstr
 
   it('keeps Bouncer’s own routes and namespaces, and forwards everything else', async () => {
     expect((await get('/health', '127.0.20.1')).status).toBe(200);
-    const before = upstream.seen.length;
+    const before = upstream.hits.length;
     const own404 = await get('/admin/no-such-thing', '127.0.20.1');
     expect(own404.status).toBe(404);
     expect(own404.json.detail).toBe('Cannot GET /admin/no-such-thing');
-    expect(upstream.seen.length).toBe(before);
+    expect(upstream.hits.length).toBe(before);
     const echoed = await get('/echo?page=2', '127.0.20.2');
     expect(echoed.status).toBe(200);
     expect(echoed.json.url).toBe('/echo?page=2');
@@ -138,14 +138,14 @@ describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstr
   it('refuses a missing token (401) and a plain user on the admin-only class (403) before the upstream', async () => {
     const user = await bouncer.tokenFor('bob', 'user');
     const admin = await bouncer.tokenFor('root', 'admin');
-    const before = upstream.seen.length;
+    const before = upstream.hits.length;
     const anonymous = await get('/api/items', '127.0.22.1');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toContain('Bearer');
     const plain = await get('/api/admin/users', '127.0.22.1', { token: user });
     expect(plain.status).toBe(403);
     expect(plain.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(upstream.seen.length).toBe(before);
+    expect(upstream.hits.length).toBe(before);
     const ok = await get('/api/admin/users', '127.0.22.1', { token: admin });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ user: 'root', role: 'admin', route_class: 'admin' });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface Upstream {
   hits: UpstreamHit[];
   /** How many requests reached it (whose path starts with `prefix`, if given). */
   count(prefix?: string): number;
+  /** How many requests reached it from one client: the last X-Forwarded-For hop the proxy added. */
+  countFrom(client: string): number;
   /** The password `POST /login` accepts. */
   readonly password: string;
   close(): Promise<void>;
@@ -27,9 +30,14 @@ export interface Upstream {
  *  - `POST /login` (JSON or form `{username, password}`): 200 `{ok, username}` for the right
  *    password, else 401 with its own `WWW-Authenticate`;
  *  - `GET /admin/**`, `/api/**`, `/search/**`, `/healthz`, `/public/**`: 200 JSON
- *    `{ ok, path, user, role, client, decision, route_class }` (the X-Bouncer-* headers it got);
+ *    `{ ok, path, user, role, client, decision, route_class, authorization }` (the X-Bouncer-*
+ *    and Authorization headers it got);
+ *  - `GET /echo`: 200 `{ headers, url }`, everything it received;
+ *  - `POST /upload`: 200 `{ bytes, sha256 }` of the body;
+ *  - `GET /stream?chunks=N&gap=MS`: N chunks of 1 KiB, one every MS ms (a slow-streaming answer);
  *  - `GET /slow?ms=N`: answers after N ms; `GET /status/N`: answers status N;
  *  - anything else: 404 JSON.
+ * The forward-auth tests (nginx, Caddy) and the reverse-proxy test all run in front of it.
  */
 export async function startUpstream(password = 'right-password'): Promise<Upstream> {
   const hits: UpstreamHit[] = [];
@@ -37,7 +45,8 @@ export async function startUpstream(password = 'right-password'): Promise<Upstre
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       const url = req.url ?? '/';
       hits.push({ method: req.method ?? 'GET', url, headers: req.headers, body });
       const path = url.split('?', 1)[0] ?? '/';
@@ -59,8 +68,29 @@ export async function startUpstream(password = 'right-password'): Promise<Upstre
         if (fields['password'] === password) return json(200, { ok: true, username: fields['username'] });
         return json(401, { error: 'wrong username or password' }, { 'www-authenticate': 'Basic realm="upstream"' });
       }
-      const slow = /^\/slow$/.test(path) ? Number(new URL(url, 'http://x').searchParams.get('ms') ?? '0') : null;
-      if (slow !== null) return void setTimeout(() => json(200, { ok: true, slow }), slow);
+      const query = new URL(url, 'http://upstream').searchParams;
+      if (path === '/echo') return json(200, { headers: req.headers, url });
+      if (path === '/upload' && req.method === 'POST') {
+        return json(200, { bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') });
+      }
+      if (path === '/stream') {
+        const chunkCount = Number(query.get('chunks') ?? 5);
+        const gap = Number(query.get('gap') ?? 50);
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        let sent = 0;
+        const next = (): void => {
+          if (sent++ >= chunkCount) return void res.end();
+          res.write(Buffer.alloc(1024, 0x61 + (sent % 26)));
+          setTimeout(next, gap);
+        };
+        return next();
+      }
+      if (path === '/slow') {
+        const ms = Number(query.get('ms') ?? '0');
+        const timer = setTimeout(() => json(200, { ok: true, slow: ms }), ms);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       const status = /^\/status\/(\d{3})$/.exec(path);
       if (status) return json(Number(status[1]), { status: Number(status[1]) });
       if (/^\/(admin|api|search|public)(\/|$)/.test(path) || path === '/healthz' || path === '/admin') {
@@ -74,6 +104,7 @@ export async function startUpstream(password = 'right-password'): Promise<Upstre
           client: h('x-bouncer-client'),
           decision: h('x-bouncer-decision'),
           route_class: h('x-bouncer-route-class'),
+          authorization: h('authorization'),
         });
       }
       return json(404, { error: 'not found', path });
@@ -88,6 +119,11 @@ export async function startUpstream(password = 'right-password'): Promise<Upstre
     hits,
     password,
     count: (prefix) => hits.filter((h) => prefix === undefined || h.url.startsWith(prefix)).length,
+    countFrom: (client) =>
+      hits.filter((h) => {
+        const chain = String(h.headers['x-forwarded-for'] ?? '').split(',');
+        return chain[chain.length - 1]?.trim() === client;
+      }).length,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
