@@ -147,6 +147,14 @@ describe('real answers match the OpenAPI document', () => {
     expect(reset.json).toMatchObject({ username: 'paul', must_change_password: true });
     expect((await call('POST', '/admin/users/nobody/password-reset', a)).status).toBe(404);
     expect((await call('DELETE', '/admin/users/paul/devices', a)).status).toBe(204);
+    expect((await call('GET', '/admin/users/paul/sessions', a)).status).toBe(200);
+    expect((await call('GET', '/admin/users/nobody/sessions', a)).status).toBe(404);
+    expect((await call('DELETE', `/admin/users/paul/sessions/${randomUUID()}`, a)).status).toBe(404);
+    expect((await call('DELETE', '/admin/users/paul/sessions/x', a)).status).toBe(400);
+    expect((await call('POST', '/admin/accounts/paul/unlock', a)).status).toBe(204);
+    expect((await call('GET', '/admin/clients/activity?client=127.0.0.1', a)).status).toBe(200);
+    expect((await call('GET', '/admin/clients/activity?client=203.0.113.0/24', a)).status).toBe(200);
+    expect((await call('GET', '/admin/clients/activity?client=nope', a)).status).toBe(400);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(204);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(404);
     expect((await call('GET', '/admin/stats')).status).toBe(401);
@@ -183,6 +191,8 @@ describe('real answers match the OpenAPI document', () => {
       [...seen.keys()].map((k) =>
         k
           .replace(/^(\w+) \/admin\/users\/[^/]+/, '$1 /admin/users/{username}')
+          .replace(/^(\w+) \/admin\/users\/\{username\}\/sessions\/[^/]+$/, '$1 /admin/users/{username}/sessions/{id}')
+          .replace(/^(\w+) \/admin\/accounts\/[^/]+\/unlock$/, '$1 /admin/accounts/{username}/unlock')
           .replace(/^(\w+) \/me\/devices\/[^/]+$/, '$1 /me/devices/{id}'),
       ),
     );

@@ -69,6 +69,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/accounts/{username}/unlock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Unlock an account: forget its failed sign-ins (the account rule's count and spacing) */
+    post: operations['AdminDetectionController_unlockAccount'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/lists': {
     parameters: {
       query?: never;
@@ -396,6 +413,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/clients/activity': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One client's requests per minute over the last hour, the accounts it guessed at, and the sign-ins and sessions seen from it */
+    get: operations['ClientActivityController_read'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/dashboard-data': {
     parameters: {
       query?: never;
@@ -478,6 +512,40 @@ export interface paths {
     post?: never;
     /** Forget every remembered device of a user */
     delete: operations['UsersController_forgetDevices'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{username}/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A user's open sessions, the most recently used first (ids, never tokens) */
+    get: operations['UsersController_listSessions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{username}/sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** End one of a user's sessions */
+    delete: operations['UsersController_revokeSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -645,6 +713,13 @@ export interface components {
       /** @enum {boolean} */
       must_change_password: true;
     };
+    UserSession: {
+      id: string;
+      created_at: string;
+      expires_at: string;
+      last_used_at: string | null;
+      last_client: string | null;
+    };
     DecisionView: {
       id: string;
       client: string;
@@ -708,6 +783,32 @@ export interface components {
       client: string | null;
       actor: string | null;
       detail: string;
+    };
+    ClientActivity: {
+      client: string;
+      timeline: {
+        since: string;
+        bucket_seconds: number;
+        requests: number[];
+        tracked: boolean;
+      };
+      accounts: {
+        username: string;
+        failures: number;
+        first_at: string;
+        last_at: string;
+      }[];
+      sign_ins: {
+        username: string;
+        at: string;
+        user_agent: string | null;
+      }[];
+      sessions: {
+        id: string;
+        username: string;
+        last_used_at: string;
+        expires_at: string;
+      }[];
     };
     RulesDocument: {
       /** @enum {number} */
@@ -1186,6 +1287,68 @@ export interface operations {
       /** @description The client is not suspicious */
       404: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminDetectionController_unlockAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        username: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done; no body. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2592,6 +2755,70 @@ export interface operations {
       };
     };
   };
+  ClientActivityController_read: {
+    parameters: {
+      query: {
+        client: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ClientActivity'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   StatsController_dashboardData: {
     parameters: {
       query?: never;
@@ -3049,6 +3276,142 @@ export interface operations {
         };
       };
       /** @description Nothing matches. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UsersController_listSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        username: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserSession'][];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Nothing matches. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UsersController_revokeSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        username: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done; no body. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such user, or no such open session */
       404: {
         headers: {
           [name: string]: unknown;

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
@@ -8,6 +8,7 @@ import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
+import { normalizeUsername } from '../policy/username';
 import {
   BlockDto,
   ClientQueryDto,
@@ -100,6 +101,31 @@ export class AdminDetectionController {
     if (!(await this.decisions.lift(client, 'suspicious', `admin:${admin.username}`, 'cleared'))) {
       throw new ProblemException(404, 'Not Found', `${client} is not suspicious.`);
     }
+  }
+
+  /**
+   * Unlocks an account under attack: the account rule forgets its failed sign-ins and its
+   * spacing, on every instance (the counters live in the shared store). Works for names that
+   * are no account too (attackers guess those). Client decisions stay; audited.
+   */
+  @Post('admin/accounts/:username/unlock')
+  @ApiNoContent("Unlock an account: forget its failed sign-ins (the account rule's count and spacing)")
+  @ApiProblems(400, 503)
+  @HttpCode(204)
+  async unlockAccount(@Param('username') raw: string, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<void> {
+    const account = normalizeUsername(raw);
+    if (account.length === 0 || account.length > 256) {
+      throw new ProblemException(400, 'Bad Request', 'Give the account name to unlock.', {
+        errors: [{ field: 'username', message: 'must be 1 to 256 characters' }],
+      });
+    }
+    await this.engine.unlockAccount(account);
+    await this.audit.record({
+      type: 'account.unlocked',
+      actor: `admin:${admin.username}`,
+      client: clientKeyOf(req),
+      detail: `account ${account} unlocked by ${admin.username}: its failed sign-ins are forgotten`,
+    });
   }
 
   @Get('admin/lists')
