@@ -161,4 +161,52 @@ describe('console API: client activity, account unlock, user sessions', () => {
       expect((await req('/admin/users/frank/sessions', { token: frank })).status).toBe(403);
     });
   });
+
+  describe('POST /admin/decisions/extend and the time-left filter', () => {
+    const block = (client: string, seconds: number, reason: string) =>
+      req('/admin/blocks', { token: admin, body: { client, duration_seconds: seconds, reason } });
+
+    beforeAll(async () => {
+      expect((await block('127.44.0.1', 120, 'short one')).status).toBe(201);
+      expect((await block('127.44.0.2', 1800, 'half an hour')).status).toBe(201);
+      expect((await block('127.44.0.3', 7200, 'two hours')).status).toBe(201);
+    });
+
+    it('finds decisions by time left', async () => {
+      const within5m = await req('/admin/decisions?q=127.44.0.0/24&expires_within=300', { token: admin });
+      expect(within5m.json.items.map((d: { client: string }) => d.client)).toEqual(['127.44.0.1']);
+      const within1h = await req('/admin/decisions?q=127.44.0.0/24&expires_within=3600&sort=client', { token: admin });
+      expect(within1h.json.items.map((d: { client: string }) => d.client)).toEqual(['127.44.0.1', '127.44.0.2']);
+      const beyond1h = await req('/admin/decisions?q=127.44.0.0/24&expires_beyond=3600', { token: admin });
+      expect(beyond1h.json.total).toBe(1);
+      expect((await req('/admin/decisions?expires_within=-1', { token: admin })).status).toBe(400);
+    });
+
+    it('extends a decision, keeping its reason and reference; audited', async () => {
+      const before = (await req('/admin/decisions?client=127.44.0.1', { token: admin })).json.items[0];
+      const res = await req('/admin/decisions/extend', { token: admin, body: { client: '127.44.0.1', state: 'blocked', seconds: 3600 } });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ id: before.id, reason: 'short one', client: '127.44.0.1' });
+      expect(res.json.remaining_seconds).toBeGreaterThanOrEqual(before.remaining_seconds + 3599);
+      const after = (await req('/admin/decisions?client=127.44.0.1', { token: admin })).json.items[0];
+      expect(after.remaining_seconds).toBe(res.json.remaining_seconds);
+      const audited = await events('decision.extended');
+      expect(audited[0]).toMatchObject({
+        actor: 'admin:admin',
+        detail: expect.stringContaining(`extended by 3600 s by admin:admin (ref ${before.id})`),
+      });
+    });
+
+    it('answers 404 when nothing stands, 400 for a bad body', async () => {
+      const none = await req('/admin/decisions/extend', { token: admin, body: { client: '127.44.9.9', state: 'blocked', seconds: 600 } });
+      expect(none.status).toBe(404);
+      for (const body of [
+        { client: '127.44.0.1', state: 'blocked', seconds: 10 },
+        { client: '127.44.0.1', state: 'gone', seconds: 600 },
+        { client: 'nope', state: 'blocked', seconds: 600 },
+      ]) {
+        expect((await req('/admin/decisions/extend', { token: admin, body })).status).toBe(400);
+      }
+    });
+  });
 });

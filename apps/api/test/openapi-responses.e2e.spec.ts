@@ -117,6 +117,14 @@ describe('real answers match the OpenAPI document', () => {
       (await call('POST', '/admin/blocks', { ...a, body: { client: '203.0.113.7', duration_seconds: 600, reason: 'test' } })).status,
     ).toBe(201);
     expect((await call('GET', '/admin/decisions?state=blocked', a)).json.total).toBe(1);
+    expect((await call('GET', '/admin/decisions?expires_within=3600', a)).json.total).toBe(1);
+    expect(
+      (await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.7', state: 'blocked', seconds: 600 } })).status,
+    ).toBe(200);
+    expect(
+      (await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.9', state: 'blocked', seconds: 600 } })).status,
+    ).toBe(404);
+    expect((await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.7', state: 'blocked' } })).status).toBe(400);
     expect((await call('POST', '/admin/blocks', { ...a, body: { client: '127.0.0.1', duration_seconds: 60, reason: 'me' } })).status).toBe(
       409,
     );

@@ -52,6 +52,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/decisions/extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Extend a standing decision by some time (its reason and reference stay) */
+    post: operations['AdminDetectionController_extend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/suspicions': {
     parameters: {
       query?: never;
@@ -578,6 +595,14 @@ export interface components {
       duration_seconds: number;
       reason: string;
     };
+    ExtendDto: {
+      /** @example 203.0.113.7 */
+      client: string;
+      /** @enum {string} */
+      state: 'blocked' | 'suspicious';
+      /** @description added to the time left */
+      seconds: number;
+    };
     ListEntryDto: {
       /** @enum {string} */
       kind: 'allow' | 'deny';
@@ -1015,6 +1040,10 @@ export interface operations {
         q?: string;
         /** @description who decided: `admin:NAME`, `rule:ID`, or a prefix ending in a colon (`admin:`) */
         decided_by?: string;
+        /** @description only decisions with at most this many seconds left */
+        expires_within?: number;
+        /** @description only decisions with more than this many seconds left */
+        expires_beyond?: number;
         sort?: 'created_at' | 'expires_at' | 'client' | 'rule';
         /** @description default: newest first; A-Z for client and rule */
         order?: 'asc' | 'desc';
@@ -1215,6 +1244,99 @@ export interface operations {
       };
       /** @description The client is not blocked */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminDetectionController_extend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ExtendDto'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DecisionView'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such decision stands */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -16,6 +16,7 @@ import {
   EventsExportQueryDto,
   EventsFilterDto,
   EventsQueryDto,
+  ExtendDto,
   ListEntryDto,
   ListQueryDto,
 } from './admin-detection.dto';
@@ -65,6 +66,8 @@ export class AdminDetectionController {
       sort: q.sort,
       order: q.order,
       onePerClient: q.one_per_client === 'true',
+      expiresWithin: q.expires_within,
+      expiresBeyond: q.expires_beyond,
     }).filter((d) => !client || d.client === client);
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
@@ -78,6 +81,18 @@ export class AdminDetectionController {
     const client = this.clientKey(body.client, 'client');
     this.assertNoLockout(client, 'client', clientKeyOf(req));
     const d = await this.decisions.block({ client, reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
+    return toView(d, this.clock.now());
+  }
+
+  /** Lengthens a standing decision (its rule, reason and reference stay); audited `decision.extended`. */
+  @Post('admin/decisions/extend')
+  @ApiJson('Extend a standing decision by some time (its reason and reference stay)', 'DecisionView')
+  @ApiProblems(400, [404, 'No such decision stands'], 413, 415, 503)
+  @HttpCode(200)
+  async extend(@Body() body: ExtendDto, @CurrentUser() admin: AuthUser): Promise<DecisionView> {
+    const client = this.clientKey(body.client, 'client');
+    const d = await this.decisions.extend(client, body.state, body.seconds, `admin:${admin.username}`);
+    if (!d) throw new ProblemException(404, 'Not Found', `${client} is not ${body.state}.`);
     return toView(d, this.clock.now());
   }
 

@@ -213,6 +213,38 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   }
 
   /**
+   * Lengthens a standing decision by `seconds`, keeping its rule, reason and reference (a
+   * person extending a rule's block does not rewrite why it was made); null if none stands.
+   * Stored and audited first, then in force here and on the other instances.
+   */
+  async extend(client: string, state: DecisionState, seconds: number, by: string): Promise<Decision | null> {
+    const now = this.clock.now();
+    const standing = this.engine.book.list(now, state).filter((d) => d.client === client);
+    if (standing.length === 0) return null;
+    const longer = standing.map((d) => ({ ...d, expiresAt: d.expiresAt + seconds * 1000 }));
+    await storedFirst(`extension of ${client}`, () =>
+      this.repository.transaction(async (db) => {
+        for (const d of longer) await this.repository.saveDecision(d, db);
+        await this.audit.write(
+          {
+            type: 'decision.extended',
+            client,
+            actor: by,
+            detail: `${state} decision extended by ${seconds} s by ${by} (ref ${longer.map(decisionRef).join(', ')})`,
+          },
+          db,
+        );
+      }),
+    );
+    for (const d of longer) {
+      this.recorder.touched(d.client, d.state, d.scope);
+      this.engine.book.put(d, now);
+      this.sync.publish({ op: 'set', decision: d });
+    }
+    return longer[0]!;
+  }
+
+  /**
    * Lifts a standing decision; false if there was none. Stored and audited first, like a
    * block; then the engine drops it (and forgives the counts behind a block) without recording it again.
    */
