@@ -1,4 +1,5 @@
 import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
+import { HealingService } from '../src/healing/healing.service';
 import { startServer, type TestServer } from './support/app';
 
 /**
@@ -15,7 +16,10 @@ describe('console API: client activity, account unlock, user sessions', () => {
   const signIn = (username: string, password: string, from: string) =>
     req('/token', { form: { grant_type: 'password', username, password }, from });
   const events = async (type: string) =>
-    (await req(`/admin/events?type=${encodeURIComponent(type)}`, { token: admin })).json as { actor: string; detail: string }[];
+    (await req(`/admin/events?type=${encodeURIComponent(type)}`, { token: await server.adminToken() })).json as {
+      actor: string;
+      detail: string;
+    }[];
 
   beforeAll(async () => {
     server = await startServer({ ALLOWLIST: '127.0.0.1/32' });
@@ -207,6 +211,37 @@ describe('console API: client activity, account unlock, user sessions', () => {
       ]) {
         expect((await req('/admin/decisions/extend', { token: admin, body })).status).toBe(400);
       }
+    });
+  });
+
+  describe('list entries with an expiry', () => {
+    it('applies an entry until it expires; the healing job then removes it and audits that', async () => {
+      const added = await req('/admin/lists', {
+        token: admin,
+        body: { kind: 'deny', cidr: '127.46.0.9', note: 'cool-down', duration_seconds: 60 },
+      });
+      expect(added.status).toBe(201);
+      expect(added.json).toMatchObject({ kind: 'deny', cidr: '127.46.0.9', note: 'cool-down', expires_at: expect.any(String) });
+      const forever = await req('/admin/lists', { token: admin, body: { kind: 'allow', cidr: '127.47.0.0/24', note: 'office' } });
+      expect(forever.json.expires_at).toBeNull();
+      expect((await req('/me', { from: '127.46.0.9' })).status).toBe(403);
+
+      server.clock.advance(61_000);
+      await server.app.get(HealingService).runOnce();
+      expect((await req('/me', { from: '127.46.0.9' })).status).toBe(401);
+      const lists = (await req('/admin/lists', { token: await server.adminToken() })).json as { cidr: string }[];
+      expect(lists.map((e) => e.cidr)).not.toContain('127.46.0.9');
+      expect(lists.map((e) => e.cidr)).toContain('127.47.0.0/24');
+      const audited = await events('list.deny.expired');
+      expect(audited[0]).toMatchObject({ actor: 'healing', detail: expect.stringContaining('127.46.0.9 left the denylist') });
+    });
+
+    it('refuses an expiry under a minute (400)', async () => {
+      const res = await req('/admin/lists', {
+        token: await server.adminToken(),
+        body: { kind: 'allow', cidr: '127.48.0.1', duration_seconds: 5 },
+      });
+      expect(res.status).toBe(400);
     });
   });
 });

@@ -18,6 +18,7 @@ describe('console drill-downs (real API + Chromium)', () => {
   const SEEDER = '127.0.0.3';
   const GUESSER = '127.0.0.78';
   const DAN_HOME = '127.0.0.91';
+  const SCANNER = '127.0.0.66';
   const danPassword = strongPassword();
   let danSessions: { access_token: string; refresh_token: string }[] = [];
 
@@ -77,6 +78,9 @@ describe('console drill-downs (real API + Chromium)', () => {
     ] as const) {
       expect((await seed('/admin/blocks', { client, duration_seconds: seconds, reason: `ends in ${seconds} s` })).status).toBe(201);
     }
+
+    // A scanner: 16 answers 404 make it suspicious (rule probing: 70 % of 20).
+    for (let i = 0; i < 16; i++) await http(api.baseUrl, `/wp-admin/${i}.php`, { from: SCANNER });
 
     browser = await launchBrowser({ bypassCSP: true });
     page = browser.page;
@@ -199,5 +203,29 @@ describe('console drill-downs (real API + Chromium)', () => {
     const reasons = ((await seed('/admin/decisions?q=127.50.0.0/24&sort=client')).json as { items: { reason: string }[] }).items;
     expect(reasons.map((d) => d.reason)).toEqual(['ends in 120 s', 'ends in 1800 s', 'ends in 7200 s']);
     await eventually(async () => (await count.innerText()) === '0 of 0', 'the list follows', 20_000);
+  });
+
+  it('adds an allow entry with a note and an expiry, and shows the decisions it overrides', async () => {
+    await go('/lists');
+    await page.getByTestId('lists-count').waitFor();
+    await page.locator('#l-new-kind').selectOption('allow');
+    await page.getByLabel('Address or range').fill(SCANNER);
+    await page.getByLabel('Note').fill('our uptime checker');
+    await page.getByLabel('For', { exact: true }).selectOption({ label: '24 hours' });
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await eventually(async () => (await page.getByTestId('lists-feedback').innerText()).includes(`Added ${SCANNER}`), 'add feedback');
+    const row = page.locator(`[data-testid="lists-table"] tr[data-cidr="${SCANNER}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toContain('our uptime checker');
+    const entry = ((await seed('/admin/lists')).json as { cidr: string; expires_at: string | null }[]).find((e) => e.cidr === SCANNER);
+    expect(Date.parse(entry?.expires_at ?? '') - Date.now()).toBeGreaterThan(23 * 3600_000);
+    // Its suspicion stands: the entry overrides it.
+    const overrides = page.getByTestId(`overrides-${SCANNER}`);
+    await eventually(async () => (await overrides.innerText()).trim() === '1 decision', 'overrides counted', 15_000);
+    await screenshot(page, 'console-lists-expiry');
+    await expectAccessible('lists (expiry, overrides)');
+    await overrides.getByRole('link').click();
+    await page.waitForURL(`**/decisions?q=${SCANNER}`);
+    await eventually(async () => (await page.getByTestId('decisions-count').innerText()) === '1–1 of 1', 'the overridden decision');
   });
 });

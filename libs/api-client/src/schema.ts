@@ -609,6 +609,8 @@ export interface components {
       /** @example 203.0.113.0/24 */
       cidr: string;
       note?: string;
+      /** @description for how long; left out: until removed */
+      duration_seconds?: number;
     };
     TokenRequestDto: {
       /**
@@ -801,6 +803,7 @@ export interface components {
       note: string;
       created_at: string;
       created_by: string;
+      expires_at: string | null;
     };
     SecurityEvent: {
       at: string;

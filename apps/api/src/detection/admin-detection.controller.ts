@@ -156,7 +156,7 @@ export class AdminDetectionController {
     const range = this.clientKey(body.cidr, 'cidr');
     // A denylist entry refuses like a block: the same limits.
     if (body.kind === 'deny') this.assertNoLockout(range, 'cidr', clientKeyOf(req));
-    return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`);
+    return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`, body.duration_seconds);
   }
 
   @Delete('admin/lists')

@@ -53,6 +53,13 @@ export class ListEntryDto {
   @IsString()
   @MaxLength(300)
   note?: string;
+
+  @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'for how long; left out: until removed' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  duration_seconds?: number;
 }
 
 export class DecisionsQueryDto {

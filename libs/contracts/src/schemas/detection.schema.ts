@@ -56,6 +56,8 @@ export const ListEntrySchema = z.object({
   note: z.string(),
   created_at: z.string(),
   created_by: z.string(),
+  /** Null: until removed. After it the entry no longer applies (the healing job removes it). */
+  expires_at: z.string().nullable(),
 });
 
 /** `POST /admin/lists` */
@@ -63,6 +65,8 @@ export const ListEntryRequestSchema = z.object({
   kind: ListKindSchema,
   cidr: z.string(),
   note: z.string().optional(),
+  /** For how long; left out: until removed. */
+  duration_seconds: z.int().optional(),
 });
 
 /** A security event for the feed and the audit log. */

@@ -122,7 +122,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   }
 
   private applyLists(): void {
-    const { allow, deny } = this.accessLists.ranges();
+    const { allow, deny } = this.accessLists.ranges(this.clock.now());
     this.engine.book.setLists(allow, deny);
   }
 
@@ -302,7 +302,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    * and in SQL, so clients that rotate addresses cannot grow them without bound.
    */
   async pruneStale(now: number): Promise<PruneResult> {
-    const lifted = await this.liftExpired(now);
+    const lifted = (await this.liftExpired(now)) + (await this.pruneExpiredListEntries(now));
     const before = now - this.repeatWindowSeconds() * 1000;
     let pruned = this.engine.book.pruneOffences(before);
     pruned += await this.repository.pruneBlockHistory(before).catch((e: Error) => {
@@ -320,24 +320,55 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
 
   // ---- allow and deny lists ----------------------------------------------------------------
 
+  /**
+   * List entries past their expiry stop applying (here, and on the other instances at their
+   * own healing pass, which runs every few seconds) and are deleted; the instance whose delete
+   * removed a row audits it, so a shared log has each once. Returns how many this call deleted.
+   */
+  private async pruneExpiredListEntries(now: number): Promise<number> {
+    if (this.accessLists.dropExpired(now).length > 0) this.applyLists();
+    const rows = await this.repository.deleteExpiredListEntries(now).catch((e: Error) => {
+      this.logger.warn(`pruning expired list entries failed: ${describeError(e)}`);
+      return [];
+    });
+    for (const r of rows) {
+      await this.audit.record({
+        type: `list.${r.kind}.expired`,
+        client: r.cidr,
+        actor: 'healing',
+        detail: `${r.cidr} left the ${r.kind}list: its entry expired${r.note ? ` (${r.note})` : ''}`,
+      });
+    }
+    if (rows.length > 0) this.sync.publish({ op: 'lists' });
+    return rows.length;
+  }
+
   lists(): ListEntry[] {
     return this.accessLists.all();
   }
 
   /** Adds an allow or deny entry: stored and audited first, then in force here and on the other instances. */
-  async addListEntry(kind: ListKind, cidr: string, note: string, by: string): Promise<ListEntry> {
+  async addListEntry(kind: ListKind, cidr: string, note: string, by: string, seconds?: number): Promise<ListEntry> {
     const canonical = canonicalRange(cidr) as string;
     const now = this.clock.now();
-    const entry: ListEntry = { kind, cidr: canonical, note, created_at: new Date(now).toISOString(), created_by: by };
+    const expiresAt = seconds === undefined ? null : now + seconds * 1000;
+    const entry: ListEntry = {
+      kind,
+      cidr: canonical,
+      note,
+      created_at: new Date(now).toISOString(),
+      created_by: by,
+      expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    };
     await storedFirst(`${kind}list entry ${canonical}`, () =>
       this.repository.transaction(async (db) => {
-        await this.repository.saveListEntry(kind, canonical, note, now, by, db);
+        await this.repository.saveListEntry({ kind, cidr: canonical, note, at: now, by, expiresAt }, db);
         await this.audit.write(
           {
             type: `list.${kind}.added`,
             client: canonical,
             actor: by,
-            detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}`,
+            detail: `${canonical} added to the ${kind}list${seconds === undefined ? '' : ` for ${seconds} s`}${note ? `: ${note}` : ''}`,
           },
           db,
         );
