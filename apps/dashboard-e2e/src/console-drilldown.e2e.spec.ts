@@ -210,7 +210,7 @@ describe('console drill-downs (real API + Chromium)', () => {
     await page.getByTestId('lists-count').waitFor();
     await page.locator('#l-new-kind').selectOption('allow');
     await page.getByLabel('Address or range').fill(SCANNER);
-    await page.getByLabel('Note').fill('our uptime checker');
+    await page.getByLabel('Note', { exact: true }).fill('our uptime checker');
     await page.getByLabel('For', { exact: true }).selectOption({ label: '24 hours' });
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await eventually(async () => (await page.getByTestId('lists-feedback').innerText()).includes(`Added ${SCANNER}`), 'add feedback');
