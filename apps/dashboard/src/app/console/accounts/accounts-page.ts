@@ -36,6 +36,20 @@ interface Feedback {
   selector: 'bn-accounts-page',
   imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, DateTimePipe],
   templateUrl: './accounts-page.html',
+  styles: `
+    h3 {
+      margin-top: 1.25rem;
+    }
+    .row-actions {
+      display: inline-flex;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+      align-items: center;
+    }
+    .badge {
+      margin-left: 0.35rem;
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class AccountsPage {
