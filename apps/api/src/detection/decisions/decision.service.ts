@@ -299,12 +299,13 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   /**
    * The healing job: expired decisions are lifted first in every pass; offence records older
    * than the repeat-offender window are forgotten (they no longer lengthen a block), in memory
-   * and in SQL, so clients that rotate addresses cannot grow them without bound.
+   * and in SQL, so clients that rotate addresses cannot grow them without bound; list entries
+   * past their expiry stop applying and are deleted (counted as pruned).
    */
   async pruneStale(now: number): Promise<PruneResult> {
-    const lifted = (await this.liftExpired(now)) + (await this.pruneExpiredListEntries(now));
+    const lifted = await this.liftExpired(now);
     const before = now - this.repeatWindowSeconds() * 1000;
-    let pruned = this.engine.book.pruneOffences(before);
+    let pruned = this.engine.book.pruneOffences(before) + (await this.pruneExpiredListEntries(now));
     pruned += await this.repository.pruneBlockHistory(before).catch((e: Error) => {
       this.logger.warn(`pruning block history failed: ${describeError(e)}`);
       return 0;
@@ -327,10 +328,9 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    */
   private async pruneExpiredListEntries(now: number): Promise<number> {
     if (this.accessLists.dropExpired(now).length > 0) this.applyLists();
-    const rows = await this.repository.deleteExpiredListEntries(now).catch((e: Error) => {
-      this.logger.warn(`pruning expired list entries failed: ${describeError(e)}`);
-      return [];
-    });
+    // As with expired decisions: a database outage only delays the delete (the entry already
+    // stopped applying above), and the next pass retries; no warning every few seconds.
+    const rows = await this.repository.deleteExpiredListEntries(now).catch(() => []);
     for (const r of rows) {
       await this.audit.record({
         type: `list.${r.kind}.expired`,
