@@ -120,6 +120,14 @@ describe('real answers match the OpenAPI document', () => {
       (await call('POST', '/admin/blocks', { ...a, body: { client: '203.0.113.7', duration_seconds: 600, reason: 'test' } })).status,
     ).toBe(201);
     expect((await call('GET', '/admin/decisions?state=blocked', a)).json.total).toBe(1);
+    expect((await call('GET', '/admin/decisions?expires_within=3600', a)).json.total).toBe(1);
+    expect(
+      (await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.7', state: 'blocked', seconds: 600 } })).status,
+    ).toBe(200);
+    expect(
+      (await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.9', state: 'blocked', seconds: 600 } })).status,
+    ).toBe(404);
+    expect((await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.7', state: 'blocked' } })).status).toBe(400);
     expect((await call('POST', '/admin/blocks', { ...a, body: { client: '127.0.0.1', duration_seconds: 60, reason: 'me' } })).status).toBe(
       409,
     );
@@ -150,6 +158,14 @@ describe('real answers match the OpenAPI document', () => {
     expect(reset.json).toMatchObject({ username: 'paul', must_change_password: true });
     expect((await call('POST', '/admin/users/nobody/password-reset', a)).status).toBe(404);
     expect((await call('DELETE', '/admin/users/paul/devices', a)).status).toBe(204);
+    expect((await call('GET', '/admin/users/paul/sessions', a)).status).toBe(200);
+    expect((await call('GET', '/admin/users/nobody/sessions', a)).status).toBe(404);
+    expect((await call('DELETE', `/admin/users/paul/sessions/${randomUUID()}`, a)).status).toBe(404);
+    expect((await call('DELETE', '/admin/users/paul/sessions/x', a)).status).toBe(400);
+    expect((await call('POST', '/admin/accounts/paul/unlock', a)).status).toBe(204);
+    expect((await call('GET', '/admin/clients/activity?client=127.0.0.1', a)).status).toBe(200);
+    expect((await call('GET', '/admin/clients/activity?client=203.0.113.0/24', a)).status).toBe(200);
+    expect((await call('GET', '/admin/clients/activity?client=nope', a)).status).toBe(400);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(204);
     expect((await call('DELETE', '/admin/users/paul', a)).status).toBe(404);
     expect((await call('GET', '/admin/stats')).status).toBe(401);
@@ -186,6 +202,8 @@ describe('real answers match the OpenAPI document', () => {
       [...seen.keys()].map((k) =>
         k
           .replace(/^(\w+) \/admin\/users\/[^/]+/, '$1 /admin/users/{username}')
+          .replace(/^(\w+) \/admin\/users\/\{username\}\/sessions\/[^/]+$/, '$1 /admin/users/{username}/sessions/{id}')
+          .replace(/^(\w+) \/admin\/accounts\/[^/]+\/unlock$/, '$1 /admin/accounts/{username}/unlock')
           .replace(/^(\w+) \/me\/devices\/[^/]+$/, '$1 /me/devices/{id}'),
       ),
     );

@@ -14,6 +14,7 @@ import {
 } from './schemas/auth.schema';
 import { AdminStatsResponseSchema, DashboardDataResponseSchema, TrafficHistoryResponseSchema } from './schemas/dashboard.schema';
 import {
+  ClientActivitySchema,
   DecisionPageSchema,
   DecisionViewSchema,
   ListEntrySchema,
@@ -23,7 +24,7 @@ import {
 } from './schemas/detection.schema';
 import { LivenessResponseSchema, ReadinessResponseSchema } from './schemas/health.schema';
 import { ProblemDetailsSchema } from './schemas/problem.schema';
-import { PasswordResetResponseSchema, UserSummarySchema } from './schemas/users.schema';
+import { PasswordResetResponseSchema, UserSessionSchema, UserSummarySchema } from './schemas/users.schema';
 
 export * from './schemas/auth.schema';
 export * from './schemas/dashboard.schema';
@@ -43,10 +44,12 @@ export const API_SCHEMAS = {
   Jwks: JwksResponseSchema,
   UserSummary: UserSummarySchema,
   PasswordReset: PasswordResetResponseSchema,
+  UserSession: UserSessionSchema,
   DecisionView: DecisionViewSchema,
   DecisionPage: DecisionPageSchema,
   ListEntry: ListEntrySchema,
   SecurityEvent: SecurityEventSchema,
+  ClientActivity: ClientActivitySchema,
   RulesDocument: RulesDocumentSchema,
   RoutePolicy: RoutePolicyViewSchema,
   DashboardData: DashboardDataResponseSchema,

@@ -165,6 +165,8 @@ export const listEntries = pgTable(
     note: text('note').notNull().default(''),
     createdAt: ts('created_at').notNull(),
     createdBy: text('created_by').notNull(),
+    /** Null: until removed. Past it the entry no longer applies; the healing job deletes it. */
+    expiresAt: ts('expires_at'),
   },
   (t) => [primaryKey({ columns: [t.kind, t.cidr] })],
 );

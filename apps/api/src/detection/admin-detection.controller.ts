@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
@@ -8,6 +8,7 @@ import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { CLOCK, type Clock } from '../core/clock';
 import { ProblemException } from '../http/problem.exception';
+import { normalizeUsername } from '../policy/username';
 import {
   BlockDto,
   ClientQueryDto,
@@ -15,6 +16,7 @@ import {
   EventsExportQueryDto,
   EventsFilterDto,
   EventsQueryDto,
+  ExtendDto,
   ListEntryDto,
   ListQueryDto,
 } from './admin-detection.dto';
@@ -64,6 +66,8 @@ export class AdminDetectionController {
       sort: q.sort,
       order: q.order,
       onePerClient: q.one_per_client === 'true',
+      expiresWithin: q.expires_within,
+      expiresBeyond: q.expires_beyond,
     }).filter((d) => !client || d.client === client);
     const page = q.page ?? 1;
     const size = q.page_size ?? 50;
@@ -77,6 +81,18 @@ export class AdminDetectionController {
     const client = this.clientKey(body.client, 'client');
     this.assertNoLockout(client, 'client', clientKeyOf(req));
     const d = await this.decisions.block({ client, reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
+    return toView(d, this.clock.now());
+  }
+
+  /** Lengthens a standing decision (its rule, reason and reference stay); audited `decision.extended`. */
+  @Post('admin/decisions/extend')
+  @ApiJson('Extend a standing decision by some time (its reason and reference stay)', 'DecisionView')
+  @ApiProblems(400, [404, 'No such decision stands'], 413, 415, 503)
+  @HttpCode(200)
+  async extend(@Body() body: ExtendDto, @CurrentUser() admin: AuthUser): Promise<DecisionView> {
+    const client = this.clientKey(body.client, 'client');
+    const d = await this.decisions.extend(client, body.state, body.seconds, `admin:${admin.username}`);
+    if (!d) throw new ProblemException(404, 'Not Found', `${client} is not ${body.state}.`);
     return toView(d, this.clock.now());
   }
 
@@ -102,6 +118,31 @@ export class AdminDetectionController {
     }
   }
 
+  /**
+   * Unlocks an account under attack: the account rule forgets its failed sign-ins and its
+   * spacing, on every instance (the counters live in the shared store). Works for names that
+   * are no account too (attackers guess those). Client decisions stay; audited.
+   */
+  @Post('admin/accounts/:username/unlock')
+  @ApiNoContent("Unlock an account: forget its failed sign-ins (the account rule's count and spacing)")
+  @ApiProblems(400, 503)
+  @HttpCode(204)
+  async unlockAccount(@Param('username') raw: string, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<void> {
+    const account = normalizeUsername(raw);
+    if (account.length === 0 || account.length > 256) {
+      throw new ProblemException(400, 'Bad Request', 'Give the account name to unlock.', {
+        errors: [{ field: 'username', message: 'must be 1 to 256 characters' }],
+      });
+    }
+    await this.engine.unlockAccount(account);
+    await this.audit.record({
+      type: 'account.unlocked',
+      actor: `admin:${admin.username}`,
+      client: clientKeyOf(req),
+      detail: `account ${account} unlocked by ${admin.username}: its failed sign-ins are forgotten`,
+    });
+  }
+
   @Get('admin/lists')
   @ApiJson('The allowlist and denylist entries', ['ListEntry'])
   lists(): ListEntry[] {
@@ -115,7 +156,7 @@ export class AdminDetectionController {
     const range = this.clientKey(body.cidr, 'cidr');
     // A denylist entry refuses like a block: the same limits.
     if (body.kind === 'deny') this.assertNoLockout(range, 'cidr', clientKeyOf(req));
-    return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`);
+    return this.decisions.addListEntry(body.kind, body.cidr, body.note ?? '', `admin:${admin.username}`, body.duration_seconds);
   }
 
   @Delete('admin/lists')

@@ -25,6 +25,21 @@ export class BlockDto {
   reason!: string;
 }
 
+export class ExtendDto {
+  @AddressOrCidr('203.0.113.7')
+  client!: string;
+
+  @ApiProperty({ enum: ['blocked', 'suspicious'] })
+  @IsIn(['blocked', 'suspicious'])
+  state!: 'blocked' | 'suspicious';
+
+  @ApiProperty({ minimum: 60, maximum: 31_536_000, description: 'added to the time left' })
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  seconds!: number;
+}
+
 export class ListEntryDto {
   @ApiProperty({ enum: ['allow', 'deny'] })
   @IsIn(['allow', 'deny'])
@@ -38,6 +53,13 @@ export class ListEntryDto {
   @IsString()
   @MaxLength(300)
   note?: string;
+
+  @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'for how long; left out: until removed' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  duration_seconds?: number;
 }
 
 export class DecisionsQueryDto {
@@ -78,6 +100,22 @@ export class DecisionsQueryDto {
   @MinLength(2)
   @MaxLength(160)
   decided_by?: string;
+
+  @ApiPropertyOptional({ description: 'only decisions with at most this many seconds left', minimum: 0, maximum: 31_536_000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(31_536_000)
+  expires_within?: number;
+
+  @ApiPropertyOptional({ description: 'only decisions with more than this many seconds left', minimum: 0, maximum: 31_536_000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(31_536_000)
+  expires_beyond?: number;
 
   @ApiPropertyOptional({ enum: DECISION_SORTS, default: 'created_at' })
   @IsOptional()

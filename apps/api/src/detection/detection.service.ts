@@ -8,6 +8,7 @@ import { Prunable, type PrunableProvider, type PruneResult } from '../core/pruna
 import { REDIS, type RedisHandle } from '../core/redis';
 import { COUNTER_STORE, DETECTION_ENGINE } from './engine.provider';
 import { SharedTraffic } from './traffic/shared-traffic';
+import { ClientTimeline, TIMELINE_MAX_CLIENTS } from './traffic/client-timeline';
 import { TrafficMonitor } from './traffic/traffic-monitor';
 import { describeError } from '../db/query-errors';
 import { Metrics } from '../core/metrics';
@@ -34,6 +35,8 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
   private readonly logger = new Logger(DetectionService.name);
   readonly identity: ClientIdentity;
   readonly monitor: TrafficMonitor;
+  /** Per-client requests per minute for the client page (this instance's own view). */
+  readonly timeline = new ClientTimeline(TIMELINE_MAX_CLIENTS);
   /** With several instances, the dashboard's traffic picture is merged in Redis. */
   private readonly shared: SharedTraffic | null;
 
@@ -68,6 +71,8 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     const client = this.identity.resolve(peer, headers);
     const decided = this.engine.decide({ type: 'request', client });
     return andThen(decided, (d): GateVerdict => {
+      // Refused requests count too: a blocked client still knocking is what its page should show.
+      this.timeline.request(client, now);
       if (d.verdict === 'blocked') {
         this.monitor.blocked(now);
         this.shared?.blocked(now);
@@ -101,7 +106,7 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
   /** Drops idle counters and clients (the healing job). */
   async prune(): Promise<number> {
     const now = this.clock.now();
-    return (await this.store.prune(now)) + this.monitor.prune(now);
+    return (await this.store.prune(now)) + this.monitor.prune(now) + this.timeline.prune(now);
   }
 
   async pruneStale(): Promise<PruneResult> {

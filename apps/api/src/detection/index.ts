@@ -8,3 +8,5 @@ export { DetectionModule } from './detection.module';
 export { DetectionService } from './detection.service';
 export { LoginDefenseService } from './login-defense.service';
 export { TokenMisuseService } from './token-misuse.service';
+export { ClientQueryDto } from './admin-detection.dto';
+export { TIMELINE_BUCKET_MS } from './traffic/client-timeline';

@@ -1,14 +1,18 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { PasswordResetResponse, UserSummary } from '@bouncer/contracts';
+import type { PasswordResetResponse, UserSession, UserSummary } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { clientKeyOf } from '../detection/client-key';
 import { ProblemException } from '../http/problem.exception';
 import { DevicesService } from './devices.service';
+import { UserSessionsService } from './user-sessions.service';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+
+/** A session's id: the UUID of its refresh-token family. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Admin user management. */
 @ApiTags('admin')
@@ -20,6 +24,7 @@ export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly devices: DevicesService,
+    private readonly sessions: UserSessionsService,
   ) {}
 
   @Get()
@@ -57,6 +62,32 @@ export class UsersController {
     const user = await this.users.findByUsername(username);
     if (!user) throw new ProblemException(404, 'Not Found', 'No such user.');
     await this.devices.revokeAll(user, { actor: admin.username, client: clientKeyOf(req), why: `by admin ${admin.username}` });
+  }
+
+  @Get(':username/sessions')
+  @ApiJson("A user's open sessions, the most recently used first (ids, never tokens)", ['UserSession'])
+  @ApiProblems(404, 503)
+  listSessions(@Param('username') username: string): Promise<UserSession[]> {
+    return this.sessions.list(username);
+  }
+
+  /** Ends one session of a user (a lost phone, a session from an unknown place): its tokens are refused at once. Audited. */
+  @Delete(':username/sessions/:id')
+  @ApiNoContent("End one of a user's sessions")
+  @ApiProblems(400, [404, 'No such user, or no such open session'], 503)
+  @HttpCode(204)
+  async revokeSession(
+    @Param('username') username: string,
+    @Param('id') id: string,
+    @CurrentUser() admin: AuthUser,
+    @Req() req: unknown,
+  ): Promise<void> {
+    if (!SESSION_ID.test(id)) {
+      throw new ProblemException(400, 'Bad Request', 'A session id is a UUID.', {
+        errors: [{ field: 'id', message: 'must be a session id (UUID)' }],
+      });
+    }
+    await this.sessions.revoke(username, id.toLowerCase(), admin.username, clientKeyOf(req));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { DevicesService } from './devices.service';
 import { PasswordService } from './password.service';
+import { UserSessionsService } from './user-sessions.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
@@ -9,7 +10,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [AccessModule],
   controllers: [UsersController],
-  providers: [DevicesService, PasswordService, UsersService],
+  providers: [DevicesService, PasswordService, UserSessionsService, UsersService],
   exports: [DevicesService, PasswordService, UsersService],
 })
 export class UsersModule {}

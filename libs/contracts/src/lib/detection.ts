@@ -34,3 +34,6 @@ export interface Paged<T> {
   page: number;
   page_size: number;
 }
+
+/** `GET /admin/clients/activity`: a client's timeline, targeted accounts, sign-ins and sessions. */
+export type ClientActivity = z.infer<typeof S.ClientActivitySchema>;

@@ -12,3 +12,6 @@ export type UpdateUserRequest = z.infer<typeof S.UpdateUserRequestSchema>;
 
 /** `POST /admin/users/:username/password-reset`: the temporary password, shown once. */
 export type PasswordResetResponse = z.infer<typeof S.PasswordResetResponseSchema>;
+
+/** `GET /admin/users/:username/sessions`: one open session, by its id only. */
+export type UserSession = z.infer<typeof S.UserSessionSchema>;

@@ -56,6 +56,8 @@ export const ListEntrySchema = z.object({
   note: z.string(),
   created_at: z.string(),
   created_by: z.string(),
+  /** Null: until removed. After it the entry no longer applies (the healing job removes it). */
+  expires_at: z.string().nullable(),
 });
 
 /** `POST /admin/lists` */
@@ -63,6 +65,8 @@ export const ListEntryRequestSchema = z.object({
   kind: ListKindSchema,
   cidr: z.string(),
   note: z.string().optional(),
+  /** For how long; left out: until removed. */
+  duration_seconds: z.int().optional(),
 });
 
 /** A security event for the feed and the audit log. */
@@ -101,4 +105,26 @@ export const RulesDocumentSchema = z.object({
 export const RoutePolicyViewSchema = z.object({
   source: z.string(),
   policy: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * `GET /admin/clients/activity?client=`: what one client (an address or a range) did lately,
+ * for its page. No secret appears: sessions by their id, tokens never.
+ */
+export const ClientActivitySchema = z.object({
+  client: z.string(),
+  /** Requests per minute over the last hour, oldest first, as this instance saw them (refused ones included). */
+  timeline: z.object({
+    since: z.string(),
+    bucket_seconds: z.int(),
+    requests: z.array(z.int()),
+    /** False when this instance keeps no timeline for the client (never seen, or forgotten). */
+    tracked: z.boolean(),
+  }),
+  /** Failed sign-ins from the client in the last 24 hours, per targeted account, most first. */
+  accounts: z.array(z.object({ username: z.string(), failures: z.int(), first_at: z.string(), last_at: z.string() })),
+  /** Successful sign-ins from the client, newest first (at most 50). */
+  sign_ins: z.array(z.object({ username: z.string(), at: z.string(), user_agent: z.string().nullable() })),
+  /** Sessions still open whose last refresh came from the client (at most 50). */
+  sessions: z.array(z.object({ id: z.string(), username: z.string(), last_used_at: z.string(), expires_at: z.string() })),
 });

@@ -34,3 +34,13 @@ export const PasswordResetResponseSchema = z.object({
   temporary_password: z.string(),
   must_change_password: z.literal(true),
 });
+
+/** `GET /admin/users/:username/sessions`: one open session (a refresh-token family), by its id only. */
+export const UserSessionSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  /** The last refresh: when, and from which client; null before the first. */
+  last_used_at: z.string().nullable(),
+  last_client: z.string().nullable(),
+});

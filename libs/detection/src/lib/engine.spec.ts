@@ -283,6 +283,26 @@ describe('admin-lift', () => {
   });
 });
 
+describe('unlockAccount', () => {
+  it("forgets the account's failures and spacing: a client that spent its budget may try again", () => {
+    const t = setup();
+    // Ten clients, two wrong passwords each: past the account's free attempts.
+    for (let i = 0; i < 20; i++) {
+      t.clock.advance(61_000);
+      const d = t.decide({ type: 'sign-in-attempt', client: `10.0.9.${i % 10}`, account: 'alice' });
+      if (d.verdict !== 'blocked') t.decide({ type: 'sign-in-failed', client: `10.0.9.${i % 10}`, account: 'alice', ticket: d.ticket! });
+    }
+    expect(t.count('account-failed-logins:n:alice')).toBeGreaterThan(0);
+    expect(t.decide({ type: 'sign-in-attempt', client: '10.0.9.1', account: 'alice' }).verdict).toBe('blocked');
+
+    expect(t.engine.unlockAccount('alice')).toBe(2);
+    expect([t.count('account-failed-logins:n:alice'), t.count('account-failed-logins:g:alice')]).toEqual([0, 0]);
+    expect(t.decide({ type: 'sign-in-attempt', client: '10.0.9.1', account: 'alice' }).verdict).toBe('allow');
+    // Another account's count is not touched.
+    expect(t.engine.unlockAccount('bob')).toBe(2);
+  });
+});
+
 describe('mode off', () => {
   it('decides nothing, counts nothing, records nothing', () => {
     const store = new SpyStore();

@@ -118,6 +118,19 @@ export class DetectionEngine {
     return andThen(results, (r) => this.conclude(event, steps, r, now));
   }
 
+  /**
+   * A person unlocks an account: every rule forgets what it counted about the account (rule 3's
+   * failures and spacing), so its owner signs in as if no one had guessed. Client decisions are
+   * untouched: they are lifted one by one. Returns how many counters were cleared.
+   */
+  unlockAccount(account: string): MaybePromise<number> {
+    const now = this.options.clock.now();
+    const ops: CounterOp[] = [];
+    for (const rule of this.options.rules.rules)
+      if (rule.kind.forgetAccount) ops.push(...rebase(rule.kind.forgetAccount(account, rule.spec), rule.id, ops.length));
+    return ops.length ? andThen(this.options.store.run(ops, now), () => ops.length) : 0;
+  }
+
   /** Drops decisions past their expiry from the book (the healing job); returns them. */
   expire(now = this.options.clock.now()): StandingDecision[] {
     return this.book.expire(now);

@@ -12,19 +12,41 @@ export class AccessLists {
     private readonly configDeny: string[],
   ) {}
 
-  /** The ranges the engine's decision book checks: configured ones and admins' entries. */
-  ranges(): { allow: string[]; deny: string[] } {
+  /** The ranges the engine's decision book checks: configured ones and admins' entries not expired at `now`. */
+  ranges(now: number): { allow: string[]; deny: string[] } {
+    const live = this.entries.filter((e) => !isExpired(e, now));
     return {
-      allow: [...this.configAllow, ...this.entries.filter((e) => e.kind === 'allow').map((e) => e.cidr)],
-      deny: [...this.configDeny, ...this.entries.filter((e) => e.kind === 'deny').map((e) => e.cidr)],
+      allow: [...this.configAllow, ...live.filter((e) => e.kind === 'allow').map((e) => e.cidr)],
+      deny: [...this.configDeny, ...live.filter((e) => e.kind === 'deny').map((e) => e.cidr)],
     };
+  }
+
+  /** Drops the admin entries expired at `now` (the healing job); returns them. */
+  dropExpired(now: number): ListEntry[] {
+    const gone = this.entries.filter((e) => isExpired(e, now));
+    if (gone.length > 0) this.entries = this.entries.filter((e) => !isExpired(e, now));
+    return gone;
   }
 
   /** Every entry, configured ones first. */
   all(): ListEntry[] {
     return [
-      ...this.configAllow.map((cidr) => ({ kind: 'allow' as const, cidr, note: 'from ALLOWLIST', created_at: '', created_by: 'config' })),
-      ...this.configDeny.map((cidr) => ({ kind: 'deny' as const, cidr, note: 'from DENYLIST', created_at: '', created_by: 'config' })),
+      ...this.configAllow.map((cidr) => ({
+        kind: 'allow' as const,
+        cidr,
+        note: 'from ALLOWLIST',
+        created_at: '',
+        created_by: 'config',
+        expires_at: null,
+      })),
+      ...this.configDeny.map((cidr) => ({
+        kind: 'deny' as const,
+        cidr,
+        note: 'from DENYLIST',
+        created_at: '',
+        created_by: 'config',
+        expires_at: null,
+      })),
       ...this.entries,
     ];
   }
@@ -51,4 +73,8 @@ export class AccessLists {
     if (this.entries.length === before) return false;
     return true;
   }
+}
+
+function isExpired(e: ListEntry, now: number): boolean {
+  return e.expires_at !== null && Date.parse(e.expires_at) <= now;
 }

@@ -16,6 +16,9 @@ export interface DecisionQuery {
   order?: 'asc' | 'desc';
   /** One row per client: a blocked client's suspicion is folded into its block. */
   onePerClient?: boolean;
+  /** Time left, in seconds: at most `expiresWithin`, more than `expiresBeyond`. */
+  expiresWithin?: number;
+  expiresBeyond?: number;
 }
 
 /** True when two addresses or ranges share at least one address. */
@@ -38,7 +41,9 @@ export function queryDecisions(all: readonly DecisionView[], q: DecisionQuery): 
       (!q.id || d.id === q.id) &&
       (!q.rule || d.rule === q.rule) &&
       (!by || (by.endsWith(':') ? d.decided_by.startsWith(by) : d.decided_by === by)) &&
-      (!q.within || rangesOverlap(d.client, q.within)),
+      (!q.within || rangesOverlap(d.client, q.within)) &&
+      (q.expiresWithin === undefined || d.remaining_seconds <= q.expiresWithin) &&
+      (q.expiresBeyond === undefined || d.remaining_seconds > q.expiresBeyond),
   );
   if (q.onePerClient) rows = foldSuspicions(rows);
   if (q.state) rows = rows.filter((d) => d.state === q.state);

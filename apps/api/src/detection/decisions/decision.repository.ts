@@ -52,7 +52,14 @@ export class DecisionRepository {
 
   async listEntries(): Promise<ListEntry[]> {
     const rows = await this.db.select().from(listEntries);
-    return rows.map((r) => ({ kind: r.kind, cidr: r.cidr, note: r.note, created_at: r.createdAt.toISOString(), created_by: r.createdBy }));
+    return rows.map((r) => ({
+      kind: r.kind,
+      cidr: r.cidr,
+      note: r.note,
+      created_at: r.createdAt.toISOString(),
+      created_by: r.createdBy,
+      expires_at: r.expiresAt?.toISOString() ?? null,
+    }));
   }
 
   async saveDecision(d: Decision, db: Database = this.db): Promise<void> {
@@ -102,11 +109,23 @@ export class DecisionRepository {
       .returning({ client: decisions.client, state: decisions.state, rule: decisions.rule });
   }
 
-  async saveListEntry(kind: ListKind, cidr: string, note: string, at: number, by: string, db: Database = this.db): Promise<void> {
+  async saveListEntry(
+    entry: { kind: ListKind; cidr: string; note: string; at: number; by: string; expiresAt: number | null },
+    db: Database = this.db,
+  ): Promise<void> {
+    const expiresAt = entry.expiresAt === null ? null : new Date(entry.expiresAt);
     await db
       .insert(listEntries)
-      .values({ kind, cidr, note, createdAt: new Date(at), createdBy: by })
-      .onConflictDoUpdate({ target: [listEntries.kind, listEntries.cidr], set: { note } });
+      .values({ kind: entry.kind, cidr: entry.cidr, note: entry.note, createdAt: new Date(entry.at), createdBy: entry.by, expiresAt })
+      .onConflictDoUpdate({ target: [listEntries.kind, listEntries.cidr], set: { note: entry.note, expiresAt } });
+  }
+
+  /** Deletes the list entries past their expiry; returns the rows this call removed. */
+  async deleteExpiredListEntries(now: number): Promise<{ kind: ListKind; cidr: string; note: string }[]> {
+    return this.db
+      .delete(listEntries)
+      .where(lte(listEntries.expiresAt, new Date(now)))
+      .returning({ kind: listEntries.kind, cidr: listEntries.cidr, note: listEntries.note });
   }
 
   async deleteListEntry(kind: ListKind, cidr: string, db: Database = this.db): Promise<void> {

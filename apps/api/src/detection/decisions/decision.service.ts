@@ -122,7 +122,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   }
 
   private applyLists(): void {
-    const { allow, deny } = this.accessLists.ranges();
+    const { allow, deny } = this.accessLists.ranges(this.clock.now());
     this.engine.book.setLists(allow, deny);
   }
 
@@ -213,6 +213,38 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   }
 
   /**
+   * Lengthens a standing decision by `seconds`, keeping its rule, reason and reference (a
+   * person extending a rule's block does not rewrite why it was made); null if none stands.
+   * Stored and audited first, then in force here and on the other instances.
+   */
+  async extend(client: string, state: DecisionState, seconds: number, by: string): Promise<Decision | null> {
+    const now = this.clock.now();
+    const standing = this.engine.book.list(now, state).filter((d) => d.client === client);
+    if (standing.length === 0) return null;
+    const longer = standing.map((d) => ({ ...d, expiresAt: d.expiresAt + seconds * 1000 }));
+    await storedFirst(`extension of ${client}`, () =>
+      this.repository.transaction(async (db) => {
+        for (const d of longer) await this.repository.saveDecision(d, db);
+        await this.audit.write(
+          {
+            type: 'decision.extended',
+            client,
+            actor: by,
+            detail: `${state} decision extended by ${seconds} s by ${by} (ref ${longer.map(decisionRef).join(', ')})`,
+          },
+          db,
+        );
+      }),
+    );
+    for (const d of longer) {
+      this.recorder.touched(d.client, d.state, d.scope);
+      this.engine.book.put(d, now);
+      this.sync.publish({ op: 'set', decision: d });
+    }
+    return longer[0]!;
+  }
+
+  /**
    * Lifts a standing decision; false if there was none. Stored and audited first, like a
    * block; then the engine drops it (and forgives the counts behind a block) without recording it again.
    */
@@ -267,12 +299,13 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   /**
    * The healing job: expired decisions are lifted first in every pass; offence records older
    * than the repeat-offender window are forgotten (they no longer lengthen a block), in memory
-   * and in SQL, so clients that rotate addresses cannot grow them without bound.
+   * and in SQL, so clients that rotate addresses cannot grow them without bound; list entries
+   * past their expiry stop applying and are deleted (counted as pruned).
    */
   async pruneStale(now: number): Promise<PruneResult> {
     const lifted = await this.liftExpired(now);
     const before = now - this.repeatWindowSeconds() * 1000;
-    let pruned = this.engine.book.pruneOffences(before);
+    let pruned = this.engine.book.pruneOffences(before) + (await this.pruneExpiredListEntries(now));
     pruned += await this.repository.pruneBlockHistory(before).catch((e: Error) => {
       this.logger.warn(`pruning block history failed: ${describeError(e)}`);
       return 0;
@@ -288,24 +321,54 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
 
   // ---- allow and deny lists ----------------------------------------------------------------
 
+  /**
+   * List entries past their expiry stop applying (here, and on the other instances at their
+   * own healing pass, which runs every few seconds) and are deleted; the instance whose delete
+   * removed a row audits it, so a shared log has each once. Returns how many this call deleted.
+   */
+  private async pruneExpiredListEntries(now: number): Promise<number> {
+    if (this.accessLists.dropExpired(now).length > 0) this.applyLists();
+    // As with expired decisions: a database outage only delays the delete (the entry already
+    // stopped applying above), and the next pass retries; no warning every few seconds.
+    const rows = await this.repository.deleteExpiredListEntries(now).catch(() => []);
+    for (const r of rows) {
+      await this.audit.record({
+        type: `list.${r.kind}.expired`,
+        client: r.cidr,
+        actor: 'healing',
+        detail: `${r.cidr} left the ${r.kind}list: its entry expired${r.note ? ` (${r.note})` : ''}`,
+      });
+    }
+    if (rows.length > 0) this.sync.publish({ op: 'lists' });
+    return rows.length;
+  }
+
   lists(): ListEntry[] {
     return this.accessLists.all();
   }
 
   /** Adds an allow or deny entry: stored and audited first, then in force here and on the other instances. */
-  async addListEntry(kind: ListKind, cidr: string, note: string, by: string): Promise<ListEntry> {
+  async addListEntry(kind: ListKind, cidr: string, note: string, by: string, seconds?: number): Promise<ListEntry> {
     const canonical = canonicalRange(cidr) as string;
     const now = this.clock.now();
-    const entry: ListEntry = { kind, cidr: canonical, note, created_at: new Date(now).toISOString(), created_by: by };
+    const expiresAt = seconds === undefined ? null : now + seconds * 1000;
+    const entry: ListEntry = {
+      kind,
+      cidr: canonical,
+      note,
+      created_at: new Date(now).toISOString(),
+      created_by: by,
+      expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    };
     await storedFirst(`${kind}list entry ${canonical}`, () =>
       this.repository.transaction(async (db) => {
-        await this.repository.saveListEntry(kind, canonical, note, now, by, db);
+        await this.repository.saveListEntry({ kind, cidr: canonical, note, at: now, by, expiresAt }, db);
         await this.audit.write(
           {
             type: `list.${kind}.added`,
             client: canonical,
             actor: by,
-            detail: `${canonical} added to the ${kind}list${note ? `: ${note}` : ''}`,
+            detail: `${canonical} added to the ${kind}list${seconds === undefined ? '' : ` for ${seconds} s`}${note ? `: ${note}` : ''}`,
           },
           db,
         );

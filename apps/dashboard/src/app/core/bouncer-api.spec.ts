@@ -89,4 +89,23 @@ describe('BouncerApi', () => {
     api.logoutEverywhere().subscribe();
     http.expectOne({ method: 'POST', url: ApiPaths.logoutEverywhere }).flush(null);
   });
+
+  it('fills path templates with encoded parameters: sessions, unlock, client activity, extend', () => {
+    api.userSessions('a/b').subscribe();
+    http.expectOne({ method: 'GET', url: '/admin/users/a%2Fb/sessions' }).flush([]);
+    api.revokeUserSession('bo', '0b6f1c1e-0000-4000-8000-000000000000').subscribe();
+    http.expectOne({ method: 'DELETE', url: '/admin/users/bo/sessions/0b6f1c1e-0000-4000-8000-000000000000' }).flush(null);
+    api.unlockAccount('dave smith').subscribe();
+    http.expectOne({ method: 'POST', url: '/admin/accounts/dave%20smith/unlock' }).flush(null);
+    api.clientActivity('203.0.113.0/24').subscribe();
+    http
+      .expectOne((r) => r.method === 'GET' && r.url === '/admin/clients/activity' && r.params.get('client') === '203.0.113.0/24')
+      .flush({});
+    api.extendDecision({ client: '203.0.113.7', state: 'blocked', seconds: 3600 }).subscribe();
+    expect(http.expectOne({ method: 'POST', url: '/admin/decisions/extend' }).request.body).toEqual({
+      client: '203.0.113.7',
+      state: 'blocked',
+      seconds: 3600,
+    });
+  });
 });

@@ -1,25 +1,7 @@
 import { HttpClient, HttpContext, HttpContextToken, HttpParams, type HttpResponse } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
-import {
-  ApiPaths,
-  adminUserPasswordResetPath,
-  type PasswordResetResponse,
-  type BlockRequest,
-  type ChangePasswordRequest,
-  type CreateUserRequest,
-  type DashboardDataResponse,
-  type DecisionView,
-  type ListEntry,
-  type Paged,
-  type SecurityEvent,
-  type ListEntryRequest,
-  type LoginRequest,
-  type MeResponse,
-  type SessionResponse,
-  type UpdateUserRequest,
-  type UserSummary,
-} from '@bouncer/contracts';
 import { type Observable, map } from 'rxjs';
+import { type ApiAnswer, type ApiBody, type ApiPath, type ApiQuery, apiUrl } from './api-types';
 
 /** Query parameters as the API takes them; empty values are left out. */
 export type Query = Record<string, string | number | boolean | null | undefined>;
@@ -30,9 +12,12 @@ function params(q: Query): HttpParams {
   return p;
 }
 
+/** A documented path, checked against the generated client's `paths` (a typo or a renamed route does not compile). */
+const path = <P extends ApiPath>(p: P): P => p;
+
 /** One page of the audit log and the opaque cursor of the next (null on the last page). */
 export interface EventPage {
-  items: SecurityEvent[];
+  items: ApiAnswer<'/admin/events', 'get'>;
   next: string | null;
 }
 
@@ -41,100 +26,143 @@ export const SESSION_CALL = new HttpContextToken<boolean>(() => false);
 
 const sessionContext = () => new HttpContext().set(SESSION_CALL, true);
 
-/** The only place that talks HTTP. Paths and shapes come from @bouncer/contracts. */
+/**
+ * The only place that talks HTTP. Every path, body and answer type comes from the generated
+ * API client's `paths` (libs/api-client), so a changed API answer breaks the type check here or
+ * in the page that reads it. Angular's HttpClient stays: the auth interceptor works on it.
+ */
 @Injectable({ providedIn: 'root' })
 export class BouncerApi {
   private readonly http = inject(HttpClient);
 
-  createSession(body: LoginRequest): Observable<SessionResponse> {
-    return this.http.post<SessionResponse>(ApiPaths.session, body, { context: sessionContext() });
+  createSession(body: ApiBody<'/session', 'post'>): Observable<ApiAnswer<'/session', 'post'>> {
+    return this.http.post<ApiAnswer<'/session', 'post'>>(path('/session'), body, { context: sessionContext() });
   }
 
-  refreshSession(): Observable<SessionResponse> {
-    return this.http.post<SessionResponse>(ApiPaths.sessionRefresh, {}, { context: sessionContext() });
+  refreshSession(): Observable<ApiAnswer<'/session/refresh', 'post'>> {
+    return this.http.post<ApiAnswer<'/session/refresh', 'post'>>(path('/session/refresh'), {}, { context: sessionContext() });
   }
 
   endSession(): Observable<void> {
-    return this.http.delete<void>(ApiPaths.session, { context: sessionContext() });
+    return this.http.delete<ApiAnswer<'/session', 'delete'>>(path('/session'), { context: sessionContext() });
   }
 
-  me(): Observable<MeResponse> {
-    return this.http.get<MeResponse>(ApiPaths.me);
+  me(): Observable<ApiAnswer<'/me', 'get'>> {
+    return this.http.get<ApiAnswer<'/me', 'get'>>(path('/me'));
   }
 
-  changePassword(body: ChangePasswordRequest): Observable<void> {
-    return this.http.post<void>(ApiPaths.mePassword, body);
+  changePassword(body: ApiBody<'/me/password', 'post'>): Observable<void> {
+    return this.http.post<ApiAnswer<'/me/password', 'post'>>(path('/me/password'), body);
   }
 
   logoutEverywhere(): Observable<void> {
-    return this.http.post<void>(ApiPaths.logoutEverywhere, {});
+    return this.http.post<ApiAnswer<'/me/logout-everywhere', 'post'>>(path('/me/logout-everywhere'), {});
   }
 
-  dashboardData(): Observable<DashboardDataResponse> {
-    return this.http.get<DashboardDataResponse>(ApiPaths.dashboardData);
+  dashboardData(): Observable<ApiAnswer<'/dashboard-data', 'get'>> {
+    return this.http.get<ApiAnswer<'/dashboard-data', 'get'>>(path('/dashboard-data'));
   }
 
-  listUsers(): Observable<UserSummary[]> {
-    return this.http.get<UserSummary[]>(ApiPaths.adminUsers);
+  listUsers(): Observable<ApiAnswer<'/admin/users', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/users', 'get'>>(path('/admin/users'));
   }
 
-  createUser(body: CreateUserRequest): Observable<UserSummary> {
-    return this.http.post<UserSummary>(ApiPaths.adminUsers, body);
+  createUser(body: ApiBody<'/admin/users', 'post'>): Observable<ApiAnswer<'/admin/users', 'post'>> {
+    return this.http.post<ApiAnswer<'/admin/users', 'post'>>(path('/admin/users'), body);
   }
 
-  updateUser(username: string, body: UpdateUserRequest): Observable<UserSummary> {
-    return this.http.patch<UserSummary>(`${ApiPaths.adminUsers}/${encodeURIComponent(username)}`, body);
+  updateUser(
+    username: string,
+    body: ApiBody<'/admin/users/{username}', 'patch'>,
+  ): Observable<ApiAnswer<'/admin/users/{username}', 'patch'>> {
+    return this.http.patch<ApiAnswer<'/admin/users/{username}', 'patch'>>(apiUrl('/admin/users/{username}', 'patch', { username }), body);
   }
 
   /** An admin's reset: the temporary password comes back once; the user must change it at next sign-in. */
-  resetPassword(username: string): Observable<PasswordResetResponse> {
-    return this.http.post<PasswordResetResponse>(adminUserPasswordResetPath(username), {});
+  resetPassword(username: string): Observable<ApiAnswer<'/admin/users/{username}/password-reset', 'post'>> {
+    return this.http.post<ApiAnswer<'/admin/users/{username}/password-reset', 'post'>>(
+      apiUrl('/admin/users/{username}/password-reset', 'post', { username }),
+      {},
+    );
   }
 
   deleteUser(username: string): Observable<void> {
-    return this.http.delete<void>(`${ApiPaths.adminUsers}/${encodeURIComponent(username)}`);
+    return this.http.delete<ApiAnswer<'/admin/users/{username}', 'delete'>>(apiUrl('/admin/users/{username}', 'delete', { username }));
   }
 
-  block(body: BlockRequest): Observable<unknown> {
-    return this.http.post(ApiPaths.adminBlocks, body);
+  /** A user's open sessions (ids, never tokens). */
+  userSessions(username: string): Observable<ApiAnswer<'/admin/users/{username}/sessions', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/users/{username}/sessions', 'get'>>(
+      apiUrl('/admin/users/{username}/sessions', 'get', { username }),
+    );
+  }
+
+  revokeUserSession(username: string, id: string): Observable<void> {
+    return this.http.delete<ApiAnswer<'/admin/users/{username}/sessions/{id}', 'delete'>>(
+      apiUrl('/admin/users/{username}/sessions/{id}', 'delete', { username, id }),
+    );
+  }
+
+  /** Forgets an account's failed sign-ins (the account rule's count and spacing). */
+  unlockAccount(username: string): Observable<void> {
+    return this.http.post<ApiAnswer<'/admin/accounts/{username}/unlock', 'post'>>(
+      apiUrl('/admin/accounts/{username}/unlock', 'post', { username }),
+      {},
+    );
+  }
+
+  /** One client's timeline, targeted accounts, and the sign-ins and sessions seen from it. */
+  clientActivity(client: string): Observable<ApiAnswer<'/admin/clients/activity', 'get'>> {
+    const q: ApiQuery<'/admin/clients/activity', 'get'> = { client };
+    return this.http.get<ApiAnswer<'/admin/clients/activity', 'get'>>(path('/admin/clients/activity'), { params: params(q) });
+  }
+
+  /** Lengthens a standing decision; its reason and reference stay. */
+  extendDecision(body: ApiBody<'/admin/decisions/extend', 'post'>): Observable<ApiAnswer<'/admin/decisions/extend', 'post'>> {
+    return this.http.post<ApiAnswer<'/admin/decisions/extend', 'post'>>(path('/admin/decisions/extend'), body);
+  }
+
+  block(body: ApiBody<'/admin/blocks', 'post'>): Observable<ApiAnswer<'/admin/blocks', 'post'>> {
+    return this.http.post<ApiAnswer<'/admin/blocks', 'post'>>(path('/admin/blocks'), body);
   }
 
   unblock(client: string): Observable<void> {
-    return this.http.delete<void>(`${ApiPaths.adminBlocks}?client=${encodeURIComponent(client)}`);
+    return this.http.delete<ApiAnswer<'/admin/blocks', 'delete'>>(`${path('/admin/blocks')}?client=${encodeURIComponent(client)}`);
   }
 
   clearSuspicion(client: string): Observable<void> {
-    return this.http.delete<void>(`${ApiPaths.adminSuspicions}?client=${encodeURIComponent(client)}`);
+    return this.http.delete<ApiAnswer<'/admin/suspicions', 'delete'>>(`${path('/admin/suspicions')}?client=${encodeURIComponent(client)}`);
   }
 
-  addListEntry(body: ListEntryRequest): Observable<unknown> {
-    return this.http.post(ApiPaths.adminLists, body);
+  addListEntry(body: ApiBody<'/admin/lists', 'post'>): Observable<ApiAnswer<'/admin/lists', 'post'>> {
+    return this.http.post<ApiAnswer<'/admin/lists', 'post'>>(path('/admin/lists'), body);
   }
 
-  decisions(q: Query): Observable<Paged<DecisionView>> {
-    return this.http.get<Paged<DecisionView>>(ApiPaths.adminDecisions, { params: params(q) });
+  decisions(q: ApiQuery<'/admin/decisions', 'get'>): Observable<ApiAnswer<'/admin/decisions', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/decisions', 'get'>>(path('/admin/decisions'), { params: params(q) });
   }
 
-  lists(): Observable<ListEntry[]> {
-    return this.http.get<ListEntry[]>(ApiPaths.adminLists);
+  lists(): Observable<ApiAnswer<'/admin/lists', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/lists', 'get'>>(path('/admin/lists'));
   }
 
   removeListEntry(kind: 'allow' | 'deny', cidr: string): Observable<void> {
-    return this.http.delete<void>(ApiPaths.adminLists, { params: params({ kind, cidr }) });
+    const q: ApiQuery<'/admin/lists', 'delete'> = { kind, cidr };
+    return this.http.delete<ApiAnswer<'/admin/lists', 'delete'>>(path('/admin/lists'), { params: params(q) });
   }
 
-  rules(): Observable<unknown> {
-    return this.http.get<unknown>('/admin/rules');
+  rules(): Observable<ApiAnswer<'/admin/rules', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/rules', 'get'>>(path('/admin/rules'));
   }
 
-  events(q: Query): Observable<EventPage> {
+  events(q: ApiQuery<'/admin/events', 'get'>): Observable<EventPage> {
     return this.http
-      .get<SecurityEvent[]>('/admin/events', { params: params(q), observe: 'response' })
-      .pipe(map((r: HttpResponse<SecurityEvent[]>) => ({ items: r.body ?? [], next: r.headers.get('x-next-cursor') })));
+      .get<ApiAnswer<'/admin/events', 'get'>>(path('/admin/events'), { params: params(q), observe: 'response' })
+      .pipe(map((r: HttpResponse<ApiAnswer<'/admin/events', 'get'>>) => ({ items: r.body ?? [], next: r.headers.get('x-next-cursor') })));
   }
 
   /** The streamed export, as a file (the bearer token rules out a plain link). */
-  exportEvents(q: Query, format: 'csv' | 'jsonl'): Observable<Blob> {
-    return this.http.get('/admin/events/export', { params: params({ ...q, format }), responseType: 'blob' });
+  exportEvents(q: ApiQuery<'/admin/events/export', 'get'>, format: 'csv' | 'jsonl'): Observable<Blob> {
+    return this.http.get(path('/admin/events/export'), { params: params({ ...q, format }), responseType: 'blob' });
   }
 }

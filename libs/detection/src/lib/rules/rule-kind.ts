@@ -52,6 +52,8 @@ export interface RuleKind<S extends object = Record<string, unknown>> {
   limit?(spec: S): { limit: number; windowSeconds: number };
   /** Counters to forget when a person lifts a client's block (its slate is wiped). */
   forget?(client: string, spec: S): CounterOp[];
+  /** Counters to forget when a person unlocks an account (its failed sign-ins count from zero again). */
+  forgetAccount?(account: string, spec: S): CounterOp[];
   /** What the rule does with these settings, in words, for the README's table. */
   describe(spec: S, suspicion: RuleContext['suspicion']): string;
 }

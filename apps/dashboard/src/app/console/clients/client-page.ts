@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
-import type { DecisionView, ListEntry, SecurityEvent } from '@bouncer/contracts';
+import type { ClientActivity, DecisionView, ListEntry, SecurityEvent } from '@bouncer/contracts';
 import { type Observable, forkJoin } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
@@ -10,6 +10,7 @@ import { ConfirmButton } from '../shared/confirm-button';
 import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
 import { EventLine } from '../shared/event-line';
 import { asCidr, overlaps } from '../shared/ranges';
+import { RequestTimeline } from './request-timeline';
 
 interface Feedback {
   ok: boolean;
@@ -17,12 +18,13 @@ interface Feedback {
 }
 
 /**
- * One client (an address or a range): its decisions now and before, its events, its list
- * status, and the actions on it, all on one page at /clients/<address>.
+ * One client (an address or a range): its decisions now and before, its request timeline, its
+ * events, the accounts it guessed at, the sign-ins and sessions seen from it, its list status,
+ * and the actions on it, all on one page at /clients/<address>.
  */
 @Component({
   selector: 'bn-client-page',
-  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine],
+  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine, RequestTimeline],
   templateUrl: './client-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -38,6 +40,8 @@ export class ClientPage {
   protected readonly events = signal<SecurityEvent[] | null>(null);
   protected readonly nextEvents = signal<string | null>(null);
   protected readonly lists = signal<ListEntry[] | null>(null);
+  /** Its request timeline, the accounts it guessed at, the sign-ins and sessions seen from it. */
+  protected readonly activity = signal<ClientActivity | null>(null);
   protected readonly loadError = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly feedback = signal<Feedback | null>(null);
@@ -70,6 +74,7 @@ export class ClientPage {
       history: this.api.events({ client, type: 'decision.', limit: 100 }),
       events: this.api.events({ client, limit: 50 }),
       lists: this.api.lists(),
+      activity: this.api.clientActivity(client),
     }).subscribe({
       next: (r) => {
         this.decisions.set(r.decisions.items);
@@ -77,6 +82,7 @@ export class ClientPage {
         this.events.set(r.events.items);
         this.nextEvents.set(r.events.next);
         this.lists.set(r.lists);
+        this.activity.set(r.activity);
       },
       error: (err: unknown) => this.loadError.set(toApiFailure(err).detail),
     });

@@ -3,7 +3,7 @@ import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, u
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 import type { DecisionView, Paged } from '@bouncer/contracts';
-import { EMPTY, type Observable, catchError, from, interval, map, mergeMap, of, switchMap, timer, toArray } from 'rxjs';
+import { EMPTY, type Observable, Subject, catchError, from, interval, map, merge, mergeMap, of, switchMap, timer, toArray } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { DurationPipe } from '../../dashboard/duration';
@@ -26,6 +26,20 @@ export const RULE_IDS = [
   'denylist',
 ] as const;
 const STATES = ['any', 'blocked', 'suspicious'] as const;
+/** The time-left filter: its URL value, its label, and the API bounds it stands for (seconds). */
+export const TIME_LEFT = [
+  { value: 'any', label: 'any', within: null, beyond: null },
+  { value: '5m', label: 'ends within 5 min', within: 300, beyond: null },
+  { value: '1h', label: 'ends within 1 h', within: 3600, beyond: null },
+  { value: 'gt1h', label: 'more than 1 h', within: null, beyond: 3600 },
+] as const;
+/** How much a bulk extension adds. */
+export const EXTENSIONS = [
+  { seconds: 900, label: '15 minutes' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86_400, label: '24 hours' },
+  { seconds: 604_800, label: '7 days' },
+] as const;
 const SORTS = ['created_at', 'expires_at', 'client', 'rule'] as const;
 const ORDERS = ['default', 'asc', 'desc'] as const;
 export const PAGE_SIZES = [25, 50, 100, 200] as const;
@@ -40,12 +54,21 @@ const keyOf = (d: Pick<DecisionView, 'client' | 'state'>) => `${d.state} ${d.cli
 
 /**
  * Every standing decision, searched, sorted and paged on the server ("n of N", never capped).
- * A blocked client is one row with its suspicion inside. Lift one, or many with one confirm.
+ * A blocked client is one row with its suspicion inside. Filter by time left; lift one, or lift
+ * or extend many with one confirmation.
  */
 @Component({
   selector: 'bn-decisions-page',
   imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton],
   templateUrl: './decisions-page.html',
+  styles: `
+    .bulk-extend {
+      display: inline-flex;
+      flex-wrap: wrap;
+      gap: 0.35rem;
+      align-items: center;
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class DecisionsPage {
@@ -55,6 +78,10 @@ export class DecisionsPage {
 
   protected readonly rules = RULE_IDS;
   protected readonly sizes = PAGE_SIZES;
+  protected readonly timeLeft = TIME_LEFT;
+  protected readonly extensions = EXTENSIONS;
+  /** The bulk extension chosen (seconds, as the select's value). */
+  protected readonly extendBy = { seconds: '3600' };
 
   /** The view, from the URL. */
   protected readonly view = computed(() => {
@@ -64,6 +91,11 @@ export class DecisionsPage {
       state: oneOf(p['state'], STATES, 'any'),
       rule: oneOf(p['rule'], ['any', ...RULE_IDS], 'any'),
       decided_by: textParam(p['decided_by']),
+      left: oneOf(
+        p['left'],
+        TIME_LEFT.map((t) => t.value),
+        'any',
+      ),
       sort: oneOf(p['sort'], SORTS, 'created_at'),
       order: oneOf(p['order'], ORDERS, 'default'),
       page: intParam(p['page'], 1),
@@ -72,7 +104,7 @@ export class DecisionsPage {
   });
 
   /** The search form: edited freely, applied to the URL on submit. */
-  protected readonly form = { q: '', state: 'any', rule: 'any', decided_by: '', size: '50' };
+  protected readonly form = { q: '', state: 'any', rule: 'any', decided_by: '', left: 'any', size: '50' };
 
   protected readonly result = signal<Result | null>(null);
   protected readonly page = computed(() => {
@@ -110,18 +142,22 @@ export class DecisionsPage {
   protected readonly busy = signal(false);
   protected readonly stale = signal<string | null>(null);
   protected readonly feedback = signal<{ ok: boolean; text: string } | null>(null);
+  private readonly refresh$ = new Subject<void>();
 
   constructor() {
     // The form shows the URL's view whenever the URL changes (a link, Back, a header sort).
     effect(() => {
       const v = this.view();
-      untracked(() => Object.assign(this.form, { q: v.q, state: v.state, rule: v.rule, decided_by: v.decided_by, size: v.size }));
+      untracked(() =>
+        Object.assign(this.form, { q: v.q, state: v.state, rule: v.rule, decided_by: v.decided_by, left: v.left, size: v.size }),
+      );
     });
     let lastQuery = '';
     toObservable(this.view)
       .pipe(
         switchMap((v) =>
-          timer(0, REFRESH_MS).pipe(
+          // Also at once after an action that changed the rows (an extension).
+          merge(timer(0, REFRESH_MS), this.refresh$.pipe(map(() => 0))).pipe(
             switchMap((tick) => (tick > 0 && this.document.hidden ? EMPTY : this.fetch(v))),
             map((r) => ({ v, r })),
           ),
@@ -158,13 +194,14 @@ export class DecisionsPage {
       state: f.state === 'any' ? '' : f.state,
       rule: f.rule === 'any' ? '' : f.rule,
       decided_by: f.decided_by.trim(),
+      left: f.left === 'any' ? '' : f.left,
       size: f.size === '50' ? '' : f.size,
       page: '',
     });
   }
 
   protected reset(): void {
-    this.url.set({ q: '', state: '', rule: '', decided_by: '', size: '', page: '', sort: '', order: '' });
+    this.url.set({ q: '', state: '', rule: '', decided_by: '', left: '', size: '', page: '', sort: '', order: '' });
   }
 
   protected goTo(page: number): void {
@@ -218,6 +255,47 @@ export class DecisionsPage {
     this.liftMany(chosen);
   }
 
+  /** Lengthens every selected decision (a blocked client's folded suspicion too) by the chosen time: one confirmation. */
+  protected extendSelected(): void {
+    const chosen = this.rows().filter((r) => this.selected().has(r.key));
+    const seconds = Number(this.extendBy.seconds);
+    const label = EXTENSIONS.find((e) => e.seconds === seconds)?.label ?? `${seconds} s`;
+    if (chosen.length === 0 || this.busy()) return;
+    this.busy.set(true);
+    this.feedback.set(null);
+    from(chosen)
+      .pipe(
+        mergeMap(
+          (d) =>
+            this.api.extendDecision({ client: d.client, state: d.state, seconds }).pipe(
+              switchMap(() =>
+                d.suspicion
+                  ? this.api.extendDecision({ client: d.client, state: 'suspicious', seconds }).pipe(catchError(() => of(null)))
+                  : of(null),
+              ),
+              map(() => ({ d, error: null as string | null })),
+              catchError((err: unknown) => of({ d, error: toApiFailure(err).detail })),
+            ),
+          4,
+        ),
+        toArray(),
+      )
+      .subscribe((outcomes) => {
+        this.busy.set(false);
+        const failed = outcomes.filter((o) => o.error !== null);
+        const ok = outcomes.length - failed.length;
+        this.selected.set(new Set());
+        this.feedback.set({
+          ok: failed.length === 0,
+          text:
+            failed.length === 0
+              ? `Extended ${ok === 1 ? chosen[0]!.client : `${ok} decisions`} by ${label}.`
+              : `Extended ${ok} of ${outcomes.length}. Not extended: ${failed.map((f) => `${f.d.client} (${f.error})`).join('; ')}`,
+        });
+        this.refresh$.next();
+      });
+  }
+
   private liftMany(list: DecisionView[], after?: () => void): void {
     if (list.length === 0 || this.busy()) return;
     this.busy.set(true);
@@ -269,6 +347,8 @@ export class DecisionsPage {
         state: v.state === 'any' ? '' : v.state,
         rule: v.rule === 'any' ? '' : v.rule,
         decided_by: v.decided_by,
+        expires_within: TIME_LEFT.find((t) => t.value === v.left)?.within,
+        expires_beyond: TIME_LEFT.find((t) => t.value === v.left)?.beyond,
         sort: v.sort === 'created_at' ? '' : v.sort,
         order: v.order === 'default' ? '' : v.order,
         page: v.page,

@@ -1,6 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
 import { FormsModule } from '@angular/forms';
+import { RouterLink } from '@angular/router';
 import type { ListEntry, ListKind } from '@bouncer/contracts';
+import { forkJoin, map } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { ClientLink } from '../shared/client-link';
@@ -8,10 +10,26 @@ import { ConfirmButton } from '../shared/confirm-button';
 import { DateTimePipe } from '../shared/date-time';
 import { oneOf, textParam, urlState } from '../shared/url-state';
 
-/** The allow and deny lists: search (in the URL), add with a note, remove with a confirm. */
+/** How long a new entry lasts: until removed, or for a while. */
+export const ENTRY_DURATIONS = [
+  { seconds: 0, label: 'until removed' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86_400, label: '24 hours' },
+  { seconds: 604_800, label: '7 days' },
+  { seconds: 2_592_000, label: '30 days' },
+] as const;
+
+/** Allow entries whose overridden decisions are counted (one small request each). */
+const OVERRIDES_COUNTED = 50;
+
+/**
+ * The allow and deny lists: search (in the URL), add with a note and an expiry, remove with a
+ * confirm, and for each allow entry the standing decisions on clients inside it (the ones it
+ * overrides), linked to the Decisions page.
+ */
 @Component({
   selector: 'bn-lists-page',
-  imports: [FormsModule, ClientLink, ConfirmButton, DateTimePipe],
+  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, DateTimePipe],
   template: `
     <div class="page">
       <h1>Allow and deny lists</h1>
@@ -52,6 +70,8 @@ import { oneOf, textParam, urlState } from '../shared/url-state';
                   <th scope="col">Range</th>
                   <th scope="col">Note</th>
                   <th scope="col">Added</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Overrides</th>
                   <th scope="col">Action</th>
                 </tr>
               </thead>
@@ -66,6 +86,26 @@ import { oneOf, textParam, urlState } from '../shared/url-state';
                     <td data-label="Added">
                       <time [attr.datetime]="e.created_at">{{ e.created_at | bnDateTime }}</time>
                       <div class="hint">by {{ e.created_by }}</div>
+                    </td>
+                    <td data-label="Expires">
+                      @if (e.expires_at) {
+                        <time class="nowrap" [attr.datetime]="e.expires_at">{{ e.expires_at | bnDateTime }}</time>
+                      } @else {
+                        never
+                      }
+                    </td>
+                    <td data-label="Overrides" [attr.data-testid]="'overrides-' + e.cidr">
+                      @if (e.kind === 'allow') {
+                        @if (overrides().get(e.cidr); as n) {
+                          <a routerLink="/decisions" [queryParams]="{ q: e.cidr }">{{ n }} decision{{ n === 1 ? '' : 's' }}</a>
+                        } @else if (overrides().has(e.cidr)) {
+                          none
+                        } @else {
+                          …
+                        }
+                      } @else {
+                        —
+                      }
                     </td>
                     <td data-label="Action">
                       <bn-confirm-button
@@ -117,6 +157,14 @@ import { oneOf, textParam, urlState } from '../shared/url-state';
               <label for="l-note">Note</label>
               <input id="l-note" name="note" [(ngModel)]="draft.note" maxlength="300" />
             </div>
+            <div class="field narrow">
+              <label for="l-for">For</label>
+              <select id="l-for" name="for" [(ngModel)]="draft.seconds">
+                @for (d of durations; track d.seconds) {
+                  <option [value]="'' + d.seconds">{{ d.label }}</option>
+                }
+              </select>
+            </div>
             <button type="submit" class="btn" [disabled]="busy()">Add</button>
           </div>
         </form>
@@ -134,7 +182,10 @@ export class ListsPage {
     return { q: textParam(p['q']), kind: oneOf(p['kind'], ['any', 'allow', 'deny'], 'any') };
   });
   protected readonly filter = { q: '', kind: 'any' };
-  protected readonly draft = { kind: 'allow' as ListKind, cidr: '', note: '' };
+  protected readonly draft = { kind: 'allow' as ListKind, cidr: '', note: '', seconds: '0' };
+  protected readonly durations = ENTRY_DURATIONS;
+  /** Allow entry -> how many standing decisions lie inside it (absent: not counted yet). */
+  protected readonly overrides = signal<ReadonlyMap<string, number>>(new Map());
 
   protected readonly entries = signal<ListEntry[] | null>(null);
   protected readonly shown = computed(() => {
@@ -162,9 +213,25 @@ export class ListsPage {
 
   protected load(): void {
     this.api.lists().subscribe({
-      next: (e) => this.entries.set(e),
+      next: (e) => {
+        this.entries.set(e);
+        this.countOverrides(e);
+      },
       error: (err: unknown) => this.feedback.set({ ok: false, text: toApiFailure(err).detail }),
     });
+  }
+
+  /** For each allow entry: the standing decisions on clients inside it, which it overrides. */
+  private countOverrides(entries: ListEntry[]): void {
+    const allow = entries.filter((e) => e.kind === 'allow').slice(0, OVERRIDES_COUNTED);
+    if (allow.length === 0) return;
+    forkJoin(allow.map((e) => this.api.decisions({ q: e.cidr, page_size: 1 }).pipe(map((p) => [e.cidr, p.total] as const))))
+      .pipe(map((pairs) => new Map(pairs)))
+      .subscribe({
+        next: (m) => this.overrides.set(m),
+        // The counts are extra: on failure the column keeps "…" and the page works on.
+        error: () => undefined,
+      });
   }
 
   protected add(): void {
@@ -175,21 +242,25 @@ export class ListsPage {
     }
     this.addError.set(null);
     this.busy.set(true);
-    this.api.addListEntry({ kind: this.draft.kind, cidr, note: this.draft.note.trim() }).subscribe({
-      next: () => {
-        this.busy.set(false);
-        this.feedback.set({ ok: true, text: `Added ${cidr} to the ${this.draft.kind}list.` });
-        this.draft.cidr = '';
-        this.draft.note = '';
-        this.load();
-      },
-      error: (err: unknown) => {
-        this.busy.set(false);
-        const f = toApiFailure(err);
-        this.addError.set({ field: f.errors[0]?.field ?? 'cidr', text: f.errors[0]?.message ? `${f.detail}` : f.detail });
-        this.feedback.set({ ok: false, text: f.detail });
-      },
-    });
+    const seconds = Number(this.draft.seconds);
+    this.api
+      .addListEntry({ kind: this.draft.kind, cidr, note: this.draft.note.trim(), ...(seconds > 0 ? { duration_seconds: seconds } : {}) })
+      .subscribe({
+        next: () => {
+          this.busy.set(false);
+          this.feedback.set({ ok: true, text: `Added ${cidr} to the ${this.draft.kind}list.` });
+          this.draft.cidr = '';
+          this.draft.note = '';
+          this.draft.seconds = '0';
+          this.load();
+        },
+        error: (err: unknown) => {
+          this.busy.set(false);
+          const f = toApiFailure(err);
+          this.addError.set({ field: f.errors[0]?.field ?? 'cidr', text: f.errors[0]?.message ? `${f.detail}` : f.detail });
+          this.feedback.set({ ok: false, text: f.detail });
+        },
+      });
   }
 
   protected remove(e: ListEntry): void {

@@ -91,7 +91,7 @@ export class SettingsPage {
     inject(BouncerApi)
       .rules()
       .subscribe({
-        next: (d) => this.doc.set(d as { rules?: Record<string, Record<string, unknown>> }),
+        next: (d) => this.doc.set(d),
         error: (err: unknown) => this.error.set(toApiFailure(err).detail),
       });
   }

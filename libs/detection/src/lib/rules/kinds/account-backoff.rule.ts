@@ -103,6 +103,12 @@ export const accountBackoff = defineRuleKind({
     };
   },
   forget: () => [],
+  // The account's count and its spacing gate: with them gone the account is back in its free
+  // phase, where the per-pair budgets are only counted, never checked.
+  forgetAccount: (account) => [
+    { op: 'del', key: `n:${account}` },
+    { op: 'del', key: `g:${account}` },
+  ],
   describe: (s) =>
     `after ${s.threshold} failed sign-ins at one account within ${s.windowSeconds} s: ${s.clientThreshold} checked guess${s.clientThreshold === 1 ? '' : 'es'} per client (IPv6 per /${s.ipv6Prefix}) in that window, one at a time, each failure spacing the account by 1 s doubling to ${s.maxDelaySeconds} s (429); never a lock; the owner's remembered device passes`,
 });

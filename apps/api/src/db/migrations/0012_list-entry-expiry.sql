@@ -1,0 +1,1 @@
+ALTER TABLE "list_entries" ADD COLUMN "expires_at" timestamp with time zone;

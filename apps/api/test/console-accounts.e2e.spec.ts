@@ -1,0 +1,247 @@
+import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
+import { HealingService } from '../src/healing/healing.service';
+import { startServer, type TestServer } from './support/app';
+
+/**
+ * What the console's client and accounts pages need beyond decisions: one client's activity
+ * (its request timeline, the accounts it guessed at, the sign-ins and sessions seen from it),
+ * unlocking an account under attack, and a user's sessions listed and ended one by one.
+ * Every admin action here is audited.
+ */
+describe('console API: client activity, account unlock, user sessions', () => {
+  let server: TestServer;
+  let admin: string;
+  const req = (path: string, opts?: HttpOptions) => http(server.url, path, { from: '127.0.0.1', ...opts });
+  const frankPassword = strongPassword();
+  const signIn = (username: string, password: string, from: string) =>
+    req('/token', { form: { grant_type: 'password', username, password }, from });
+  const events = async (type: string) =>
+    (await req(`/admin/events?type=${encodeURIComponent(type)}`, { token: await server.adminToken() })).json as {
+      actor: string;
+      detail: string;
+    }[];
+
+  beforeAll(async () => {
+    server = await startServer({ ALLOWLIST: '127.0.0.1/32' });
+    admin = await server.adminToken();
+    expect((await req('/admin/users', { token: admin, body: { username: 'frank', password: frankPassword, role: 'user' } })).status).toBe(
+      201,
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close(true);
+  });
+
+  describe('GET /admin/clients/activity', () => {
+    const GUESSER = '127.40.0.8';
+    const FRANK_HOME = '127.41.0.5';
+
+    beforeAll(async () => {
+      for (const name of ['carol', 'carol', 'dave']) expect((await signIn(name, 'wrong-password-1', GUESSER)).status).toBe(401);
+      const first = await signIn('frank', frankPassword, FRANK_HOME);
+      expect(first.status).toBe(200);
+      // A refresh from the same client: the session is now "seen from" it.
+      const refreshed = await req('/token', {
+        form: { grant_type: 'refresh_token', refresh_token: first.json.refresh_token as string },
+        from: FRANK_HOME,
+      });
+      expect(refreshed.status).toBe(200);
+    });
+
+    it('names the accounts a client guessed at, with how often and since when', async () => {
+      const res = await req(`/admin/clients/activity?client=${GUESSER}`, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.json.client).toBe(GUESSER);
+      expect(res.json.accounts).toEqual([
+        { username: 'carol', failures: 2, first_at: expect.any(String), last_at: expect.any(String) },
+        { username: 'dave', failures: 1, first_at: expect.any(String), last_at: expect.any(String) },
+      ]);
+      expect(res.json.sign_ins).toEqual([]);
+      expect(res.json.sessions).toEqual([]);
+    });
+
+    it('counts its requests per minute over the last hour, refused ones too', async () => {
+      const res = await req(`/admin/clients/activity?client=${GUESSER}`, { token: admin });
+      expect(res.json.timeline).toMatchObject({ bucket_seconds: 60, tracked: true });
+      expect(res.json.timeline.requests).toHaveLength(60);
+      expect(res.json.timeline.requests.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+      const never = await req('/admin/clients/activity?client=192.0.2.1', { token: admin });
+      expect(never.json.timeline.tracked).toBe(false);
+      expect(never.json.timeline.requests.every((n: number) => n === 0)).toBe(true);
+    });
+
+    it('shows the sign-ins and open sessions seen from it by username and session id, never a token', async () => {
+      const res = await req(`/admin/clients/activity?client=${FRANK_HOME}`, { token: admin });
+      expect(res.json.sign_ins).toEqual([{ username: 'frank', at: expect.any(String), user_agent: null }]);
+      expect(res.json.sessions).toEqual([
+        {
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          username: 'frank',
+          last_used_at: expect.any(String),
+          expires_at: expect.any(String),
+        },
+      ]);
+      expect(res.text).not.toMatch(/refresh_token|access_token|password/);
+    });
+
+    it('takes a range: everything from the clients inside it', async () => {
+      const res = await req(`/admin/clients/activity?client=${encodeURIComponent('127.41.0.0/16')}`, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.json.sign_ins.map((s: { username: string }) => s.username)).toEqual(['frank']);
+      expect(res.json.timeline.tracked).toBe(true);
+    });
+
+    it('refuses what is not an address or range (400), and anyone but an admin', async () => {
+      for (const bad of ['999.1.1.1', 'not-an-ip']) {
+        const res = await req(`/admin/clients/activity?client=${encodeURIComponent(bad)}`, { token: admin });
+        expect([bad, res.status, res.json.errors?.[0]?.field]).toEqual([bad, 400, 'client']);
+      }
+      expect((await req('/admin/clients/activity', { token: admin })).status).toBe(400);
+      const frank = (await signIn('frank', frankPassword, '127.41.0.9')).json.access_token as string;
+      expect((await req('/admin/clients/activity?client=127.0.0.9', { token: frank })).status).toBe(403);
+      expect((await req('/admin/clients/activity?client=127.0.0.9')).status).toBe(401);
+    });
+  });
+
+  describe('POST /admin/accounts/:username/unlock', () => {
+    it("forgets an account's failed sign-ins: a client that spent its guess may try again; audited", async () => {
+      // Ten clients, one wrong guess each: the account rule's free attempts are used up.
+      for (let i = 1; i <= 10; i++) expect((await signIn('erin', 'wrong-password-1', `127.42.0.${i}`)).status).toBe(401);
+      server.clock.advance(10_000); // past the account-wide spacing
+      const refused = await signIn('erin', 'wrong-password-1', '127.42.0.1');
+      expect(refused.status).toBe(429);
+
+      const unlock = await req('/admin/accounts/Erin/unlock', { token: admin, method: 'POST' });
+      expect(unlock.status).toBe(204);
+      expect((await signIn('erin', 'wrong-password-1', '127.42.0.1')).status).toBe(401);
+
+      const audited = await events('account.unlocked');
+      expect(audited[0]).toMatchObject({ actor: 'admin:admin', detail: expect.stringContaining('account erin unlocked by admin') });
+    });
+
+    it('is for admins only', async () => {
+      const frank = (await signIn('frank', frankPassword, '127.41.0.10')).json.access_token as string;
+      expect((await req('/admin/accounts/erin/unlock', { token: frank, method: 'POST' })).status).toBe(403);
+    });
+  });
+
+  describe('GET and DELETE /admin/users/:username/sessions', () => {
+    it("lists a user's open sessions and ends one: its refresh token and access token stop working; audited", async () => {
+      const a = await signIn('frank', frankPassword, '127.43.0.1');
+      const b = await signIn('frank', frankPassword, '127.43.0.2');
+      const list = await req('/admin/users/frank/sessions', { token: admin });
+      expect(list.status).toBe(200);
+      expect(list.json.length).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(list.json[0]).sort()).toEqual(['created_at', 'expires_at', 'id', 'last_client', 'last_used_at']);
+      expect(list.json[0].id).toMatch(/^[0-9a-f-]{36}$/);
+      // The session of `a` is the family its refresh token names (`<family id>.<secret>`).
+      const familyOf = (token: string) => token.slice(0, token.indexOf('.'));
+      const target = familyOf(a.json.refresh_token as string);
+      expect(list.json.map((s: { id: string }) => s.id)).toContain(target);
+
+      const end = await req(`/admin/users/frank/sessions/${target}`, { token: admin, method: 'DELETE' });
+      expect(end.status).toBe(204);
+      expect((await req('/validate-token', { token: a.json.access_token as string, from: '127.43.0.1' })).status).toBe(401);
+      expect(
+        (await req('/token', { form: { grant_type: 'refresh_token', refresh_token: a.json.refresh_token as string }, from: '127.43.0.1' }))
+          .status,
+      ).toBe(401);
+      // The other session goes on.
+      expect((await req('/validate-token', { token: b.json.access_token as string, from: '127.43.0.2' })).status).toBe(200);
+      const after = await req('/admin/users/frank/sessions', { token: admin });
+      expect(after.json.map((s: { id: string }) => s.id)).not.toContain(target);
+
+      const audited = await events('session.revoked');
+      expect(audited[0]).toMatchObject({ actor: 'admin:admin', detail: expect.stringContaining('of frank ended by admin') });
+      // Ending it again: nothing open by that id.
+      expect((await req(`/admin/users/frank/sessions/${target}`, { token: admin, method: 'DELETE' })).status).toBe(404);
+    });
+
+    it('answers 404 for an unknown user, 400 for a malformed id, 403 to a user', async () => {
+      expect((await req('/admin/users/nobody/sessions', { token: admin })).status).toBe(404);
+      const bad = await req('/admin/users/frank/sessions/not-a-uuid', { token: admin, method: 'DELETE' });
+      expect([bad.status, bad.json.errors?.[0]?.field]).toEqual([400, 'id']);
+      const frank = (await signIn('frank', frankPassword, '127.43.0.3')).json.access_token as string;
+      expect((await req('/admin/users/frank/sessions', { token: frank })).status).toBe(403);
+    });
+  });
+
+  describe('POST /admin/decisions/extend and the time-left filter', () => {
+    const block = (client: string, seconds: number, reason: string) =>
+      req('/admin/blocks', { token: admin, body: { client, duration_seconds: seconds, reason } });
+
+    beforeAll(async () => {
+      expect((await block('127.44.0.1', 120, 'short one')).status).toBe(201);
+      expect((await block('127.44.0.2', 1800, 'half an hour')).status).toBe(201);
+      expect((await block('127.44.0.3', 7200, 'two hours')).status).toBe(201);
+    });
+
+    it('finds decisions by time left', async () => {
+      const within5m = await req('/admin/decisions?q=127.44.0.0/24&expires_within=300', { token: admin });
+      expect(within5m.json.items.map((d: { client: string }) => d.client)).toEqual(['127.44.0.1']);
+      const within1h = await req('/admin/decisions?q=127.44.0.0/24&expires_within=3600&sort=client', { token: admin });
+      expect(within1h.json.items.map((d: { client: string }) => d.client)).toEqual(['127.44.0.1', '127.44.0.2']);
+      const beyond1h = await req('/admin/decisions?q=127.44.0.0/24&expires_beyond=3600', { token: admin });
+      expect(beyond1h.json.total).toBe(1);
+      expect((await req('/admin/decisions?expires_within=-1', { token: admin })).status).toBe(400);
+    });
+
+    it('extends a decision, keeping its reason and reference; audited', async () => {
+      const before = (await req('/admin/decisions?client=127.44.0.1', { token: admin })).json.items[0];
+      const res = await req('/admin/decisions/extend', { token: admin, body: { client: '127.44.0.1', state: 'blocked', seconds: 3600 } });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ id: before.id, reason: 'short one', client: '127.44.0.1' });
+      expect(res.json.remaining_seconds).toBeGreaterThanOrEqual(before.remaining_seconds + 3599);
+      const after = (await req('/admin/decisions?client=127.44.0.1', { token: admin })).json.items[0];
+      expect(after.remaining_seconds).toBe(res.json.remaining_seconds);
+      const audited = await events('decision.extended');
+      expect(audited[0]).toMatchObject({
+        actor: 'admin:admin',
+        detail: expect.stringContaining(`extended by 3600 s by admin:admin (ref ${before.id})`),
+      });
+    });
+
+    it('answers 404 when nothing stands, 400 for a bad body', async () => {
+      const none = await req('/admin/decisions/extend', { token: admin, body: { client: '127.44.9.9', state: 'blocked', seconds: 600 } });
+      expect(none.status).toBe(404);
+      for (const body of [
+        { client: '127.44.0.1', state: 'blocked', seconds: 10 },
+        { client: '127.44.0.1', state: 'gone', seconds: 600 },
+        { client: 'nope', state: 'blocked', seconds: 600 },
+      ]) {
+        expect((await req('/admin/decisions/extend', { token: admin, body })).status).toBe(400);
+      }
+    });
+  });
+
+  describe('list entries with an expiry', () => {
+    it('applies an entry until it expires; the healing job then removes it and audits that', async () => {
+      const added = await req('/admin/lists', {
+        token: admin,
+        body: { kind: 'deny', cidr: '127.46.0.9', note: 'cool-down', duration_seconds: 60 },
+      });
+      expect(added.status).toBe(201);
+      expect(added.json).toMatchObject({ kind: 'deny', cidr: '127.46.0.9', note: 'cool-down', expires_at: expect.any(String) });
+      const forever = await req('/admin/lists', { token: admin, body: { kind: 'allow', cidr: '127.47.0.0/24', note: 'office' } });
+      expect(forever.json.expires_at).toBeNull();
+      expect((await req('/me', { from: '127.46.0.9' })).status).toBe(403);
+
+      server.clock.advance(61_000);
+      await server.app.get(HealingService).runOnce();
+      expect((await req('/me', { from: '127.46.0.9' })).status).toBe(401);
+      const lists = (await req('/admin/lists', { token: await server.adminToken() })).json as { cidr: string }[];
+      expect(lists.map((e) => e.cidr)).not.toContain('127.46.0.9');
+      expect(lists.map((e) => e.cidr)).toContain('127.47.0.0/24');
+      const audited = await events('list.deny.expired');
+      expect(audited[0]).toMatchObject({ actor: 'healing', detail: expect.stringContaining('127.46.0.9 left the denylist') });
+    });
+
+    it('refuses an expiry under a minute (400)', async () => {
+      const res = await req('/admin/lists', {
+        token: await server.adminToken(),
+        body: { kind: 'allow', cidr: '127.48.0.1', duration_seconds: 5 },
+      });
+      expect(res.status).toBe(400);
+    });
+  });
+});
