@@ -92,7 +92,7 @@ describe('#11.2 #11.4 reverse-proxy mode (UPSTREAM_URL) in front of a real upstr
   const get = (path: string, from: string, o: Parameters<typeof http>[2] = {}) => http(url, path, { from, ...o });
 
   beforeAll(async () => {
-    upstream = await startUpstream();
+    upstream = await startUpstream('right');
     bouncer = await startGatewayBouncer(POLICY, { UPSTREAM_URL: upstream.url, UPSTREAM_TIMEOUT_MS: '400' });
     url = bouncer.url;
     // Generous: on a loaded shared machine the in-process start (embedded database) alone took 90 s.
