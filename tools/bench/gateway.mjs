@@ -112,6 +112,7 @@ async function startNginx(children, { bouncer, upstream, logPort }) {
     BOUNCER: bouncer,
     UPSTREAM: upstream,
     PORT: String(port),
+    UPSTREAM_TIMEOUT: '30s',
   };
   const conf = readFileSync(template, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, name) => {
     if (!(name in fields)) throw new Error(`tools/nginx/forward-auth.conf: unknown field {{${name}}}`);

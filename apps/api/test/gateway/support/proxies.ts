@@ -25,6 +25,9 @@ export interface ProxyTargets {
   dir: string;
 }
 
+/** How long the proxies wait for the test upstream's answer before their 504 (the slow-upstream scenario). */
+export const UPSTREAM_TIMEOUT = '1s';
+
 /** nginx (Debian) with tools/nginx/forward-auth.conf, fields filled in. */
 export async function startNginx(t: ProxyTargets): Promise<RunningProxy> {
   const port = await freePort();
@@ -38,6 +41,7 @@ export async function startNginx(t: ProxyTargets): Promise<RunningProxy> {
     BOUNCER: t.bouncer,
     UPSTREAM: t.upstream,
     BOUNCER_LOG: t.bouncerLog,
+    UPSTREAM_TIMEOUT: UPSTREAM_TIMEOUT,
   };
   let conf = readFileSync(join(root, 'tools/nginx/forward-auth.conf'), 'utf8');
   for (const [k, v] of Object.entries(fields)) conf = conf.split(`{{${k}}}`).join(v);
@@ -62,6 +66,7 @@ export async function startCaddy(t: ProxyTargets): Promise<RunningProxy> {
     BOUNCER: t.bouncer,
     UPSTREAM: t.upstream,
     BOUNCER_LOG: t.bouncerLog,
+    UPSTREAM_TIMEOUT: UPSTREAM_TIMEOUT,
   };
   return launch('caddy', ['run', '--config', join(root, 'tools/caddy/Caddyfile'), '--adapter', 'caddyfile'], env, port, () => '');
 }

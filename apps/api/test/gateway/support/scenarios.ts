@@ -144,4 +144,19 @@ export function proxyScenarios(world: () => ProxyWorld, net: number, opts: { use
     expect(res.status).toBe(200);
     expect(res.json.client).toBe(at(11));
   });
+
+  // Last: it stops the upstream.
+  it('answers 504 when the upstream is too slow and 502 when it is down, counting neither against the client', async () => {
+    const w = world();
+    const client = at(12);
+    // More than the probing threshold of these tests (5) of each: a client is never blamed for the API's failures.
+    for (let i = 0; i < 6; i++) expect((await get('/slow?ms=3000', client)).status).toBe(504);
+    await w.upstream.close();
+    for (let i = 0; i < 6; i++) expect((await get(`/public/down-${i}`, client)).status).toBe(502);
+    // Still allowed by Bouncer (nginx's 502 comes after a passed check), and no decision on it.
+    expect((await get('/public/ok', client)).status).toBe(502);
+    const token = await w.bouncer.server.adminToken();
+    const decisions = await http(w.bouncer.url, `/admin/decisions?client=${client}`, { token, from: '127.0.0.1' });
+    expect(decisions.json.total).toBe(0);
+  });
 }
