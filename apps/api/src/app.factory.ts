@@ -25,6 +25,7 @@ import { installInputGuard } from './http/input-guard';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
+import { installValidateTokenFastPath } from './auth/validate-token.fast-path';
 import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
@@ -83,6 +84,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Before app.init, which declares the routes: the hot token check skips Nest's per-route pipeline.
+  installValidateTokenFastPath(app);
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
   installInputGuard(adapter);
