@@ -70,7 +70,9 @@ async function main() {
   process.stdout.write(`| case | CPU µs per request: lowest (each round) | req/s (each round) |\n|---|---|---|\n`);
   for (const [name, rs] of Object.entries(results)) {
     const lowest = Math.min(...rs.map((x) => x.cpuMicros)).toFixed(1);
-    process.stdout.write(`| ${name} | ${lowest} (${rs.map((x) => x.cpuMicros.toFixed(1)).join(', ')}) | ${rs.map((x) => x.rps).join(', ')} |\n`);
+    process.stdout.write(
+      `| ${name} | ${lowest} (${rs.map((x) => x.cpuMicros.toFixed(1)).join(', ')}) | ${rs.map((x) => x.rps).join(', ')} |\n`,
+    );
   }
 }
 

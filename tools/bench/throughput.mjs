@@ -144,7 +144,16 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
     if (wrong.length === 0) return { line, name, measured, unit: 'x', target, pass, detail };
     if (MEANINGLESS_WHEN_WRONG.has(line)) {
       log(`LINE ${line} MEASURED WRONG, no ratio reported: ${wrong.join('; ')}`);
-      return { line, name, measured: null, unit: 'x', target, pass: false, measuredWrong: true, detail: `MEASURED WRONG: ${wrong.join('; ')}` };
+      return {
+        line,
+        name,
+        measured: null,
+        unit: 'x',
+        target,
+        pass: false,
+        measuredWrong: true,
+        detail: `MEASURED WRONG: ${wrong.join('; ')}`,
+      };
     }
     return { line, name, measured, unit: 'x', target, pass: false, detail: `${detail}; ${wrong.join('; ')}` };
   };

@@ -70,9 +70,13 @@ export function assertRouteDeclaresOnly(controller: Type, method: string, guards
     declared.length !== guards.length || declared.some((g, i) => g !== guards[i]) ? 'guards' : '',
     has(INTERCEPTORS_METADATA) ? 'interceptors' : '',
     has(PIPES_METADATA) ? 'pipes' : '',
-    Object.keys((Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) as object | undefined) ?? {}).length !== 1 ? 'parameters' : '',
+    Object.keys((Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) as object | undefined) ?? {}).length !== 1
+      ? 'parameters'
+      : '',
   ].filter(Boolean);
   if (extras.length > 0) {
-    throw new Error(`${controller.name}.${method} changed (${extras.join(', ')}): update auth/validate-token.fast-path.ts to run what the route declares`);
+    throw new Error(
+      `${controller.name}.${method} changed (${extras.join(', ')}): update auth/validate-token.fast-path.ts to run what the route declares`,
+    );
   }
 }
