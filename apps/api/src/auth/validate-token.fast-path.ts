@@ -1,4 +1,4 @@
-import type { CanActivate, Type } from '@nestjs/common';
+import { ForbiddenException, type Type } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
@@ -30,7 +30,8 @@ const PATH = '/validate-token';
 export function installValidateTokenFastPath(app: NestFastifyApplication): void {
   assertRouteDeclaresOnly(TokenController, 'validate', [NoCrossSiteGuard]);
   const reflector = app.get(Reflector);
-  const guards: CanActivate[] = [
+  // These three answer true or throw; a false is answered as Nest answers it (403).
+  const guards: { canActivate(context: ExecutionContextHost): boolean | Promise<boolean> }[] = [
     new JwtAuthGuard(reflector, app.get(ModuleRef)),
     new RolesGuard(reflector),
     new NoCrossSiteGuard(app.get(PublicOrigin, { strict: false })),
@@ -40,7 +41,7 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
 
   const answer = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const context = new ExecutionContextHost([req, reply], TokenController, handler);
-    for (const guard of guards) await guard.canActivate(context);
+    for (const guard of guards) if (!(await guard.canActivate(context))) throw new ForbiddenException('Forbidden resource');
     return reply.send(TokenController.prototype.validate((req as FastifyRequest & { user: AuthUser }).user));
   };
 
@@ -50,7 +51,7 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
     .getInstance()
     .addHook('onRoute', (route: RouteOptions) => {
       if (route.url !== PATH || (route.method !== 'GET' && !(Array.isArray(route.method) && route.method.includes('GET')))) return;
-      // The answer is the route's handler; Nest's own (still registered) never runs for GET.
+      // This function becomes the route's handler in place of Nest's router proxy.
       route.handler = answer;
     });
 }
