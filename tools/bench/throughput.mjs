@@ -28,7 +28,7 @@ const UNREFUSED = {
 
 const bearer = (token, extra = {}) => ({ authorization: `Bearer ${token}`, ...extra });
 
-export async function benchThroughput({ seconds, connections, rounds, smoke, log }) {
+export async function benchThroughput({ seconds, connections, rounds, log }) {
   // Without the original (a checkout without ../shared/original) line 1 says so; the rest runs.
   const haveOriginal = existsSync(join(ORIGINAL_DIR, 'run.sh'));
   log(`starting ${haveOriginal ? 'the original prototype and ' : ''}four Bouncer processes`);
@@ -109,10 +109,10 @@ export async function benchThroughput({ seconds, connections, rounds, smoke, log
   };
 
   const runs = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  if (!smoke) {
-    log('warm-up (1 s per case)');
-    for (const c of Object.values(cases)) await cannon({ ...c, seconds: 1, connections });
-  }
+  // The smoke too: without it the first Bouncer measured (detection on) ran cold in its one
+  // round, and lines 1 and 2 of a smoke compared a cold process with warm ones.
+  log('warm-up (1 s per case)');
+  for (const c of Object.values(cases)) await cannon({ ...c, seconds: 1, connections });
   for (let r = 0; r < rounds; r++) {
     for (const [key, c] of Object.entries(cases)) {
       const res = await cannon({ ...c, seconds, connections });
