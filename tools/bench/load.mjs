@@ -7,13 +7,21 @@ import autocannon from 'autocannon';
  * that measured errors or other statuses would compare nothing).
  * @param {{ url: string, path: string, method?: string, headers?: Record<string,string>,
  *   body?: string, expect: number, seconds: number, connections: number,
- *   varyHeaders?: () => Record<string,string> }} c
+ *   vary?: () => { headers?: Record<string,string>, body?: string } }} c  (per request)
  */
 export function cannon(c) {
   return new Promise((resolve, reject) => {
     const base = { method: c.method ?? 'GET', path: c.path, headers: c.headers ?? {}, body: c.body };
-    const requests = c.varyHeaders
-      ? [{ ...base, setupRequest: (req) => ({ ...req, headers: { ...base.headers, ...c.varyHeaders() } }) }]
+    const requests = c.vary
+      ? [
+          {
+            ...base,
+            setupRequest: (req) => {
+              const v = c.vary();
+              return { ...req, headers: { ...base.headers, ...v.headers }, ...(v.body === undefined ? {} : { body: v.body }) };
+            },
+          },
+        ]
       : [base];
     autocannon({ url: c.url, connections: c.connections, duration: c.seconds, requests, timeout: 30 }, (err, result) => {
       if (err) return reject(err);

@@ -57,7 +57,8 @@ export async function startBouncer(name, env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), `bouncer-bench-${name}-`));
   const adminPassword = strongPassword();
   const tail = [];
-  const child = spawn(process.execPath, [...(env.NODE_ARGS ?? []), API_MAIN], {
+  // env.API_MAIN: another build (a before/after comparison in one run, tools/bench/cpu-per-request.mjs).
+  const child = spawn(process.execPath, [...(env.NODE_ARGS ?? []), env.API_MAIN ?? API_MAIN], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -67,7 +68,7 @@ export async function startBouncer(name, env = {}) {
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: adminPassword,
       LOG_LEVEL: 'warn',
-      ...Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_ARGS')),
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_ARGS' && k !== 'API_MAIN')),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -144,7 +145,7 @@ export async function startReference() {
     });
     child.once('exit', (code) => fail(new Error(`the reference server exited ${code}`)));
   });
-  return { name: 'reference', url: `http://127.0.0.1:${port}` };
+  return { name: 'reference', url: `http://127.0.0.1:${port}`, pid: child.pid };
 }
 
 /** A fresh database on the machine's PostgreSQL (BENCH_POSTGRES_URL names the server), dropped at the end. */

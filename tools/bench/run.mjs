@@ -115,7 +115,8 @@ async function main() {
   writeFileSync(file, JSON.stringify(summary, null, 2) + '\n');
   process.stdout.write((args.has('--markdown') ? markdownTable(summary) : textTable(summary)) + '\n');
   process.stdout.write(`results: ${file}\n`);
-  if (crashed) process.exitCode = 1;
+  // A crashed section, or a line that measured something other than what it names, fails even a smoke run.
+  if (crashed || rows.some((r) => r.measuredWrong)) process.exitCode = 1;
   else if (!smoke && args.has('--strict') && rows.some((r) => r.pass === false)) process.exitCode = 1;
 }
 

@@ -26,6 +26,7 @@ import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import type { AppConfig } from './config/app-config';
 import { UsersService } from './users/users.service';
 import { FROM_UPSTREAM, installReverseProxy, isForwarded, prepareReverseProxy, type ReverseProxySetup } from './reverse-proxy';
+import { installValidateTokenFastPath } from './auth/validate-token.fast-path';
 import { VERSION } from './version';
 
 /** Auth requests are tiny; anything bigger is refused with 413 before it is read. */
@@ -90,6 +91,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const fastify = app.getHttpAdapter().getInstance();
   // Reverse-proxy mode: Bouncer's own namespaces are recorded as its routes are added (before init).
   proxySetup = config.upstream ? prepareReverseProxy(app) : null;
+  // Before app.init, which declares the routes: the hot token check skips Nest's per-route pipeline.
+  installValidateTokenFastPath(app);
   // Only JSON and form bodies are accepted; anything else is 415 before it is read.
   fastify.removeContentTypeParser('text/plain');
   installInputGuard(adapter);
