@@ -1,7 +1,6 @@
-import { ForbiddenException, type Type } from '@nestjs/common';
+import { type ExecutionContext, ForbiddenException, type Type } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { AuthUser } from '../access/current-user.decorator';
@@ -31,7 +30,7 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
   assertRouteDeclaresOnly(TokenController, 'validate', [NoCrossSiteGuard]);
   const reflector = app.get(Reflector);
   // These three answer true or throw; a false is answered as Nest answers it (403).
-  const guards: { canActivate(context: ExecutionContextHost): boolean | Promise<boolean> }[] = [
+  const guards: { canActivate(context: ExecutionContext): boolean | Promise<boolean> }[] = [
     new JwtAuthGuard(reflector, app.get(ModuleRef)),
     new RolesGuard(reflector),
     new NoCrossSiteGuard(app.get(PublicOrigin, { strict: false })),
@@ -40,7 +39,7 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
   const handler = TokenController.prototype.validate;
 
   const answer = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const context = new ExecutionContextHost([req, reply], TokenController, handler);
+    const context = httpContext(req, reply, TokenController, handler);
     for (const guard of guards) if (!(await guard.canActivate(context))) throw new ForbiddenException('Forbidden resource');
     return reply.send(TokenController.prototype.validate((req as FastifyRequest & { user: AuthUser }).user));
   };
@@ -54,6 +53,28 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
       // This function becomes the route's handler in place of Nest's router proxy.
       route.handler = answer;
     });
+}
+
+/**
+ * The ExecutionContext Nest gives guards on an HTTP route (its public interface: class, handler,
+ * request and reply), built here so the guards run unchanged without Nest's router.
+ */
+function httpContext(req: FastifyRequest, reply: FastifyReply, cls: Type, handler: (...args: never[]) => unknown): ExecutionContext {
+  const args = [req, reply];
+  const http = { getRequest: () => req, getResponse: () => reply, getNext: () => undefined };
+  const unsupported = () => {
+    throw new Error('validate-token fast path: an HTTP route has no RPC or WebSocket context');
+  };
+  return {
+    getClass: () => cls,
+    getHandler: () => handler,
+    getArgs: () => args,
+    getArgByIndex: (i: number) => args[i],
+    getType: () => 'http',
+    switchToHttp: () => http,
+    switchToRpc: unsupported,
+    switchToWs: unsupported,
+  } as unknown as ExecutionContext;
 }
 
 /**
