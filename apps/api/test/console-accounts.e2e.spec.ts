@@ -166,6 +166,44 @@ describe('console API: client activity, account unlock, user sessions', () => {
     });
   });
 
+  describe('GET and DELETE /me/sessions (issue #13 point 8: everyone sees and ends their own sessions)', () => {
+    const familyOf = (token: string) => token.slice(0, token.indexOf('.'));
+
+    it('lists the caller’s own sessions with this one marked, and ends another one; audited as the owner', async () => {
+      const here = await signIn('frank', frankPassword, '127.45.0.1');
+      const elsewhere = await signIn('frank', frankPassword, '127.45.0.2');
+      const token = here.json.access_token as string;
+      const mine = await req('/me/sessions', { token, from: '127.45.0.1' });
+      expect(mine.status).toBe(200);
+      const current = mine.json.filter((s: { current: boolean }) => s.current);
+      expect(current.map((s: { id: string }) => s.id)).toEqual([familyOf(here.json.refresh_token as string)]);
+      const other = familyOf(elsewhere.json.refresh_token as string);
+      expect(mine.json.find((s: { id: string }) => s.id === other)).toMatchObject({ current: false });
+
+      expect((await req(`/me/sessions/${other}`, { token, method: 'DELETE', from: '127.45.0.1' })).status).toBe(204);
+      expect((await req('/validate-token', { token: elsewhere.json.access_token as string, from: '127.45.0.2' })).status).toBe(401);
+      expect((await req('/validate-token', { token, from: '127.45.0.1' })).status).toBe(200);
+      expect((await events('session.revoked'))[0]).toMatchObject({
+        actor: 'frank',
+        detail: expect.stringContaining('of frank ended by its owner'),
+      });
+      // Already ended: 404; not a session id: 400 naming the field.
+      expect((await req(`/me/sessions/${other}`, { token, method: 'DELETE', from: '127.45.0.1' })).status).toBe(404);
+      const bad = await req('/me/sessions/nope', { token, method: 'DELETE', from: '127.45.0.1' });
+      expect([bad.status, bad.json.errors?.[0]?.field]).toEqual([400, 'id']);
+    });
+
+    it('never ends someone else’s session, and answers 401 without a token', async () => {
+      const adminSessions = (await req('/admin/users/admin/sessions', { token: admin })).json as { id: string }[];
+      expect(adminSessions.length).toBeGreaterThan(0);
+      const frank = (await signIn('frank', frankPassword, '127.45.0.3')).json.access_token as string;
+      const target = adminSessions[0]?.id ?? '';
+      expect((await req(`/me/sessions/${target}`, { token: frank, method: 'DELETE', from: '127.45.0.3' })).status).toBe(404);
+      expect((await req('/admin/users/admin/sessions', { token: admin })).json.map((s: { id: string }) => s.id)).toContain(target);
+      expect((await req('/me/sessions', { from: '127.45.0.3' })).status).toBe(401);
+    });
+  });
+
   describe('POST /admin/decisions/extend and the time-left filter', () => {
     const block = (client: string, seconds: number, reason: string) =>
       req('/admin/blocks', { token: admin, body: { client, duration_seconds: seconds, reason } });

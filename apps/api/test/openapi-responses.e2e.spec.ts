@@ -68,6 +68,9 @@ describe('real answers match the OpenAPI document', () => {
     expect((await call('GET', '/validate-token', { token: user, from })).status).toBe(200);
     expect((await call('GET', '/validate-token', { from })).status).toBe(401);
     expect((await call('GET', '/me', { token: user, from })).status).toBe(200);
+    expect((await call('GET', '/me/sessions', { token: user, from })).status).toBe(200);
+    expect((await call('DELETE', `/me/sessions/${randomUUID()}`, { token: user, from })).status).toBe(404);
+    expect((await call('DELETE', '/me/sessions/not-a-uuid', { token: user, from })).status).toBe(400);
     expect((await call('GET', '/me/devices', { token: user, from })).status).toBe(200);
     expect((await call('DELETE', `/me/devices/${randomUUID()}`, { token: user, from })).status).toBe(404);
     expect((await call('DELETE', '/me/devices', { token: user, from })).status).toBe(204);
@@ -204,7 +207,8 @@ describe('real answers match the OpenAPI document', () => {
           .replace(/^(\w+) \/admin\/users\/[^/]+/, '$1 /admin/users/{username}')
           .replace(/^(\w+) \/admin\/users\/\{username\}\/sessions\/[^/]+$/, '$1 /admin/users/{username}/sessions/{id}')
           .replace(/^(\w+) \/admin\/accounts\/[^/]+\/unlock$/, '$1 /admin/accounts/{username}/unlock')
-          .replace(/^(\w+) \/me\/devices\/[^/]+$/, '$1 /me/devices/{id}'),
+          .replace(/^(\w+) \/me\/devices\/[^/]+$/, '$1 /me/devices/{id}')
+          .replace(/^(\w+) \/me\/sessions\/[^/]+$/, '$1 /me/sessions/{id}'),
       ),
     );
     expect(operations.filter((o) => !answered.has(o))).toEqual([]);

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DeviceView, MeResponse } from '@bouncer/contracts';
+import type { DeviceView, MeResponse, UserSession } from '@bouncer/contracts';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { AllowedBeforePasswordChange } from '../access/password-change.decorator';
 import { AuditService } from '../audit/audit.service';
@@ -9,6 +9,7 @@ import { AuthRouteThrottle, clientKeyOf } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { PublicOrigin } from '../http/public-origin';
 import { DevicesService } from '../users/devices.service';
+import { sessionIdFrom, UserSessionsService } from '../users/user-sessions.service';
 import { UsersService } from '../users/users.service';
 import { ChangePasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -27,6 +28,7 @@ export class MeController {
     private readonly devices: DevicesService,
     private readonly origin: PublicOrigin,
     private readonly audit: AuditService,
+    private readonly sessions: UserSessionsService,
   ) {}
 
   @AllowedBeforePasswordChange()
@@ -58,6 +60,23 @@ export class MeController {
     ]
       .sort((a, b) => b.at.localeCompare(a.at))
       .slice(0, 20);
+  }
+
+  /** The caller's open sessions (signed-in browsers and token clients), this one marked `current`. */
+  @Get('sessions')
+  @ApiJson('Your open sessions, the most recently used first (ids, never tokens); `current` is this one', ['UserSession'])
+  @ApiProblems(503)
+  async listSessions(@CurrentUser() user: AuthUser): Promise<UserSession[]> {
+    return (await this.sessions.list(user.username)).map((s) => ({ ...s, current: s.id === user.sid }));
+  }
+
+  /** Ends one of the caller's own sessions (a browser left signed in elsewhere): its tokens are refused at once. Audited. */
+  @Delete('sessions/:id')
+  @ApiNoContent('End one of your sessions')
+  @ApiProblems(400, [404, 'No such open session of yours'], 503)
+  @HttpCode(204)
+  async endSession(@CurrentUser() user: AuthUser, @Param('id') id: string, @Req() req: FastifyRequest): Promise<void> {
+    await this.sessions.revokeOwn(user.username, sessionIdFrom(id), clientKeyOf(req));
   }
 
   /** The caller's remembered devices (browsers that pass the account rule while it is under attack). */

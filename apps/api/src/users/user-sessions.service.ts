@@ -10,7 +10,19 @@ import { storedFirst } from '../http/stored-first';
 import { ProblemException } from '../http/problem.exception';
 import { UsersService } from './users.service';
 
-/** A user's open sessions (refresh-token families) as admins see and end them. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A session id from a path, lower-cased; 400 unless it is one (a UUID). */
+export function sessionIdFrom(id: string): string {
+  if (!SESSION_ID.test(id)) {
+    throw new ProblemException(400, 'Bad Request', 'A session id is a UUID.', {
+      errors: [{ field: 'id', message: 'must be a session id (UUID)' }],
+    });
+  }
+  return id.toLowerCase();
+}
+
+/** A user's open sessions (refresh-token families), as admins and their owner see and end them. */
 @Injectable()
 export class UserSessionsService {
   constructor(
@@ -50,13 +62,27 @@ export class UserSessionsService {
    * the admin's act audited, all stored in one transaction before the answer (as a logout).
    */
   async revoke(username: string, sessionId: string, actor: string, client: string | null): Promise<void> {
+    return this.end(username, sessionId, { actor: `admin:${actor}`, reason: `revoked by admin ${actor}`, by: actor }, client);
+  }
+
+  /** The owner ends one of their own sessions (a browser left signed in elsewhere). Audited as an admin's end is. */
+  async revokeOwn(username: string, sessionId: string, client: string | null): Promise<void> {
+    return this.end(username, sessionId, { actor: username, reason: 'ended by its owner', by: 'its owner' }, client);
+  }
+
+  private async end(
+    username: string,
+    sessionId: string,
+    who: { actor: string; reason: string; by: string },
+    client: string | null,
+  ): Promise<void> {
     const user = await this.requireUser(username);
     const revoked = this.revocation.forSessions([sessionId]);
     const ended = await storedFirst(`revoking a session of ${user.username}`, () =>
       this.users.transaction(async (db) => {
         const rows = await db
           .update(refreshFamilies)
-          .set({ revokedAt: new Date(this.clock.now()), revokedReason: `revoked by admin ${actor}` })
+          .set({ revokedAt: new Date(this.clock.now()), revokedReason: who.reason })
           .where(and(eq(refreshFamilies.id, sessionId), eq(refreshFamilies.userId, user.id), isNull(refreshFamilies.revokedAt)))
           .returning({ id: refreshFamilies.id });
         if (rows.length === 0) return false;
@@ -64,9 +90,9 @@ export class UserSessionsService {
         await this.audit.write(
           {
             type: 'session.revoked',
-            actor: `admin:${actor}`,
+            actor: who.actor,
             client,
-            detail: `session ${sessionId.slice(0, 8)}… of ${user.username} ended by ${actor}`,
+            detail: `session ${sessionId.slice(0, 8)}… of ${user.username} ended by ${who.by}`,
           },
           db,
         );

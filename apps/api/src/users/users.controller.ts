@@ -6,13 +6,12 @@ import { Roles } from '../access/roles.decorator';
 import { clientKeyOf } from '../detection/client-key';
 import { ProblemException } from '../http/problem.exception';
 import { DevicesService } from './devices.service';
-import { UserSessionsService } from './user-sessions.service';
+import { sessionIdFrom, UserSessionsService } from './user-sessions.service';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
 
 /** A session's id: the UUID of its refresh-token family. */
-const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Admin user management. */
 @ApiTags('admin')
@@ -82,12 +81,7 @@ export class UsersController {
     @CurrentUser() admin: AuthUser,
     @Req() req: unknown,
   ): Promise<void> {
-    if (!SESSION_ID.test(id)) {
-      throw new ProblemException(400, 'Bad Request', 'A session id is a UUID.', {
-        errors: [{ field: 'id', message: 'must be a session id (UUID)' }],
-      });
-    }
-    await this.sessions.revoke(username, id.toLowerCase(), admin.username, clientKeyOf(req));
+    await this.sessions.revoke(username, sessionIdFrom(id), admin.username, clientKeyOf(req));
   }
 
   /**

@@ -11,6 +11,6 @@ import { UsersService } from './users.service';
   imports: [AccessModule],
   controllers: [UsersController],
   providers: [DevicesService, PasswordService, UserSessionsService, UsersService],
-  exports: [DevicesService, PasswordService, UsersService],
+  exports: [DevicesService, PasswordService, UserSessionsService, UsersService],
 })
 export class UsersModule {}

@@ -43,4 +43,6 @@ export const UserSessionSchema = z.object({
   /** The last refresh: when, and from which client; null before the first. */
   last_used_at: z.string().nullable(),
   last_client: z.string().nullable(),
+  /** `GET /me/sessions` only: the session the asking token belongs to. */
+  current: z.boolean().optional(),
 });
