@@ -90,6 +90,16 @@ export class BouncerApi {
     return this.http.delete<ApiAnswer<'/admin/users/{username}', 'delete'>>(apiUrl('/admin/users/{username}', 'delete', { username }));
   }
 
+  /** The caller's own open sessions, this one marked `current`. */
+  mySessions(): Observable<ApiAnswer<'/me/sessions', 'get'>> {
+    return this.http.get<ApiAnswer<'/me/sessions', 'get'>>(path('/me/sessions'));
+  }
+
+  /** Ends one of the caller's own sessions. */
+  endMySession(id: string): Observable<void> {
+    return this.http.delete<ApiAnswer<'/me/sessions/{id}', 'delete'>>(apiUrl('/me/sessions/{id}', 'delete', { id }));
+  }
+
   /** A user's open sessions (ids, never tokens). */
   userSessions(username: string): Observable<ApiAnswer<'/admin/users/{username}/sessions', 'get'>> {
     return this.http.get<ApiAnswer<'/admin/users/{username}/sessions', 'get'>>(

@@ -2,7 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
-import { ApiPaths, type MeResponse } from '@bouncer/contracts';
+import { ApiPaths, type MeResponse, type UserSession } from '@bouncer/contracts';
 import { Home } from './home';
 
 const me: MeResponse = {
@@ -16,6 +16,25 @@ const me: MeResponse = {
     { at: '2026-01-01T09:00:00Z', address: '127.0.0.1', user_agent: null },
   ],
 };
+
+const sessions: UserSession[] = [
+  {
+    id: '11111111-1111-4111-8111-111111111111',
+    created_at: '2026-01-02T10:00:00Z',
+    expires_at: '2026-02-01T00:00:00Z',
+    last_used_at: null,
+    last_client: null,
+    current: true,
+  },
+  {
+    id: '22222222-2222-4222-8222-222222222222',
+    created_at: '2026-01-01T09:00:00Z',
+    expires_at: '2026-02-01T00:00:00Z',
+    last_used_at: '2026-01-02T08:00:00Z',
+    last_client: '203.0.113.50',
+    current: false,
+  },
+];
 
 describe('Home', () => {
   let fixture: ComponentFixture<Home>;
@@ -31,8 +50,27 @@ describe('Home', () => {
     fixture = TestBed.createComponent(Home);
     el = fixture.nativeElement as HTMLElement;
     fixture.detectChanges();
+    http.expectOne('/me/sessions').flush(sessions);
     http.expectOne(ApiPaths.me).flush(me);
     fixture.detectChanges();
+  });
+
+  it('lists the account’s sessions, this one marked, and ends another after a confirmation (D22)', () => {
+    const rows = el.querySelectorAll('[data-testid="session"]');
+    expect(rows.length).toBe(2);
+    expect(rows[0]?.querySelector('[data-testid="this-session"]')).not.toBeNull();
+    expect(rows[0]?.querySelector('button')).toBeNull();
+    expect(rows[1]?.textContent).toContain('203.0.113.50');
+    rows[1]?.querySelector<HTMLButtonElement>('button')?.click();
+    fixture.detectChanges();
+    const confirm = Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="session"] button')).find((b) =>
+      b.textContent?.includes('End session'),
+    );
+    confirm?.click();
+    http.expectOne({ method: 'DELETE', url: `/me/sessions/${sessions[1]?.id}` }).flush(null);
+    fixture.detectChanges();
+    expect(el.querySelectorAll('[data-testid="session"]').length).toBe(1);
+    expect(el.querySelector('[data-testid="my-sessions"] [role="status"]')?.textContent).toContain('is ended');
   });
 
   afterEach(() => http.verify());
