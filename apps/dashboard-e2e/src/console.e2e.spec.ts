@@ -297,6 +297,8 @@ describe('console (real API + Chromium)', () => {
   it('gives every admin a My account page with the password rules up front and live strength', async () => {
     await go('/account');
     await page.getByText('At least 12 characters').waitFor();
+    // Its own sessions, this browser's marked (D22, point 8).
+    await page.getByTestId('this-session').waitFor();
     await page.getByLabel('New password', { exact: true }).fill('password');
     await eventually(async () => /Strength: (very weak|weak)/.test(await page.getByTestId('pw-strength').innerText()), 'weak', 20_000);
     await page.getByLabel('New password', { exact: true }).fill(strongPassword());
