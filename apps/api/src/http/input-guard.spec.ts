@@ -34,6 +34,17 @@ describe('what findUnstorable walks', () => {
     expect(findUnstorable(query, 'query')).toEqual({ field: 'query.q', message: 'contains a NUL character' });
   });
 
+  it('walks what fast-querystring makes (Fastify’s query and form parser: a prototype without a constructor)', () => {
+    // fast-querystring's result: an instance of a bare prototype (no constructor, null above it).
+    const form = Object.assign(Object.create(Object.create(null) as object) as Record<string, unknown>, { refresh_token: '\u0000' });
+    expect(findUnstorable(form, '')).toEqual({ field: 'refresh_token', message: 'contains a NUL character' });
+    // A body's own "constructor" key does not hide the rest.
+    expect(findUnstorable(JSON.parse('{"constructor":"x","a":"\\u0000"}'), '')).toEqual({
+      field: 'a',
+      message: 'contains a NUL character',
+    });
+  });
+
   it('does not walk a streamed body, a Buffer or any class instance (a stream graph is endless)', () => {
     // A reverse-proxied body is the request stream itself: socket, server, parser, ... Walking it
     // to the depth limit took forever at full CPU before this rule.

@@ -63,9 +63,17 @@ export function findUnstorable(value: unknown, where: string, depth = 0): { fiel
   return null;
 }
 
+/**
+ * Data a parser made: its prototype is null, Object.prototype, or a bare prototype without a
+ * constructor (fast-querystring, behind Fastify's query and form parsing, makes those). Streams,
+ * Buffers and class instances have a constructor of their own. Looked up on the prototype, not
+ * the object, so a body's own "constructor" key changes nothing.
+ */
 function isPlainObject(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  if (proto === null || proto === Object.prototype) return true;
+  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  return ctor === undefined || ctor === Object;
 }
 
 function refuse(found: { field: string; message: string }): ProblemException {
