@@ -144,8 +144,12 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     await page.goto(`${api.baseUrl}/account`);
     await page.getByTestId('time-zone').selectOption('Asia/Tokyo');
     await page.getByTestId('hour12').check();
-    expect(await page.getByTestId('time-example').innerText()).toMatch(
-      /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (AM|PM), Asia\/Tokyo \(UTC\+09:00\)/,
+    // Rendered on the next change detection, not within check()'s own wait.
+    await eventually(
+      async () =>
+        /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (AM|PM), Asia\/Tokyo \(UTC\+09:00\)/.test(await page.getByTestId('time-example').innerText()),
+      'the example in the chosen zone and clock',
+      10_000,
     );
     // The choice lasts across a reload and reaches the sign-in table and the overview.
     await page.reload();
