@@ -141,7 +141,12 @@ function cannon(url, seconds, connections) {
   return new Promise((resolve, reject) => {
     autocannon({ url, connections, duration: seconds }, (err, result) => {
       if (err) return reject(err);
-      resolve({ rps: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors + result.timeouts });
+      resolve({
+        rps: result.requests.average,
+        p99: result.latency.p99,
+        total: result.requests.total,
+        bad: result.non2xx + result.errors + result.timeouts,
+      });
     });
   });
 }
@@ -192,7 +197,8 @@ export async function benchGateway({
     for (let r = 0; r < rounds; r++) {
       for (const [name, url] of cases) {
         const res = await cannon(url, seconds, connections);
-        if (res.bad > 0) throw new Error(`gateway bench ${name}: ${res.bad} non-2xx answers or errors`);
+        // A handful of failed answers under full load is reported; more than 1 % makes the ratio meaningless.
+        if (res.bad > Math.max(0, res.total) * 0.01) throw new Error(`gateway bench ${name}: ${res.bad} of ${res.total} answers failed`);
         results[name].push(res);
         log(`gateway bench round ${r + 1} ${name}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms`);
       }
@@ -220,6 +226,7 @@ export async function benchGateway({
           connections,
           seconds,
           rounds,
+          failed_answers: results[key].reduce((n, r) => n + r.bad, 0),
         },
       };
     };
