@@ -119,7 +119,8 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
   }
 
   async onModuleInit(): Promise<void> {
-    await this.loadAll();
+    // Subscribed before the database is read, so a revocation a peer publishes while this
+    // instance starts is heard (revocations only add, so hearing one before the read is safe).
     if (this.redis) {
       this.redis.subscriber.on('message', (channel: string, message: string) => {
         if (channel !== this.channel) return;
@@ -135,6 +136,7 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy, Prunabl
           if (up) void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${e.message}`));
         });
     }
+    await this.loadAll();
     if (this.database.kind === 'postgres') {
       this.timer = setInterval(
         () => void this.reload().catch((e: Error) => this.logger.warn(`reload failed: ${describeError(e)}`)),

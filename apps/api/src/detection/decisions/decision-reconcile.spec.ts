@@ -6,7 +6,7 @@ import type { DetectionOptions } from '../../config/detection-options';
 import type { Decision } from './decision';
 import { DecisionRecorder } from './decision-recorder';
 import type { DecisionRepository } from './decision.repository';
-import type { DecisionSync } from './decision-sync';
+import type { DecisionSync, SyncEvent } from './decision-sync';
 import { DecisionService } from './decision.service';
 
 const decision = (client: string, at: number, over: Partial<Decision> = {}): Decision => ({
@@ -34,6 +34,8 @@ function setup() {
   const clock = new ManualClock(1_700_000_000_000);
   let stored: Decision[] = [];
   let databaseUp = true;
+  let duringRead: (() => void) | undefined;
+  let peer: ((e: SyncEvent) => void) | undefined;
   const audited: { type: string; at: number }[] = [];
   const down = async () => {
     if (!databaseUp) throw new Error('connect ECONNREFUSED');
@@ -41,7 +43,13 @@ function setup() {
   const repository = {
     shared: false,
     transaction: async <T>(fn: (db: unknown) => Promise<T>) => (await down(), fn({})),
-    liveDecisions: async () => (await down(), stored),
+    liveDecisions: async () => {
+      await down();
+      const answer = stored;
+      // What happens elsewhere while the read is on its way (a peer's published decision, say).
+      duringRead?.();
+      return answer;
+    },
     blockHistory: async () => [],
     listEntries: async () => [],
     saveDecision: async (d: Decision) => {
@@ -55,7 +63,9 @@ function setup() {
     saveBlockHistory: down,
   };
   const published: unknown[] = [];
-  const sync = { start: async () => undefined, publish: (e: unknown) => published.push(e), connected: () => false };
+  const sync = {
+    start: async (onEvent: (e: SyncEvent) => void) => void (peer = onEvent),
+    publish: (e: unknown) => published.push(e), connected: () => false };
   const audit = { write: async (e: { type: string }, _db: unknown, at: number) => void audited.push({ type: e.type, at }) };
   const recorder = new DecisionRecorder(
     repository as unknown as DecisionRepository,
@@ -90,6 +100,11 @@ function setup() {
     setStored: (d: Decision[]) => (stored = d),
     getStored: () => stored,
     setDatabaseUp: (up: boolean) => (databaseUp = up),
+    whileReading: (fn: () => void) => (duringRead = fn),
+    fromPeer: (e: SyncEvent) => {
+      if (!peer) throw new Error('not subscribed: the peer message is lost');
+      peer(e);
+    },
   };
 }
 
@@ -114,6 +129,29 @@ describe('DecisionService reconcile (D3)', () => {
     t.engine.book.put(decision('10.0.0.3', now), now);
     await reading;
     expect(t.held()).toEqual(['10.0.0.3']);
+  });
+});
+
+describe('DecisionService start', () => {
+  it('keeps a peer decision published while the database is read at start (subscribed first, not missed until the next poll)', async () => {
+    const t = setup();
+    const now = t.clock.now();
+    t.setStored([decision('10.0.0.5', now)]);
+    // The peer stored and published its block after this instance's read began: the read does not have it.
+    t.whileReading(() => t.fromPeer({ op: 'set', decision: decision('10.0.0.6', now) }));
+    await t.service.onModuleInit();
+    t.service.onModuleDestroy();
+    expect(t.held().sort()).toEqual(['10.0.0.5', '10.0.0.6']);
+  });
+
+  it('a lift heard while the database is read at start is not undone by the read', async () => {
+    const t = setup();
+    const now = t.clock.now();
+    t.setStored([decision('10.0.0.7', now)]);
+    t.whileReading(() => t.fromPeer({ op: 'lift', client: '10.0.0.7', state: 'blocked' }));
+    await t.service.onModuleInit();
+    t.service.onModuleDestroy();
+    expect(t.held()).toEqual([]);
   });
 });
 

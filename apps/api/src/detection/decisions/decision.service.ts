@@ -55,11 +55,15 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
   }
 
   async onModuleInit(): Promise<void> {
-    await this.loadFromDatabase();
+    // Subscribed before the database is read: a peer's decision published while this instance
+    // starts is heard, and the first read (a reconcile) keeps what changed meanwhile. Read
+    // first and subscribed after, such a decision was missed until the next poll (30 s).
     await this.sync.start(
       (e) => this.applyRemote(e),
       () => void this.resync(),
     );
+    // A database that cannot answer at start fails the start, as before.
+    await this.reconcileOnce();
     if (this.repository.shared) {
       // Often while Redis cannot tell us (seconds, as the revocations), rarely while it can.
       this.pollTimer = setInterval(() => {
@@ -82,9 +86,12 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    * stored (a rule's decision during a database outage), is left as it is.
    */
   resync(): Promise<void> {
-    this.reconciling ??= this.reconcile()
-      .catch((e: Error) => this.logger.warn(`reconcile with the database failed: ${describeError(e)}`))
-      .finally(() => (this.reconciling = undefined));
+    return this.reconcileOnce().catch((e: Error) => this.logger.warn(`reconcile with the database failed: ${describeError(e)}`));
+  }
+
+  /** One reconcile at a time: a call while one runs waits for it. */
+  private reconcileOnce(): Promise<void> {
+    this.reconciling ??= this.reconcile().finally(() => (this.reconciling = undefined));
     return this.reconciling;
   }
 
@@ -106,14 +113,6 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     this.accessLists.replace(entries);
     this.applyLists();
     this.recorder.forgetUpTo(mark);
-  }
-
-  private async loadFromDatabase(): Promise<void> {
-    const now = this.clock.now();
-    for (const d of await this.repository.liveDecisions(now)) this.engine.book.put(d, now);
-    for (const h of await this.repository.blockHistory())
-      this.engine.book.setOffence(h.client, { at: h.at, seconds: h.seconds, count: h.count });
-    await this.loadLists();
   }
 
   private async loadLists(): Promise<void> {
