@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/database';
 import { users } from '../src/db/schema';
 import { createTestDatabaseUrl } from './support/postgres';
+import { databaseBehindRelay } from './support/relay';
 
 describe('openDatabase', () => {
   it('keeps embedded data across a reopen of the data folder', async () => {
@@ -61,6 +62,33 @@ describe('openDatabase on PostgreSQL', () => {
       await Promise.all(handles.map((h) => h.close()));
     } finally {
       await drop();
+    }
+  });
+});
+
+describe('openDatabase on PostgreSQL when the connection drops', () => {
+  it('a transaction cut mid-query fails on its own; the lost connection does not crash the process', async () => {
+    const target = await databaseBehindRelay();
+    const database = await openDatabase({ databaseUrl: target.url, dataDir: '/nonexistent' });
+    try {
+      // The transaction holds a checked-out client, which the pool no longer listens to.
+      const running = database.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_sleep(5)`);
+      });
+      const outcome = running.then(
+        () => 'committed',
+        (e: Error) => e.message,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await target.relay.cut();
+      // Before the fix the client's 'error' event had no listener: an uncaught exception here.
+      expect(await outcome).not.toBe('committed');
+      await target.relay.open();
+      await expect(database.ping()).resolves.toBeUndefined();
+    } finally {
+      await database.close();
+      await target.relay.cut();
+      await target.drop();
     }
   });
 });

@@ -112,8 +112,12 @@ export async function openDatabase(opts: {
       // Fail a query rather than hang when the server stops answering.
       query_timeout: 10_000,
     });
-    // An idle client losing its connection must not crash the process.
+    // A client losing its connection must not crash the process, idle or not. The pool listens
+    // to its idle clients only; a checked-out one (a transaction, the migration) emits 'error'
+    // with nobody listening, which Node turns into an uncaught exception. Its queries fail on
+    // their own (a 503 to the caller), so the event itself needs no handling.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = drizzlePg(pool, { schema }) as unknown as Database;
     const client = await connectWithRetry(pool, opts.onWait, opts.signal);
     try {
