@@ -72,8 +72,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const httpsHeaders = securityHeaders(true);
   const headersFor = (raw: IncomingMessage) => (origin.isHttps(raw) ? httpsHeaders : plainHeaders);
   // The gate answers blocked clients itself, before Fastify's reply (and onSend) exists: it
-  // takes the same headers from here. Added before NestFactory.create, which registers the
-  // middleware hook: this one must run first.
+  // takes the same headers from here. Added before NestFactory.create, so it runs before the
+  // gate's hook (DetectionModule adds that one when the app initialises).
   const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
   let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {

@@ -47,7 +47,7 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config, clock),
         AuditModule,
-        // Before AuthModule: its middleware must see (and refuse) requests first.
+        // Before AuthModule: its client gate (Fastify hooks) must see (and refuse) requests first.
         DetectionModule.forRoot(config.detection),
         AccessModule,
         AlertsModule,

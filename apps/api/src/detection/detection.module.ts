@@ -1,9 +1,11 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Provider, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Module, type NestModule, type Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { installClientGate } from './client-gate';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { DETECTION_OPTIONS, type DetectionOptions, type DetectionOptionsInput, resolveOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
 import { AdminDetectionController } from './admin-detection.controller';
-import { ClientGateMiddleware } from './client-gate.middleware';
 import { DecisionRepository } from './decisions/decision.repository';
 import { DecisionService } from './decisions/decision.service';
 import { DecisionSync } from './decisions/decision-sync';
@@ -35,12 +37,22 @@ const services: Provider[] = [
 ];
 
 /**
- * Anomaly detection for any NestJS API on Fastify or Express: the client gate (middleware on
- * every route), the sign-in and token rules, decisions, and the admin API. Needs CLOCK,
+ * Anomaly detection for any NestJS API on Fastify: the client gate (Fastify hooks on every
+ * route, installed when the app initialises), the sign-in and token rules, decisions, and the admin API. Needs CLOCK,
  * DATABASE (CoreModule) and AuditService (AuditModule) from the host.
  */
 @Module({})
 export class DetectionModule implements NestModule {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly detection: DetectionService,
+  ) {}
+
+  /** Nest's place for request wiring, run by app.init before the routes are declared. */
+  configure(): void {
+    installClientGate(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.detection);
+  }
+
   static forRoot(options: DetectionOptionsInput = {}): DynamicModule {
     return DetectionModule.build([{ provide: DETECTION_OPTIONS, useValue: resolveOptions(options) }], []);
   }
@@ -89,9 +101,5 @@ export class DetectionModule implements NestModule {
         ClientThrottlerGuard,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ClientGateMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

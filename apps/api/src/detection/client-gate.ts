@@ -1,9 +1,9 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedAnswer } from './refusal-page';
-import { outcomeOf, routeClass } from '../core/metrics';
+import { outcomeOf, type RouteClass, routeClass } from '../core/metrics';
 
 /**
  * The probes and the metrics scrape: a load balancer, orchestrator or Prometheus polls them
@@ -28,30 +28,41 @@ export function isProbePath(url: string | undefined): boolean {
   return PROBE_PATHS.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
 }
 
+const ADMITTED = Symbol('bouncer.gate.admitted');
+
 type GateRequest = IncomingMessage & {
   originalUrl?: string;
   [CLIENT_KEY]?: string;
   [UNATTRIBUTED]?: boolean;
   [ANSWER_HEADERS]?: AnswerHeaders;
   [COUNTED_BY_GATEWAY]?: boolean;
+  /** Set when the gate admitted the request and its answer is to be counted (onResponse). */
+  [ADMITTED]?: { client: string; routeClass: RouteClass };
 };
 
+
 /**
- * The first thing every request meets. On Fastify it runs in the onRequest hook, before the
- * body is read and before authentication, so refusing a blocked client costs almost nothing.
+ * The first thing every request meets: Fastify hooks on the root instance, so they run for
+ * every route (Nest's, the dashboard's files, the reverse proxy, the 404 handler) before the
+ * body is read and before authentication, and refusing a blocked client costs almost nothing.
+ * Plain Fastify hooks rather than a Nest middleware: middleware runs through middie's router
+ * on every request, and the answer is counted from Fastify's own onResponse instead of one
+ * more 'finish' listener per request.
  */
-@Injectable()
-export class ClientGateMiddleware implements NestMiddleware {
+export function installClientGate(fastify: FastifyInstance, detection: DetectionService): void {
+  const gate = new ClientGate(detection);
+  fastify.addHook('onRequest', (req, reply, done) => gate.onRequest(req.raw, reply.raw, done));
+  fastify.addHook('onResponse', (req, reply, done) => {
+    gate.onAnswered(req.raw, reply.raw.statusCode);
+    done();
+  });
+}
+
+export class ClientGate {
   constructor(private readonly detection: DetectionService) {}
 
-  use(req: GateRequest, res: ServerResponse, next: () => void): void {
-    // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
-    if (
-      !this.detection.enabled ||
-      req[COUNTED_BY_GATEWAY] ||
-      isProbePath(req.originalUrl ?? req.url) ||
-      isGatewayPath(req.originalUrl ?? req.url)
-    ) {
+  onRequest(req: GateRequest, res: ServerResponse, next: () => void): void {
+    if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }
@@ -73,12 +84,19 @@ export class ClientGateMiddleware implements NestMiddleware {
     } else this.pass(verdict, req, res, next);
   }
 
+  /** The answer of an admitted request: counted in the metrics and by the engine's probing rule. */
+  onAnswered(req: GateRequest, status: number): void {
+    const admitted = req[ADMITTED];
+    if (!admitted) return;
+    this.detection.metrics?.request(admitted.routeClass, outcomeOf(status));
+    this.detection.answered(admitted.client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED]);
+  }
+
   private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void): void {
     req[CLIENT_KEY] = verdict.client;
-    const metrics = this.detection.metrics;
-    const cls = routeClass(req.originalUrl ?? req.url);
+    const cls = routeClass(req.url);
     if (verdict.blocked) {
-      metrics?.request(cls, 'blocked');
+      this.detection.metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
       res.writeHead(403, {
         ...req[ANSWER_HEADERS]?.(req),
@@ -89,12 +107,7 @@ export class ClientGateMiddleware implements NestMiddleware {
       res.end(body);
       return;
     }
-    const client = verdict.client;
-    const foreign = isForeignPageRequest(req.headers);
-    res.once('finish', () => {
-      metrics?.request(cls, outcomeOf(res.statusCode));
-      this.detection.answered(client, res.statusCode, !foreign && !req[UNATTRIBUTED]);
-    });
+    req[ADMITTED] = { client: verdict.client, routeClass: cls };
     next();
   }
 }
