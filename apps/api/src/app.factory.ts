@@ -16,7 +16,6 @@ import { OpenApiDocumentHolder } from './docs/docs.module';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
 import { PublicOrigin } from './http/public-origin';
-import { runInRequest } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { registerCompression, registerDashboardFiles } from './http/static-files';
 import { ProblemFilter } from './http/problem.filter';
@@ -74,15 +73,16 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // The gate answers blocked clients itself, before Fastify's reply (and onSend) exists: it
   // takes the same headers from here. Added before NestFactory.create, so it runs before the
   // gate's hook (DetectionModule adds that one when the app initialises).
-  const gateHeaders: AnswerHeaders = (raw) => ({ ...headersFor(raw).api, 'x-request-id': String((raw as { id?: unknown }).id) });
+  const gateHeaders: AnswerHeaders = (raw, requestId) => ({ ...headersFor(raw).api, 'x-request-id': requestId });
   let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
     // Reverse-proxy mode: a forwarded request is counted by the gateway check, not by the gate too.
     if (proxySetup && isForwarded(proxySetup, req))
       (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;
-    // Everything this request causes (a decision recorded by the engine) is logged with its id.
-    runInRequest(String(req.id), done);
+    // What this request causes (a decision) is logged with its id, which the code that hands
+    // the request to the engine passes on (see http/request-id.decorator.ts).
+    done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, opts.clock), adapter, {
     logger: new PinoNestLogger(logger),

@@ -10,11 +10,15 @@ export { ManualClock } from './lib/time';
 /** Keeps every effect, for assertions. */
 export class RecordingSink implements EventSink {
   readonly effects: Effect[] = [];
-  record(effect: Effect): void {
+  /** The cause each effect came with, by index (undefined when its event named none). */
+  readonly causes: (string | undefined)[] = [];
+  record(effect: Effect, cause?: string): void {
     this.effects.push(effect);
+    this.causes.push(cause);
   }
   clear(): void {
     this.effects.length = 0;
+    this.causes.length = 0;
   }
 }
 

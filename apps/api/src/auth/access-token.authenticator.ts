@@ -5,6 +5,7 @@ import type { AuthUser } from '../access/current-user.decorator';
 import { RevocationService } from '../access/revocation.service';
 import { clientKeyOf, TokenMisuseService } from '../detection';
 import { TokenVerifier } from './token-verifier';
+import { requestIdOf } from '../http/request-id.decorator';
 
 /**
  * What the global JwtAuthGuard runs: a bearer access token that TokenVerifier accepts (ES256
@@ -32,7 +33,7 @@ export class AccessTokenAuthenticator implements BearerAuthenticator {
     }
     if (this.revocation.isRevoked(claims)) throw new BearerRefusal('invalid');
     const client = clientKeyOf(req);
-    if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp)) === 'revoke') {
+    if ((await this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp, requestIdOf(req))) === 'revoke') {
       // The service's own revocation: refusing is the safe side, so in force even before it is stored.
       await this.revocation.enforceNow([this.revocation.forToken(claims.jti, claims.exp * 1000)]);
       throw new BearerRefusal('invalid');

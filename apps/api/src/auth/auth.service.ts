@@ -35,6 +35,8 @@ export interface LoginAttempt {
   /** Browser sign-ins: the device cookie presented (if any); a device is remembered on success. */
   deviceCookie?: string;
   browser?: boolean;
+  /** The sign-in request's id: a decision the attempt causes names it in its log line. */
+  requestId?: string;
 }
 
 /** Same words for an unknown user, a wrong password and a disabled account. */
@@ -61,7 +63,7 @@ export class AuthService {
     const username = normalizeUsername(attempt.username);
     // Every refusal happens in check(), before any password hashing.
     const check = (trustedDevice: boolean) =>
-      this.defense.check(attempt.client, username, { trustedDevice }).catch((err: unknown) => {
+      this.defense.check(attempt.client, username, { trustedDevice, requestId: attempt.requestId }).catch((err: unknown) => {
         if (err instanceof ProblemException) this.metrics?.signIns.labels('refused').inc();
         throw err;
       });
@@ -75,7 +77,7 @@ export class AuthService {
       try {
         user = await this.users.findByUsername(username);
       } catch (err) {
-        await this.defense.abandon(attempt.client, username, ticket);
+        await this.defense.abandon(attempt.client, username, ticket, attempt.requestId);
         throw err;
       }
     } else {
@@ -92,16 +94,16 @@ export class AuthService {
     try {
       passwordOk = await this.passwords.verify(user?.passwordHash ?? null, attempt.password, attempt.client);
     } catch (err) {
-      await this.defense.abandon(attempt.client, username, ticket);
+      await this.defense.abandon(attempt.client, username, ticket, attempt.requestId);
       throw err;
     }
     if (!user || !passwordOk || user.disabled) {
       this.metrics?.signIns.labels('failed').inc();
-      await this.defense.recordFailure(attempt.client, username, ticket);
+      await this.defense.recordFailure(attempt.client, username, ticket, attempt.requestId);
       await this.audit.record({ type: 'login.failed', client: attempt.client, actor: username, detail: `failed sign-in as ${username}` });
       throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, { headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' } });
     }
-    await this.defense.recordSuccess(attempt.client, username, ticket);
+    await this.defense.recordSuccess(attempt.client, username, ticket, attempt.requestId);
     this.metrics?.signIns.labels('succeeded').inc();
 
     if (this.passwords.needsRehash(user.passwordHash)) {
@@ -114,7 +116,7 @@ export class AuthService {
     await this.users.recordSignIn(user.id, attempt.client, attempt.userAgent);
     const { familyId, token: refreshToken } = await this.refreshTokens.issue(user.id);
     // The sign-in client is the session's first: "used from more than N clients" counts it.
-    await this.misuse.observeRefreshFamily(familyId, attempt.client, user.username);
+    await this.misuse.observeRefreshFamily(familyId, attempt.client, user.username, attempt.requestId);
     const access = this.accessTokens.sign(user, familyId);
     return {
       username: user.username,
@@ -127,13 +129,13 @@ export class AuthService {
     };
   }
 
-  async refresh(refreshToken: string, client: string): Promise<IssuedSession> {
+  async refresh(refreshToken: string, client: string, requestId?: string): Promise<IssuedSession> {
     const result = await this.refreshTokens.rotate(refreshToken, client);
     if (result.kind === 'invalid') throw invalidRefresh('The refresh token is invalid or expired.');
     if (result.kind === 'reused') {
       await this.endSession(result.familyId, 'refresh token reuse');
       const user = await this.users.findById(result.userId);
-      await this.misuse.refreshReuse(client, user?.username ?? '?');
+      await this.misuse.refreshReuse(client, user?.username ?? '?', requestId);
       await this.audit.record({
         type: 'token.refresh-reuse',
         client,
@@ -147,7 +149,7 @@ export class AuthService {
       await this.endSession(result.familyId, 'user unavailable');
       throw invalidRefresh('The refresh token is invalid or expired.');
     }
-    if ((await this.misuse.observeRefreshFamily(result.familyId, client, user.username)) === 'revoke') {
+    if ((await this.misuse.observeRefreshFamily(result.familyId, client, user.username, requestId)) === 'revoke') {
       await this.endSession(result.familyId, 'session used from too many clients');
       throw invalidRefresh('The session was used from too many places and has been revoked.');
     }
@@ -167,23 +169,23 @@ export class AuthService {
    * stolen token must not be a free oracle): checked only when the sign-in rules admit it, and a
    * wrong one counts as a failed sign-in for the client and the account, and is audited.
    */
-  async changePassword(user: AuthUser, client: string, current: string, next: string): Promise<void> {
-    const ticket = await this.defense.check(client, user.username, { trustedDevice: false });
+  async changePassword(user: AuthUser, client: string, current: string, next: string, requestId?: string): Promise<void> {
+    const ticket = await this.defense.check(client, user.username, { trustedDevice: false, requestId });
     let ok: boolean;
     try {
       ok = await this.users.verifyPassword(user.username, current, client);
     } catch (err) {
-      await this.defense.abandon(client, user.username, ticket);
+      await this.defense.abandon(client, user.username, ticket, requestId);
       throw err;
     }
     if (ok && current === next) {
-      await this.defense.abandon(client, user.username, ticket);
+      await this.defense.abandon(client, user.username, ticket, requestId);
       throw new ProblemException(400, 'Bad Request', 'The new password must differ from the current one.', {
         errors: [{ field: 'new_password', message: 'must differ from the current password' }],
       });
     }
     if (!ok) {
-      await this.defense.recordFailure(client, user.username, ticket);
+      await this.defense.recordFailure(client, user.username, ticket, requestId);
       await this.audit.record({
         type: 'login.failed',
         client,
@@ -195,7 +197,7 @@ export class AuthService {
       });
     }
     // A right current password is not a sign-in: its place is given back, no success is counted.
-    await this.defense.abandon(client, user.username, ticket);
+    await this.defense.abandon(client, user.username, ticket, requestId);
     await this.users.changePassword(user.username, next, user.sid);
     // The devices are bound to the old password and would no longer count; forget them outright.
     const row = await this.users.findByUsername(user.username);

@@ -15,6 +15,7 @@ import { ChangePasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
 import { clearSessionCookie } from './session-cookie';
 import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+import { requestIdOf } from '../http/request-id.decorator';
 
 /** The signed-in caller's own account. */
 @ApiTags('auth')
@@ -113,7 +114,7 @@ export class MeController {
   @ApiProblems(400, 413, 415, 429, 503)
   @HttpCode(204)
   async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<void> {
-    await this.auth.changePassword(user, clientKeyOf(req), body.current_password, body.new_password);
+    await this.auth.changePassword(user, clientKeyOf(req), body.current_password, body.new_password, requestIdOf(req));
   }
 
   @AllowedBeforePasswordChange()

@@ -15,6 +15,7 @@ import { DEVICE_COOKIE } from './device-cookie.service';
 import { SameOriginGuard } from './same-origin.guard';
 import { clearSessionCookie, readCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
 import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+import { requestIdOf } from '../http/request-id.decorator';
 
 /**
  * Browser sessions: the refresh token lives in an httpOnly cookie, never within script reach.
@@ -55,6 +56,7 @@ export class SessionController {
       userAgent: req.headers['user-agent'] ?? null,
       deviceCookie: readCookie(req, DEVICE_COOKIE, https),
       browser: true,
+      requestId: req.id,
     });
     setSessionCookies(reply, session, this.config, https);
     return toSessionResponse(session);
@@ -76,7 +78,7 @@ export class SessionController {
     const token = readCookie(req, REFRESH_COOKIE, https);
     if (!token) throw new ProblemException(401, 'Unauthorized', 'No session cookie.');
     try {
-      const session = await this.auth.refresh(token, clientKeyOf(req));
+      const session = await this.auth.refresh(token, clientKeyOf(req), requestIdOf(req));
       setSessionCookies(reply, session, this.config, https);
       return toSessionResponse(session);
     } catch (err) {

@@ -11,6 +11,7 @@ import { TokenRequestDto } from './auth.dto';
 import { AuthService, type IssuedSession } from './auth.service';
 import { NoCrossSiteGuard } from './same-origin.guard';
 import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+import { requestIdOf } from '../http/request-id.decorator';
 
 /**
  * API clients: the OAuth2 token endpoint and bearer-token checks. Forms and JSON; no page of
@@ -41,7 +42,7 @@ export class TokenController {
     let session: IssuedSession;
     if (grant === 'refresh_token') {
       if (!body.refresh_token) throw missingField('refresh_token');
-      session = await this.auth.refresh(body.refresh_token, clientKeyOf(req));
+      session = await this.auth.refresh(body.refresh_token, clientKeyOf(req), requestIdOf(req));
     } else {
       if (!body.username) throw missingField('username');
       if (!body.password) throw missingField('password');
@@ -50,6 +51,7 @@ export class TokenController {
         password: body.password,
         client: clientKeyOf(req),
         userAgent: req.headers['user-agent'] ?? null,
+        requestId: requestIdOf(req),
       });
     }
     return {

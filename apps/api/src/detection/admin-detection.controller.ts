@@ -27,6 +27,7 @@ import { DecisionService, toView } from './decisions/decision.service';
 import { queryDecisions } from './decisions/decision-query';
 import { DetectionService } from './detection.service';
 import { ApiJson, ApiNoContent, ApiProblems, ApiRaw } from '../openapi/api-docs.decorators';
+import { RequestId } from '../http/request-id.decorator';
 
 /** What admins see of detection, and how they act on it. Every action is audited with their name. */
 @ApiTags('detection')
@@ -77,10 +78,21 @@ export class AdminDetectionController {
   @Post('admin/blocks')
   @ApiJson('Block a client (an address or CIDR) for a while', 'DecisionView', { status: 201, description: 'The decision made' })
   @ApiProblems(400, [409, 'The range covers the acting admin'], 413, 415, 503)
-  async block(@Body() body: BlockDto, @CurrentUser() admin: AuthUser, @Req() req: unknown): Promise<DecisionView> {
+  async block(
+    @Body() body: BlockDto,
+    @CurrentUser() admin: AuthUser,
+    @Req() req: unknown,
+    @RequestId() requestId?: string,
+  ): Promise<DecisionView> {
     const client = this.clientKey(body.client, 'client');
     this.assertNoLockout(client, 'client', clientKeyOf(req));
-    const d = await this.decisions.block({ client, reason: body.reason, seconds: body.duration_seconds, by: `admin:${admin.username}` });
+    const d = await this.decisions.block({
+      client,
+      reason: body.reason,
+      seconds: body.duration_seconds,
+      by: `admin:${admin.username}`,
+      requestId,
+    });
     return toView(d, this.clock.now());
   }
 
@@ -100,9 +112,9 @@ export class AdminDetectionController {
   @ApiNoContent('Lift the block of a client')
   @ApiProblems(400, [404, 'The client is not blocked'], 503)
   @HttpCode(204)
-  async unblock(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
+  async unblock(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser, @RequestId() requestId?: string): Promise<void> {
     const client = this.clientKey(q.client, 'client');
-    if (!(await this.decisions.lift(client, 'blocked', `admin:${admin.username}`, 'unblocked'))) {
+    if (!(await this.decisions.lift(client, 'blocked', `admin:${admin.username}`, 'unblocked', requestId))) {
       throw new ProblemException(404, 'Not Found', `${client} is not blocked.`);
     }
   }
@@ -111,9 +123,9 @@ export class AdminDetectionController {
   @ApiNoContent('Clear the suspicion on a client')
   @ApiProblems(400, [404, 'The client is not suspicious'], 503)
   @HttpCode(204)
-  async clearSuspicion(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser): Promise<void> {
+  async clearSuspicion(@Query() q: ClientQueryDto, @CurrentUser() admin: AuthUser, @RequestId() requestId?: string): Promise<void> {
     const client = this.clientKey(q.client, 'client');
-    if (!(await this.decisions.lift(client, 'suspicious', `admin:${admin.username}`, 'cleared'))) {
+    if (!(await this.decisions.lift(client, 'suspicious', `admin:${admin.username}`, 'cleared', requestId))) {
       throw new ProblemException(404, 'Not Found', `${client} is not suspicious.`);
     }
   }

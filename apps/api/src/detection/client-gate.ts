@@ -31,7 +31,6 @@ export function isProbePath(url: string | undefined): boolean {
 const ADMITTED = Symbol('bouncer.gate.admitted');
 
 type GateRequest = IncomingMessage & {
-  originalUrl?: string;
   [CLIENT_KEY]?: string;
   [UNATTRIBUTED]?: boolean;
   [ANSWER_HEADERS]?: AnswerHeaders;
@@ -39,7 +38,6 @@ type GateRequest = IncomingMessage & {
   /** Set when the gate admitted the request and its answer is to be counted (onResponse). */
   [ADMITTED]?: { client: string; routeClass: RouteClass };
 };
-
 
 /**
  * The first thing every request meets: Fastify hooks on the root instance, so they run for
@@ -51,9 +49,9 @@ type GateRequest = IncomingMessage & {
  */
 export function installClientGate(fastify: FastifyInstance, detection: DetectionService): void {
   const gate = new ClientGate(detection);
-  fastify.addHook('onRequest', (req, reply, done) => gate.onRequest(req.raw, reply.raw, done));
+  fastify.addHook('onRequest', (req, reply, done) => gate.onRequest(req.raw, reply.raw, done, req.id));
   fastify.addHook('onResponse', (req, reply, done) => {
-    gate.onAnswered(req.raw, reply.raw.statusCode);
+    gate.onAnswered(req.raw, reply.raw.statusCode, req.id);
     done();
   });
 }
@@ -61,12 +59,12 @@ export function installClientGate(fastify: FastifyInstance, detection: Detection
 export class ClientGate {
   constructor(private readonly detection: DetectionService) {}
 
-  onRequest(req: GateRequest, res: ServerResponse, next: () => void): void {
+  onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
     if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }
-    const verdict = this.detection.admit(req.socket.remoteAddress, req.headers);
+    const verdict = this.detection.admit(req.socket.remoteAddress, req.headers, requestId);
     if (verdict instanceof Promise) {
       const started = process.hrtime.bigint();
       const timed = () => this.detection.metrics?.storeRoundTrip.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -74,32 +72,32 @@ export class ClientGate {
       verdict.then(
         (v) => {
           timed();
-          this.pass(v, req, res, next);
+          this.pass(v, req, res, next, requestId);
         },
         () => {
           timed();
           next();
         },
       );
-    } else this.pass(verdict, req, res, next);
+    } else this.pass(verdict, req, res, next, requestId);
   }
 
   /** The answer of an admitted request: counted in the metrics and by the engine's probing rule. */
-  onAnswered(req: GateRequest, status: number): void {
+  onAnswered(req: GateRequest, status: number, requestId?: string): void {
     const admitted = req[ADMITTED];
     if (!admitted) return;
     this.detection.metrics?.request(admitted.routeClass, outcomeOf(status));
-    this.detection.answered(admitted.client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED]);
+    this.detection.answered(admitted.client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED], requestId);
   }
 
-  private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void): void {
+  private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
     req[CLIENT_KEY] = verdict.client;
     const cls = routeClass(req.url);
     if (verdict.blocked) {
       this.detection.metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
       res.writeHead(403, {
-        ...req[ANSWER_HEADERS]?.(req),
+        ...req[ANSWER_HEADERS]?.(req, requestId),
         'content-type': contentType,
         'retry-after': String(retryAfter),
         'content-length': Buffer.byteLength(body),

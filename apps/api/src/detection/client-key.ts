@@ -29,7 +29,7 @@ export function markUnattributed(req: unknown): void {
  */
 export const ANSWER_HEADERS = Symbol.for('bouncer.answerHeaders');
 
-export type AnswerHeaders = (req: IncomingMessage) => Record<string, string>;
+export type AnswerHeaders = (req: IncomingMessage, requestId: string) => Record<string, string>;
 
 /**
  * A request a page on another site (or another origin of this site) made the visitor's browser

@@ -66,10 +66,10 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
   }
 
   /** First look at a request (before body parsing and authentication): one engine decision. */
-  admit(peer: string | undefined, headers: Record<string, string | string[] | undefined>): MaybePromise<GateVerdict> {
+  admit(peer: string | undefined, headers: Record<string, string | string[] | undefined>, requestId?: string): MaybePromise<GateVerdict> {
     const now = this.clock.now();
     const client = this.identity.resolve(peer, headers);
-    const decided = this.engine.decide({ type: 'request', client });
+    const decided = this.engine.decide({ type: 'request', client, cause: requestId });
     return andThen(decided, (d): GateVerdict => {
       // Refused requests count too: a blocked client still knocking is what its page should show.
       this.timeline.request(client, now);
@@ -89,12 +89,12 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
    * An answer that is not the client's doing (`attributable` false: a request another site made
    * its browser send) is shown in the traffic picture but not counted against the client.
    */
-  answered(client: string, status: number, attributable = true): void {
+  answered(client: string, status: number, attributable = true, requestId?: string): void {
     const now = this.clock.now();
     this.monitor.response(status, now);
     this.shared?.response(status, now);
     if (!attributable) return;
-    const d = this.engine.decide({ type: 'response', client, status });
+    const d = this.engine.decide({ type: 'response', client, status, cause: requestId });
     if (d instanceof Promise) d.catch((e: Error) => this.logger.warn(`counting an answer failed: ${describeError(e)}`));
   }
 

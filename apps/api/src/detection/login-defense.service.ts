@@ -18,28 +18,34 @@ export class LoginDefenseService {
   ) {}
 
   /** Throws 429 when this attempt may not be checked now; otherwise returns what it holds. */
-  async check(client: string, account: string, opts: { trustedDevice: boolean }): Promise<SignInTicket> {
-    const d = await this.engine.decide({ type: 'sign-in-attempt', client, account, trustedDevice: opts.trustedDevice });
+  async check(client: string, account: string, opts: { trustedDevice: boolean; requestId?: string }): Promise<SignInTicket> {
+    const d = await this.engine.decide({
+      type: 'sign-in-attempt',
+      client,
+      account,
+      trustedDevice: opts.trustedDevice,
+      cause: opts.requestId,
+    });
     await this.settled();
     if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
     return d.ticket ?? { holds: {} };
   }
 
-  async recordFailure(client: string, account: string, ticket: SignInTicket): Promise<void> {
-    await this.engine.decide({ type: 'sign-in-failed', client, account, ticket });
+  async recordFailure(client: string, account: string, ticket: SignInTicket, requestId?: string): Promise<void> {
+    await this.engine.decide({ type: 'sign-in-failed', client, account, ticket, cause: requestId });
     await this.settled();
   }
 
   /** Counts a good password; throws 429 when this client has signed in too often. */
-  async recordSuccess(client: string, account: string, ticket: SignInTicket): Promise<void> {
-    const d = await this.engine.decide({ type: 'sign-in-succeeded', client, account, ticket });
+  async recordSuccess(client: string, account: string, ticket: SignInTicket, requestId?: string): Promise<void> {
+    const d = await this.engine.decide({ type: 'sign-in-succeeded', client, account, ticket, cause: requestId });
     await this.settled();
     if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
   }
 
   /** The attempt was admitted but never checked (an error on the way): give its place back. */
-  async abandon(client: string, account: string, ticket: SignInTicket): Promise<void> {
-    await this.engine.decide({ type: 'sign-in-abandoned', client, account, ticket });
+  async abandon(client: string, account: string, ticket: SignInTicket, requestId?: string): Promise<void> {
+    await this.engine.decide({ type: 'sign-in-abandoned', client, account, ticket, cause: requestId });
   }
 
   /** Decisions are stored and audited before the answer that reports them goes out. */

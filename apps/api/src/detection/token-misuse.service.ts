@@ -23,23 +23,23 @@ export class TokenMisuseService {
   ) {}
 
   /** Called on every authenticated request. */
-  observeAccessToken(jti: string, client: string, username: string, expiresAtSec: number): Promise<'ok' | 'revoke'> {
-    return this.observe(`jti:${jti}`, client, `access token of ${username}`, expiresAtSec * 1000);
+  observeAccessToken(jti: string, client: string, username: string, expiresAtSec: number, requestId?: string): Promise<'ok' | 'revoke'> {
+    return this.observe(`jti:${jti}`, client, `access token of ${username}`, expiresAtSec * 1000, requestId);
   }
 
-  observeRefreshFamily(familyId: string, client: string, username: string): Promise<'ok' | 'revoke'> {
-    return this.observe(`family:${familyId}`, client, `session of ${username}`, this.clock.now() + FAMILY_WINDOW_MS);
+  observeRefreshFamily(familyId: string, client: string, username: string, requestId?: string): Promise<'ok' | 'revoke'> {
+    return this.observe(`family:${familyId}`, client, `session of ${username}`, this.clock.now() + FAMILY_WINDOW_MS, requestId);
   }
 
   /** A rotated refresh token came back: whoever presents it is suspicious. */
-  async refreshReuse(client: string, username: string): Promise<void> {
+  async refreshReuse(client: string, username: string, requestId?: string): Promise<void> {
     this.metrics?.tokenMisuse.labels('refresh_reuse').inc();
-    await this.engine.decide({ type: 'refresh-reused', client, subject: username });
+    await this.engine.decide({ type: 'refresh-reused', client, subject: username, cause: requestId });
     await this.recorder.flush();
   }
 
-  private async observe(token: string, client: string, what: string, expiresAt: number): Promise<'ok' | 'revoke'> {
-    const d = await this.engine.decide({ type: 'token-seen', client, token, what, expiresAt });
+  private async observe(token: string, client: string, what: string, expiresAt: number, requestId?: string): Promise<'ok' | 'revoke'> {
+    const d = await this.engine.decide({ type: 'token-seen', client, token, what, expiresAt, cause: requestId });
     if (this.recorder.busy) await this.recorder.flush();
     if (!(d.revokeToken && d.verdict === 'blocked')) return 'ok';
     this.metrics?.tokenMisuse.labels('spread_revoked').inc();

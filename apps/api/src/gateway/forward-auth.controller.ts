@@ -36,6 +36,7 @@ export class ForwardAuthController {
       proto: first(h['x-forwarded-proto']),
       peer: req.raw.socket.remoteAddress,
       headers: h,
+      requestId: req.id,
     };
     const v = await this.gateway.check(original);
     void reply.header('cache-control', 'no-store');
@@ -65,7 +66,14 @@ export class ForwardAuthController {
         type: 'urn:bouncer:problem:not-a-trusted-proxy',
       });
     const client = body.client ? this.gateway.clientOf(body.client, {}) : this.gateway.clientOf(peer, req.headers);
-    await this.gateway.report({ client, method: body.method, url: body.uri, status: body.status, username: body.username ?? null });
+    await this.gateway.report({
+      client,
+      method: body.method,
+      url: body.uri,
+      status: body.status,
+      username: body.username ?? null,
+      requestId: req.id,
+    });
   }
 }
 

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { RouteClassView } from '@bouncer/contracts';
 import { ModuleRef } from '@nestjs/core';
 import {
-  CidrList,
   classifyUrl,
   type Decision,
   decisionRef,
@@ -50,7 +49,6 @@ import {
 export class GatewayService {
   private readonly logger = new Logger(GatewayService.name);
   private authenticator?: BearerAuthenticator;
-  private readonly proxies: CidrList;
   private readonly counts = new Map<string, RouteClassCount>();
 
   constructor(
@@ -63,14 +61,13 @@ export class GatewayService {
     private readonly audit: AuditService,
     @Optional() @Inject(REDIS) private readonly redis: RedisHandle | null = null,
   ) {
-    this.proxies = new CidrList(detection.options.trustedProxies);
     for (const c of policy.classes)
       this.counts.set(c.name, { name: c.name, requests: 0, allowed: 0, observed: 0, refused: 0, by_status: {} });
   }
 
   /** Whether an address is one of TRUSTED_PROXIES (only they may report answers). */
   isTrustedProxy(peer: string | undefined): boolean {
-    return peer !== undefined && this.proxies.size > 0 && this.proxies.match(peer) !== null;
+    return this.detection.identity.isTrustedProxy(peer);
   }
 
   /** The client key a request from `peer` with these headers is counted under (forwarding headers of trusted proxies only). */
@@ -103,10 +100,10 @@ export class GatewayService {
    * before the upstream checks the password, so the account rules apply as on Bouncer's own
    * sign-in. Hand the ticket back with `report`.
    */
-  async beginSignIn(client: string, routeClass: string, username: string | null): Promise<SignInAdmission> {
+  async beginSignIn(client: string, routeClass: string, username: string | null, requestId?: string): Promise<SignInAdmission> {
     const account = accountOf(client, username);
     try {
-      const ticket = await this.signIns.check(client, account, { trustedDevice: false });
+      const ticket = await this.signIns.check(client, account, { trustedDevice: false, requestId });
       return { admitted: true, ticket, account };
     } catch (e) {
       if (e instanceof ProblemException)
@@ -121,7 +118,7 @@ export class GatewayService {
     const signIn = cls?.signIn ?? null;
     // A declared sign-in route's failures are the sign-in rules' business, not probing's.
     const isSignInFailure = signIn !== null && signIn.failureStatuses.includes(r.status);
-    this.detection.answered(r.client, r.status, !isSignInFailure);
+    this.detection.answered(r.client, r.status, !isSignInFailure, r.requestId);
     if (!signIn || r.status >= 500) return;
     const failed = isSignInFailure;
     const succeeded = r.status >= 200 && r.status < 300;
@@ -131,7 +128,7 @@ export class GatewayService {
     let ticket: SignInTicket | undefined = r.ticket;
     try {
       // Forward-auth sees the outcome only: the attempt is counted now, with its outcome.
-      ticket ??= await this.signIns.check(r.client, account, { trustedDevice: false });
+      ticket ??= await this.signIns.check(r.client, account, { trustedDevice: false, requestId: r.requestId });
     } catch (e) {
       if (!(e instanceof ProblemException)) throw e;
       return; // already in its buffer: the next check refuses it
@@ -147,9 +144,9 @@ export class GatewayService {
       });
     }
     try {
-      if (failed) await this.signIns.recordFailure(r.client, account, ticket);
-      else if (succeeded) await this.signIns.recordSuccess(r.client, account, ticket);
-      else await this.signIns.abandon(r.client, account, ticket);
+      if (failed) await this.signIns.recordFailure(r.client, account, ticket, r.requestId);
+      else if (succeeded) await this.signIns.recordSuccess(r.client, account, ticket, r.requestId);
+      else await this.signIns.abandon(r.client, account, ticket, r.requestId);
     } catch (e) {
       if (!(e instanceof ProblemException)) throw e;
     }
@@ -202,7 +199,7 @@ export class GatewayService {
       const block = this.engine.book.blockFor(client, 'all', now);
       if (block?.enforced) return refuse(client, cls.name, refusalProblem(standing(block, now, 403), this.engine.rules));
     } else {
-      const gate = await this.detection.admit(req.peer, req.headers);
+      const gate = await this.detection.admit(req.peer, req.headers, req.requestId);
       if (gate.blocked) return refuse(client, cls.name, refusalProblem(gate.blocked, this.engine.rules));
     }
 
@@ -224,6 +221,7 @@ export class GatewayService {
         routeClass: cls.name,
         subject: user?.username ?? null,
         role: user?.role ?? null,
+        cause: req.requestId,
       });
       if (d.verdict === 'blocked') return refuse(client, cls.name, routeLimitProblem(d));
       if (d.verdict === 'observe') decision = 'observe';
@@ -245,7 +243,7 @@ export class GatewayService {
     this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
     try {
       // The same checks as Bouncer's own routes: signature, expiry, revocation, token spread per client.
-      const u = await this.authenticator.authenticate({ headers: { authorization: header }, [CLIENT_KEY]: client });
+      const u = await this.authenticator.authenticate({ headers: { authorization: header }, [CLIENT_KEY]: client, id: req.requestId });
       // A temporary password's token permits only the password change, which is Bouncer's own
       // route: the protected API never sees it as an identity.
       if (u.mustChangePassword) {

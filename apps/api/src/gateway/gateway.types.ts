@@ -15,6 +15,8 @@ export interface GatewayRequest {
   peer: string | undefined;
   /** The original request's headers: Authorization, and the forwarding header when `peer` is a trusted proxy. */
   headers: IncomingHttpHeaders;
+  /** The id of the request asking (forward-auth's, or the proxied one): a decision it causes names it in the log. */
+  requestId?: string;
 }
 
 export interface GatewayUser {
@@ -74,6 +76,8 @@ export interface GatewayReport {
   username?: string | null;
   /** From beginSignIn, when the attempt was admitted before forwarding (reverse-proxy mode). */
   ticket?: SignInTicket;
+  /** The id of the request the answer belongs to, or of the report. */
+  requestId?: string;
 }
 
 /** beginSignIn's answer: go on (hand the ticket back with report), or the refusal to send instead. */

@@ -28,6 +28,7 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
       proto: req.proto,
       peer: req.peer,
       headers: req.headers,
+      requestId: req.requestId,
     });
     if (!v.allowed) return { allowed: false, status: v.status, headers: v.headers, body: v.body };
     const ticket: Ticket = { client: v.client, routeClass: v.routeClass, signIn: v.signIn, username: null };
@@ -46,7 +47,7 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
     const field = t.signIn?.usernameField ?? null;
     const type = req.headers['content-type'];
     t.username = field ? signInUsername(field, Array.isArray(type) ? type[0] : type, body) : null;
-    const admission = await this.gateway.beginSignIn(t.client, t.routeClass, t.username);
+    const admission = await this.gateway.beginSignIn(t.client, t.routeClass, t.username, req.requestId);
     if (!admission.admitted) return admission.refusal;
     t.signInTicket = admission.ticket;
     return null;
@@ -63,6 +64,7 @@ export class GatewayUpstreamGuard implements UpstreamGuard {
         status,
         username: t.username,
         ticket: t.signInTicket,
+        requestId: req.requestId,
       })
       .catch((err: Error) => this.logger.warn(`counting the upstream's answer failed: ${err.message}`));
   }

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CidrList } from '@bouncer/detection';
 import type { UpstreamConfig } from '../config/app-config';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream-headers';
 import type { GuardedRequest, GuardRefusal, GuardVerdict, UpstreamGuard } from './upstream-guard';
@@ -34,7 +33,8 @@ declare module 'fastify' {
 export interface ReverseProxyOptions {
   upstream: UpstreamConfig;
   guard: UpstreamGuard;
-  trustedProxies: string[];
+  /** TRUSTED_PROXIES, as the client gate reads it: only their X-Forwarded-* is passed on. */
+  isTrustedProxy: (peer: string) => boolean;
   /** The scheme clients reached Bouncer with (TLS here, PUBLIC_URL, or a trusted proxy's X-Forwarded-Proto). */
   isHttps: (raw: IncomingMessage) => boolean;
   /** A request Bouncer keeps for itself (its route prefixes, the dashboard's pages): Bouncer's 404, never forwarded. */
@@ -50,18 +50,6 @@ export interface ReverseProxyOptions {
  * forwarded requests only; Bouncer's own routes win over its catch-all in Fastify's router.
  */
 export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReverseProxyOptions): Promise<void> {
-  const proxies = new CidrList(opts.trustedProxies);
-  const trusted = new Map<string, boolean>();
-  const isTrusted = (peer: string) => {
-    let t = trusted.get(peer);
-    if (t === undefined) {
-      t = proxies.size > 0 && proxies.match(peer) !== null;
-      if (trusted.size >= 10_000) trusted.clear();
-      trusted.set(peer, t);
-    }
-    return t;
-  };
-
   // Forwarded bodies are never parsed nor limited here: the upstream reads them as they come.
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', (req: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: Readable) => void) => {
@@ -111,6 +99,7 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
       proto: opts.isHttps(req.raw) ? 'https' : 'http',
       peer,
       headers: req.headers,
+      requestId: req.id,
     };
     let verdict: GuardVerdict;
     try {
@@ -170,7 +159,7 @@ export async function reverseProxyPlugin(scope: FastifyInstance, opts: ReversePr
         const peer = req.raw.socket.remoteAddress ?? '';
         const out = upstreamRequestHeaders(req.raw.headers, {
           peer,
-          peerTrusted: isTrusted(peer),
+          peerTrusted: opts.isTrustedProxy(peer),
           proto: pass?.guarded.proto ?? 'http',
           identity: pass?.identity ?? {},
           stripAuthorization: pass?.stripAuthorization ?? false,

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
+import { DetectionService } from '../detection';
 import { DASHBOARD_ROUTES } from '../http/problem.filter';
 import { OwnRoutes } from './own-routes';
 import { reverseProxyPlugin } from './reverse-proxy.plugin';
@@ -40,6 +41,7 @@ export async function installReverseProxy(
   dashboardIndex: string | null,
 ): Promise<void> {
   const guard = app.get<UpstreamGuard>(UPSTREAM_GUARD);
+  const identity = app.get(DetectionService).identity;
   const isOwn = (req: FastifyRequest, path: string): boolean => {
     if (setup.own.has(path)) return true;
     // A browser reloading a dashboard page gets the dashboard (ProblemFilter serves it on Bouncer's 404).
@@ -50,7 +52,7 @@ export async function installReverseProxy(
   await app.register(reverseProxyPlugin, {
     upstream: config.upstream,
     guard,
-    trustedProxies: config.trustedProxies,
+    isTrustedProxy: (peer) => identity.isTrustedProxy(peer),
     isHttps,
     isOwn,
     forwardRoot: !dashboardIndex,

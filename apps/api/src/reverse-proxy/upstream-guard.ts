@@ -12,6 +12,8 @@ export interface GuardedRequest {
   proto: 'http' | 'https';
   peer: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The proxied request's id: a decision it causes names it in the log. */
+  requestId?: string;
 }
 
 export interface GuardRefusal {

@@ -71,7 +71,8 @@ export type Effect =
 
 /** Where effects go. Called synchronously; an implementation that does I/O queues it. */
 export interface EventSink {
-  record(effect: Effect): void;
+  /** `cause`: what caused the event that had this effect (a request id), when its caller said. */
+  record(effect: Effect, cause?: string): void;
 }
 
 /**

@@ -162,6 +162,22 @@ describe('DetectionEngine with a store that answers with promises', () => {
 });
 
 describe('what the sink receives', () => {
+  it("each effect with the cause its event named (the request id for the decision's log line)", async () => {
+    const t = setup();
+    t.decide({ type: 'refresh-reused', client: A, subject: 'alice', cause: 'req-1' });
+    t.decide({ type: 'admin-block', client: B, seconds: 60, reason: 'manual', by: 'admin', cause: 'req-2' });
+    t.decide({ type: 'admin-lift', client: B, state: 'blocked', by: 'admin', cause: 'req-3' });
+    t.decide({ type: 'refresh-reused', client: '10.0.0.3', subject: 'bob' });
+    expect(t.types()).toEqual(['decided', 'decided', 'lifted', 'decided']);
+    expect(t.sink.causes).toEqual(['req-1', 'req-2', 'req-3', undefined]);
+    // With a store that answers later, the cause still reaches the effect.
+    const later = setup({ store: new AsyncStore(), doc: { version: 1, rules: { 'request-rate': { threshold: 2, blockSeconds: 60 } } } });
+    for (const n of [4, 5, 6]) await later.engine.decide({ type: 'request', client: A, cause: `req-${n}` });
+    expect(later.types()).toContain('decided');
+    // The second request reaches the threshold: its block names it.
+    expect(later.sink.causes[later.types().indexOf('decided')]).toBe('req-5');
+  });
+
   it('decided for a new decision, extended when it is lengthened, nothing when it is not', () => {
     const t = setup();
     t.decide({ type: 'refresh-reused', client: A, subject: 'alice' });

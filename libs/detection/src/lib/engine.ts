@@ -164,23 +164,26 @@ export class DetectionEngine {
         const j = step.rule.kind.judge(event, step.rule.spec, results.slice(step.offset, step.offset + step.length), step.ctx);
         if (!j?.block) continue;
         if (j.followUp) followUp.push(...rebase(j.followUp, `allowlisted:${step.rule.id}`, followUp.length));
-        this.reportSkipped(event.client, step.rule.id, j.block.reason, j.block.seconds, now);
+        this.reportSkipped(event.client, step.rule.id, j.block.reason, j.block.seconds, now, event.cause);
       }
       return followUp.length ? andThen(this.options.store.run(followUp, now), () => ALLOW) : ALLOW;
     });
   }
 
-  private reportSkipped(client: string, ruleId: string, reason: string, seconds: number, now: number): void {
+  private reportSkipped(client: string, ruleId: string, reason: string, seconds: number, now: number, cause?: string): void {
     const key = `${client}|${ruleId}`;
     if ((this.skippedUntil.get(key) ?? 0) > now) return;
     this.skippedUntil.set(key, now + seconds * 1000);
-    this.emit({
-      type: 'notice',
-      event: ALLOWLIST_SKIPPED_EVENT,
-      client,
-      actor: `rule:${ruleId}`,
-      detail: `${client} is on the allowlist: rule ${ruleId} would have blocked it for ${seconds} s (${reason}); not enforced`,
-    });
+    this.emit(
+      {
+        type: 'notice',
+        event: ALLOWLIST_SKIPPED_EVENT,
+        client,
+        actor: `rule:${ruleId}`,
+        detail: `${client} is on the allowlist: rule ${ruleId} would have blocked it for ${seconds} s (${reason}); not enforced`,
+      },
+      cause,
+    );
   }
 
   /** What already stands against this event, answered from memory. */
@@ -265,7 +268,7 @@ export class DetectionEngine {
         seconds = escalatedSeconds(seconds, last, this.escalation, now);
         const history = { at: now, seconds, count: (last?.count ?? 0) + 1 };
         this.book.setOffence(client, history);
-        this.emit({ type: 'offence', client, history });
+        this.emit({ type: 'offence', client, history }, event.cause);
       }
       const reason = seconds > j.block.seconds ? `${j.block.reason}; repeat offender, blocked ${seconds} s` : j.block.reason;
       this.put(
@@ -281,6 +284,7 @@ export class DetectionEngine {
           enforced,
         },
         now,
+        event.cause,
       );
     }
     if (j.suspect) {
@@ -298,11 +302,15 @@ export class DetectionEngine {
           enforced,
         },
         now,
+        event.cause,
       );
     }
     if (j.notice)
-      this.emit({ type: 'notice', event: j.notice.event, client: client || null, actor: j.notice.actor, detail: j.notice.detail });
-    if (j.revokeToken && enforced && event.type === 'token-seen') this.emit({ type: 'revoke-token', token: event.token });
+      this.emit(
+        { type: 'notice', event: j.notice.event, client: client || null, actor: j.notice.actor, detail: j.notice.detail },
+        event.cause,
+      );
+    if (j.revokeToken && enforced && event.type === 'token-seen') this.emit({ type: 'revoke-token', token: event.token }, event.cause);
   }
 
   private verdictOf(event: DetectionEvent, ruleId: string, j: Judgement, enforced: boolean, now: number): Decision {
@@ -329,10 +337,10 @@ export class DetectionEngine {
     return { verdict: 'allow' };
   }
 
-  private put(d: StandingDecision, now: number): void {
+  private put(d: StandingDecision, now: number, cause: string | undefined): void {
     const outcome = this.book.put(d, now);
-    if (outcome === 'new') this.emit({ type: 'decided', decision: d });
-    else if (outcome === 'extended') this.emit({ type: 'extended', decision: d });
+    if (outcome === 'new') this.emit({ type: 'decided', decision: d }, cause);
+    else if (outcome === 'extended') this.emit({ type: 'extended', decision: d }, cause);
   }
 
   private adminBlock(e: EventOf<'admin-block'>, now: number): Decision {
@@ -351,14 +359,14 @@ export class DetectionEngine {
     // A sign-in buffer is another decision and stays.
     this.book.remove(e.client, 'blocked', now, 'all');
     this.book.put(d, now);
-    this.emit({ type: 'decided', decision: d });
+    this.emit({ type: 'decided', decision: d }, e.cause);
     return refusal(d, now, 403);
   }
 
   private adminLift(e: EventOf<'admin-lift'>, now: number): MaybePromise<Decision> {
     const removed = this.book.remove(e.client, e.state, now);
     if (removed.length === 0) return ALLOW;
-    this.emit({ type: 'lifted', client: e.client, state: e.state, by: e.by, why: e.why ?? 'lifted' });
+    this.emit({ type: 'lifted', client: e.client, state: e.state, by: e.by, why: e.why ?? 'lifted' }, e.cause);
     if (e.state !== 'blocked') return { verdict: 'allow', reason: 'lifted' };
     // Lifting a block forgives the counts that led to it.
     const ops: CounterOp[] = [];
@@ -368,8 +376,8 @@ export class DetectionEngine {
     return ops.length ? andThen(this.options.store.run(ops, now), () => lifted) : lifted;
   }
 
-  private emit(effect: Effect): void {
-    this.options.sink.record(effect);
+  private emit(effect: Effect, cause?: string): void {
+    this.options.sink.record(effect, cause);
   }
 }
 

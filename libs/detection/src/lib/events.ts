@@ -3,7 +3,15 @@
  * counted under (an IPv4 address, an IPv6 prefix like `2001:db8::/64`), as ClientIdentity
  * resolves it.
  */
-export type DetectionEvent =
+export type DetectionEvent = EventBody & {
+  /**
+   * What caused the event, when the caller knows (a request id). Carried to the effects the
+   * event has, so a decision's log line names the request that caused it.
+   */
+  cause?: string;
+};
+
+type EventBody =
   /** A request arrived, before any route code runs. */
   | { type: 'request'; client: string }
   /**

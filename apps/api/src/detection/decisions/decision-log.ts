@@ -1,12 +1,11 @@
 import { decisionRef, type StandingDecision } from '@bouncer/detection';
-import { currentRequestId } from '../../http/request-context';
 
 /**
  * The structured log line of a decision or a lift (an operator's grep target: `"event":"decision"`),
  * with the request that caused it when there is one. Objects, not strings: PinoNestLogger
  * spreads them into the JSON line.
  */
-export function decisionLine(d: StandingDecision): Record<string, unknown> {
+export function decisionLine(d: StandingDecision, requestId?: string): Record<string, unknown> {
   const action = d.state === 'blocked' ? (d.enforced ? 'blocked' : 'would block (observe only)') : 'marked suspicious';
   return {
     msg: `${d.client} ${action} by ${d.decidedBy}: ${d.reason}`,
@@ -20,11 +19,14 @@ export function decisionLine(d: StandingDecision): Record<string, unknown> {
     expires_at: new Date(d.expiresAt).toISOString(),
     decided_by: d.decidedBy,
     ref: decisionRef(d),
-    ...requestId(),
+    ...(requestId ? { req_id: requestId } : {}),
   };
 }
 
-export function liftLine(lift: { client: string; state: string; by: string; why: string; rule?: string }): Record<string, unknown> {
+export function liftLine(
+  lift: { client: string; state: string; by: string; why: string; rule?: string },
+  requestId?: string,
+): Record<string, unknown> {
   return {
     msg: `${lift.state} decision on ${lift.client} ${lift.why} by ${lift.by}`,
     event: 'lift',
@@ -33,11 +35,6 @@ export function liftLine(lift: { client: string; state: string; by: string; why:
     ...(lift.rule ? { rule: lift.rule } : {}),
     reason: lift.why,
     decided_by: lift.by,
-    ...requestId(),
+    ...(requestId ? { req_id: requestId } : {}),
   };
-}
-
-function requestId(): { req_id?: string } {
-  const id = currentRequestId();
-  return id ? { req_id: id } : {};
 }

@@ -55,12 +55,12 @@ export class DecisionRecorder implements EventSink, OnModuleInit, OnModuleDestro
     if (this.retryTimer) clearInterval(this.retryTimer);
   }
 
-  record(effect: Effect): void {
-    // Logged here, synchronously, while the request that caused it is current; a person's
-    // lift is logged too (it reaches the engine muted), a person's block by DecisionService.
-    if (effect.type === 'decided') this.logger.log(decisionLine(effect.decision));
-    else if (effect.type === 'lifted') this.logger.log(liftLine(effect));
-    else if (effect.type === 'extended') this.logger.debug({ ...decisionLine(effect.decision), event: 'decision.extended' });
+  record(effect: Effect, cause?: string): void {
+    // Logged here with the request that caused it (`cause`, its id); a person's lift is logged
+    // too (it reaches the engine muted), a person's block by DecisionService.
+    if (effect.type === 'decided') this.logger.log(decisionLine(effect.decision, cause));
+    else if (effect.type === 'lifted') this.logger.log(liftLine(effect, cause));
+    else if (effect.type === 'extended') this.logger.debug({ ...decisionLine(effect.decision, cause), event: 'decision.extended' });
     if (this.muted) return;
     // Counted once, here: a person's block and lift are counted by DecisionService (they reach the engine muted).
     if (effect.type === 'decided') {

@@ -173,7 +173,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    * stored and audited (one transaction) before it takes effect here and on the other
    * instances; if storing fails nothing changes and the caller answers 503.
    */
-  async block(input: { client: string; reason: string; seconds: number; by: string }): Promise<Decision> {
+  async block(input: { client: string; reason: string; seconds: number; by: string; requestId?: string }): Promise<Decision> {
     const now = this.clock.now();
     const d: Decision = {
       client: input.client,
@@ -206,7 +206,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
     this.engine.book.remove(d.client, 'blocked', now, 'all');
     this.engine.book.put(d, now);
     this.sync.publish({ op: 'set', decision: d });
-    this.logger.log(decisionLine(d));
+    this.logger.log(decisionLine(d, input.requestId));
     this.metrics?.decided('admin', 'blocked');
     return d;
   }
@@ -247,7 +247,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
    * Lifts a standing decision; false if there was none. Stored and audited first, like a
    * block; then the engine drops it (and forgives the counts behind a block) without recording it again.
    */
-  async lift(client: string, state: DecisionState, by: string, why = 'lifted'): Promise<boolean> {
+  async lift(client: string, state: DecisionState, by: string, why = 'lifted', requestId?: string): Promise<boolean> {
     const standing = this.engine.book.list(this.clock.now(), state).find((d) => d.client === client);
     if (!standing) return false;
     await storedFirst(`lift of ${client}`, () =>
@@ -265,7 +265,7 @@ export class DecisionService implements OnModuleInit, OnModuleDestroy, PrunableP
       }),
     );
     this.recorder.touched(client, state);
-    await this.recorder.alreadyRecorded(() => this.engine.decide({ type: 'admin-lift', client, state, by, why }));
+    await this.recorder.alreadyRecorded(() => this.engine.decide({ type: 'admin-lift', client, state, by, why, cause: requestId }));
     this.sync.publish({ op: 'lift', client, state });
     this.metrics?.lifted(standing.rule, by);
     return true;

@@ -22,6 +22,19 @@ describe('ClientIdentity', () => {
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': 'not-an-ip, <script>' })).toBe('10.0.0.5');
   });
 
+  it('answers whether a peer is a trusted proxy by the same list the forwarding headers are read by', () => {
+    const id = new ClientIdentity(['10.0.0.0/8', '2001:db8::/32']);
+    expect(id.isTrustedProxy('10.1.2.3')).toBe(true);
+    expect(id.isTrustedProxy('::ffff:10.1.2.3')).toBe(true);
+    expect(id.isTrustedProxy('2001:db8::7')).toBe(true);
+    expect(id.isTrustedProxy('11.0.0.1')).toBe(false);
+    expect(id.isTrustedProxy(undefined)).toBe(false);
+    // Asked again (cached), the answer is the same.
+    expect(id.isTrustedProxy('10.1.2.3')).toBe(true);
+    expect(id.isTrustedProxy('11.0.0.1')).toBe(false);
+    expect(new ClientIdentity([]).isTrustedProxy('10.1.2.3')).toBe(false);
+  });
+
   it('groups IPv6 per prefix and honours a configured one', () => {
     expect(direct.key('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(new ClientIdentity([], 48).key('2001:db8:1:2::1')).toBe('2001:db8:1::/48');

@@ -85,6 +85,7 @@ export const FORWARDED_HEADERS: readonly ForwardedHeader[] = ['x-forwarded-for',
 export class ClientIdentity {
   private readonly proxies: CidrList;
   private readonly cache = new Map<string, string>();
+  private readonly trustedCache = new Map<string, boolean>();
 
   constructor(
     trustedProxies: string[],
@@ -94,9 +95,24 @@ export class ClientIdentity {
     this.proxies = new CidrList(trustedProxies);
   }
 
+  /**
+   * Whether the peer is one of the trusted proxies: the one rule for every place that takes a
+   * peer's word (forwarding headers here, answers reported by a proxy, headers passed upstream).
+   */
+  isTrustedProxy(peer: string | undefined): boolean {
+    if (peer === undefined || this.proxies.size === 0) return false;
+    let trusted = this.trustedCache.get(peer);
+    if (trusted === undefined) {
+      trusted = this.proxies.match(peer) !== null;
+      if (this.trustedCache.size >= 10_000) this.trustedCache.clear();
+      this.trustedCache.set(peer, trusted);
+    }
+    return trusted;
+  }
+
   resolve(peer: string | undefined, headers: Record<string, string | string[] | undefined>): string {
     const direct = peer ?? 'unknown';
-    if (this.proxies.size === 0 || !this.proxies.match(direct)) return this.key(direct);
+    if (!this.isTrustedProxy(direct)) return this.key(direct);
     let vouched = direct;
     const chain = forwardedChain(headers, this.forwardedHeader);
     for (let i = chain.length - 1; i >= 0; i--) {
