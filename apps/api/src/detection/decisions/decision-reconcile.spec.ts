@@ -65,7 +65,9 @@ function setup() {
   const published: unknown[] = [];
   const sync = {
     start: async (onEvent: (e: SyncEvent) => void) => void (peer = onEvent),
-    publish: (e: unknown) => published.push(e), connected: () => false };
+    publish: (e: unknown) => published.push(e),
+    connected: () => false,
+  };
   const audit = { write: async (e: { type: string }, _db: unknown, at: number) => void audited.push({ type: e.type, at }) };
   const recorder = new DecisionRecorder(
     repository as unknown as DecisionRepository,
