@@ -717,6 +717,10 @@ export interface components {
       }[];
       /** @description On a refusal by a standing decision: its reference, to look up in /admin/decisions. */
       reference?: string;
+      /** @description On a 401 for a wrong password, only when at most 2 are left: the failed sign-ins this client has before its sign-ins pause (0: this one started the pause). Never on a refusal. */
+      attempts_left?: number;
+      /** @description With `attempts_left`: how many seconds that pause lasts. */
+      pause_seconds?: number;
     };
     TokenResponse: {
       access_token: string;
@@ -1966,7 +1970,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No valid bearer token, or wrong credentials. */
+      /** @description Wrong credentials. When at most 2 failed sign-ins are left before this client’s sign-ins pause, `attempts_left` and `pause_seconds` say how many and how long (0 left: this failure started the pause). */
       401: {
         headers: {
           /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
@@ -2164,7 +2168,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No valid bearer token, or wrong credentials. */
+      /** @description Wrong credentials. When at most 2 failed sign-ins are left before this client’s sign-ins pause, `attempts_left` and `pause_seconds` say how many and how long (0 left: this failure started the pause). */
       401: {
         headers: {
           /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
