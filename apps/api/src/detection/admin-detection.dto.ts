@@ -1,7 +1,21 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
 import { DECISION_SORTS, type DecisionSort } from './decisions/decision-query';
 
@@ -34,6 +48,32 @@ export class ExtendDto {
   state!: 'blocked' | 'suspicious';
 
   @ApiProperty({ minimum: 60, maximum: 31_536_000, description: 'added to the time left' })
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  seconds!: number;
+}
+
+/** At most this many decisions in one bulk action: the largest page of `GET /admin/decisions`. */
+export const BULK_MAX = 500;
+const DECISION_REF = /^d-[0-9a-f]{12}$/;
+
+/**
+ * Decisions by their reference (`id` of `GET /admin/decisions`, `suspicion.id` for a folded
+ * suspicion): short enough that a full page fits the 16 KiB body, and exact: a decision made
+ * again since the admin looked has another reference and is not touched.
+ */
+export class BulkLiftDto {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: BULK_MAX, example: ['d-3f2a9c1b7e04'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX)
+  @Matches(DECISION_REF, { each: true, message: 'each of ids must be a decision reference such as d-3f2a9c1b7e04' })
+  ids!: string[];
+}
+
+export class BulkExtendDto extends BulkLiftDto {
+  @ApiProperty({ minimum: 60, maximum: 31_536_000, description: 'added to the time left of each' })
   @IsInt()
   @Min(60)
   @Max(31_536_000)

@@ -23,7 +23,7 @@ export const ProblemDetailsSchema = z
       .min(0)
       .optional()
       .describe(
-        "On a 401 for a wrong password, only when at most 2 are left: the failed sign-ins this client has before its sign-ins pause (0: this one started the pause). Never on a refusal.",
+        'On a 401 for a wrong password, only when at most 2 are left: the failed sign-ins this client has before its sign-ins pause (0: this one started the pause). Never on a refusal.',
       ),
     /** With attempts_left: how long that pause lasts. */
     pause_seconds: z.int().min(1).optional().describe('With `attempts_left`: how many seconds that pause lasts.'),
