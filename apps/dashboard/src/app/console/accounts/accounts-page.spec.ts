@@ -65,7 +65,7 @@ describe('AccountsPage', () => {
     const { el } = await open('/accounts?q=a&page=2');
     expect(api.accounts).toHaveBeenCalledWith({ q: 'a', page: 2, page_size: 50 });
     expect(text(el, 'accounts-count')).toBe('Accounts 51–52 of 120');
-    const cells = [...el.querySelectorAll('[data-testid="accounts-table"] tbody tr:first-child td')].map((td) =>
+    const cells = Array.from(el.querySelectorAll('[data-testid="accounts-table"] tbody tr:first-child td')).map((td) =>
       td.textContent?.replace(/\s+/g, ' ').trim(),
     );
     expect(cells[0]).toMatch(/^hana.*throttled.*no such account$/);
@@ -83,12 +83,12 @@ describe('AccountsPage', () => {
   it('reads the page again after an unlock', async () => {
     const { harness, el } = await open('/accounts');
     expect(api.accounts).toHaveBeenCalledTimes(1);
-    const ask = [...el.querySelectorAll<HTMLButtonElement>('[data-testid="accounts-table"] button')].find(
+    const ask = Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="accounts-table"] button')).find(
       (b) => b.textContent?.trim() === 'Unlock',
     )!;
     ask.click();
     harness.detectChanges();
-    [...el.querySelectorAll<HTMLButtonElement>('button')]
+    Array.from(el.querySelectorAll<HTMLButtonElement>('button'))
       .find((b) => b.textContent?.trim() === 'Unlock' && b.classList.contains('btn-danger'))!
       .click();
     harness.detectChanges();

@@ -49,7 +49,9 @@ describe('DecisionsPage bulk actions', () => {
   });
 
   const click = (selector: string, text: string) => {
-    [...el.querySelectorAll<HTMLButtonElement>(`${selector} button`)].find((b) => b.textContent?.trim().startsWith(text))!.click();
+    Array.from(el.querySelectorAll<HTMLButtonElement>(`${selector} button`))
+      .find((b) => b.textContent?.trim().startsWith(text))!
+      .click();
     harness.detectChanges();
   };
   const selectAll = () => {

@@ -22,7 +22,7 @@ describe('Pager', () => {
     const asked: number[] = [];
     fixture.componentInstance.go.subscribe((p) => asked.push(p));
     const el = fixture.nativeElement as HTMLElement;
-    const button = (t: string) => [...el.querySelectorAll('button')].find((b) => b.textContent?.trim() === t)!;
+    const button = (t: string) => Array.from(el.querySelectorAll('button')).find((b) => b.textContent?.trim() === t)!;
     expect(el.querySelector('nav')?.getAttribute('aria-label')).toBe('Pages of things');
     expect(el.textContent).toContain('Page 1 of 4');
     expect([button('First').disabled, button('Previous').disabled, button('Next').disabled]).toEqual([true, true, false]);
