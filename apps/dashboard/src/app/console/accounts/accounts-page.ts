@@ -8,6 +8,7 @@ import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
+import { type Column, ConsoleTable, FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
 import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, textParam, urlState } from '../shared/url-state';
@@ -30,7 +31,7 @@ const PAGE_SIZE = 50;
  */
 @Component({
   selector: 'bn-accounts-page',
-  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, DateTimePipe, Pager],
+  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, ConsoleTable, DateTimePipe, FeedbackBanner, Pager],
   templateUrl: './accounts-page.html',
   styles: `
     h3 {
@@ -49,6 +50,15 @@ const PAGE_SIZE = 50;
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class AccountsPage {
+  protected readonly accountColumns: Column[] = [
+    'Account',
+    { label: 'Failures', num: true },
+    { label: 'Clients', num: true },
+    'Since',
+    'Latest',
+    'Actions',
+  ];
+  protected readonly sessionColumns = ['Session', 'Started', 'Last used', 'From', 'Action'];
   private readonly api = inject(BouncerApi);
   private readonly url = urlState();
 

@@ -9,6 +9,7 @@ import { BouncerApi } from '../../core/bouncer-api';
 import { DurationPipe } from '../../dashboard/duration';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
+import { FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe } from '../shared/date-time';
 import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, oneOf, textParam, urlState } from '../shared/url-state';
@@ -67,7 +68,7 @@ const keyOf = (d: Pick<DecisionView, 'client' | 'state'>) => `${d.state} ${d.cli
  */
 @Component({
   selector: 'bn-decisions-page',
-  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton, Pager],
+  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton, FeedbackBanner, Pager],
   templateUrl: './decisions-page.html',
   styles: `
     .bulk-extend {
