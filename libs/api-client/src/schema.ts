@@ -1234,6 +1234,8 @@ export interface operations {
   AdminDetectionController_list: {
     parameters: {
       query?: {
+        page?: number;
+        page_size?: number;
         /** @description The reference a refused client was shown */
         id?: string;
         state?: 'blocked' | 'suspicious';
@@ -1254,8 +1256,6 @@ export interface operations {
         order?: 'asc' | 'desc';
         /** @description true: a blocked client appears once, its suspicion inside (`suspicion`) */
         one_per_client?: string;
-        page?: number;
-        page_size?: number;
       };
       header?: never;
       path?: never;
@@ -3355,10 +3355,10 @@ export interface operations {
   AccountAttacksController_accounts: {
     parameters: {
       query?: {
-        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
-        since?: string;
         page?: number;
         page_size?: number;
+        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
+        since?: string;
         /** @description only accounts whose name contains this (case-insensitive: names are stored normalized) */
         q?: string;
       };
@@ -3424,10 +3424,10 @@ export interface operations {
   AccountAttacksController_clients: {
     parameters: {
       query?: {
-        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
-        since?: string;
         page?: number;
         page_size?: number;
+        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
+        since?: string;
       };
       header?: never;
       path: {

@@ -17,6 +17,7 @@ import {
   MinLength,
 } from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
+import { PAGE_SIZE_MAX, PageQueryDto } from '../http/page-query.dto';
 import { DECISION_SORTS, type DecisionSort } from './decisions/decision-query';
 
 /** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
@@ -55,7 +56,7 @@ export class ExtendDto {
 }
 
 /** At most this many decisions in one bulk action: the largest page of `GET /admin/decisions`. */
-export const BULK_MAX = 500;
+export const BULK_MAX = PAGE_SIZE_MAX;
 const DECISION_REF = /^d-[0-9a-f]{12}$/;
 
 /**
@@ -102,7 +103,7 @@ export class ListEntryDto {
   duration_seconds?: number;
 }
 
-export class DecisionsQueryDto {
+export class DecisionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'The reference a refused client was shown', example: 'd-3f2a9c1b7e04' })
   @IsOptional()
   @Matches(/^d-[0-9a-f]{12}$/, { message: 'id must be a decision reference such as d-3f2a9c1b7e04' })
@@ -171,22 +172,6 @@ export class DecisionsQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'])
   one_per_client?: 'true' | 'false';
-
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100_000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  page_size?: number;
 }
 
 export class ClientQueryDto {
