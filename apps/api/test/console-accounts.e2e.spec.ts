@@ -413,7 +413,7 @@ describe('console API: client activity, account unlock, user sessions', () => {
 
     it('finds accounts by part of their name, and reads a window', async () => {
       const token = await server.adminToken();
-      const found = await req('/admin/accounts?q=VA', { token });
+      const found = await req(`/admin/accounts?q=${encodeURIComponent('ＶＡ')}`, { token });
       expect(found.json.items.map((a: { username: string }) => a.username)).toEqual(['ivan']);
       expect(found.json.total).toBe(1);
       // `%` and `_` are letters here, not patterns.

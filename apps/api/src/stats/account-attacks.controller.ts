@@ -28,7 +28,9 @@ export class AccountAttacksController {
   )
   @ApiProblems(400, 503)
   accounts(@Query() q: AccountsQueryDto): Promise<AccountPage> {
-    return this.attacks.accounts({ since: this.since(q.since), q: q.q, page: q.page ?? 1, pageSize: q.page_size ?? 50 });
+    // Names are stored normalized (NFKC, lower case): so is the part looked for, so ＩＶＡＮ finds ivan.
+    const part = q.q === undefined ? undefined : normalizeUsername(q.q) || undefined;
+    return this.attacks.accounts({ since: this.since(q.since), q: part, page: q.page ?? 1, pageSize: q.page_size ?? 50 });
   }
 
   @Get('admin/accounts/:username/clients')

@@ -14,7 +14,7 @@ const DELAYED = 'account.delayed';
 
 export interface AccountsQuery {
   since?: Date;
-  /** Part of the account name. */
+  /** Part of the account name, normalized as names are. */
   q?: string;
   page: number;
   pageSize: number;
@@ -40,7 +40,7 @@ export class AccountAttacksService {
       inArray(auditLog.type, [...FAILED_SIGN_IN_TYPES, DELAYED]),
       gte(auditLog.at, since),
       isNotNull(auditLog.actor),
-      query.q ? like(auditLog.actor, `%${escapeLike(query.q.toLowerCase())}%`) : undefined,
+      query.q ? like(auditLog.actor, `%${escapeLike(query.q)}%`) : undefined,
     );
     const failures = sql<number>`count(*) filter (where ${failed})`;
     const db = this.database.db;
