@@ -414,7 +414,10 @@ describe('the warning before a sign-in pause', () => {
 
   it('names the nearest pause of all the rules: an IPv6 client is counted per /64 and per allocation', () => {
     const t = setup({
-      doc: { version: 1, rules: { 'failed-logins-per-56': { kind: 'login-buffer', threshold: 3, bufferSeconds: 30, memorySeconds: 3600, ipv6Prefix: 56 } } },
+      doc: {
+        version: 1,
+        rules: { 'failed-logins-per-56': { kind: 'login-buffer', threshold: 3, bufferSeconds: 30, memorySeconds: 3600, ipv6Prefix: 56 } },
+      },
     });
     expect(fail(t, '2001:db8:0:1::/64').signInWarning).toEqual({ attemptsLeft: 2, pauseSeconds: 30 });
     expect(fail(t, '2001:db8:0:2::/64').signInWarning).toEqual({ attemptsLeft: 1, pauseSeconds: 30 });
