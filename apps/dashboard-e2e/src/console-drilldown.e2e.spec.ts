@@ -120,6 +120,15 @@ describe('console drill-downs (real API + Chromium)', () => {
     const audited = (await seed('/admin/events?type=account.unlocked')).json as { actor: string; detail: string }[];
     expect(audited[0]?.actor).toBe(`admin:${api.adminUsername}`);
     expect(audited[0]?.detail).toContain('account dan unlocked');
+
+    // Counted and paged by the server ("n of N"); a part of the name finds the account, in the URL.
+    expect(await page.getByTestId('accounts-count').innerText()).toBe('Accounts 1–2 of 2');
+    await page.getByLabel('Account name contains').fill('RO');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL('**/accounts?q=RO');
+    await eventually(async () => (await page.getByTestId('accounts-count').innerText()) === 'Accounts 1–1 of 1', 'search result');
+    expect(await table.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^root/)]);
+    await expectAccessible(page, 'accounts (search)');
   });
 
   it("lists an account's sessions and ends one: its tokens stop working at once", async () => {
@@ -173,11 +182,19 @@ describe('console drill-downs (real API + Chromium)', () => {
     await page.getByRole('button', { name: 'Extend selected (2)' }).click();
     // Nothing changes before the confirmation.
     expect(((await seed('/admin/decisions?q=127.50.0.0/24&expires_within=3600')).json as { total: number }).total).toBe(2);
+    // One call for the whole selection.
+    const posts: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === 'POST' && r.url().includes('/admin/')) posts.push(new URL(r.url()).pathname);
+    };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: 'Extend them' }).click();
     await eventually(
       async () => (await page.getByTestId('decisions-feedback').innerText()).includes('Extended 2 decisions by 24 hours.'),
       'extend feedback',
     );
+    page.off('request', onRequest);
+    expect(posts).toEqual(['/admin/decisions/bulk-extend']);
     expect(((await seed('/admin/decisions?q=127.50.0.0/24&expires_within=3600')).json as { total: number }).total).toBe(0);
     const reasons = ((await seed('/admin/decisions?q=127.50.0.0/24&sort=client')).json as { items: { reason: string }[] }).items;
     expect(reasons.map((d) => d.reason)).toEqual(['ends in 120 s', 'ends in 1800 s', 'ends in 7200 s']);
