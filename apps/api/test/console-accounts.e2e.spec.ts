@@ -1,4 +1,5 @@
 import { http, type HttpOptions, strongPassword } from '@bouncer/testing';
+import { AuditService } from '../src/audit/audit.service';
 import { HealingService } from '../src/healing/healing.service';
 import { startServer, type TestServer } from './support/app';
 
@@ -18,6 +19,7 @@ describe('console API: client activity, account unlock, user sessions', () => {
   const events = async (type: string) =>
     (await req(`/admin/events?type=${encodeURIComponent(type)}`, { token: await server.adminToken() })).json as {
       actor: string;
+      client: string | null;
       detail: string;
     }[];
 
@@ -252,6 +254,78 @@ describe('console API: client activity, account unlock, user sessions', () => {
     });
   });
 
+  describe('POST /admin/decisions/bulk-extend and bulk-lift', () => {
+    const CLIENTS = ['127.49.0.1', '127.49.0.2', '127.49.0.3'];
+    const ids = async () => {
+      const page = await req('/admin/decisions?q=127.49.0.0/24&sort=client', { token: await server.adminToken() });
+      return (page.json.items as { id: string; client: string; remaining_seconds: number }[]).map((d) => d);
+    };
+    /** The audit records of one type about these clients. */
+    const audited = async (type: string) => (await events(type)).filter((e) => CLIENTS.includes(e.client ?? ''));
+
+    beforeAll(async () => {
+      for (const client of CLIENTS)
+        expect((await req('/admin/blocks', { token: admin, body: { client, duration_seconds: 600, reason: 'bulk test' } })).status).toBe(
+          201,
+        );
+    });
+
+    it('extends every decision named in one call, once each however often named; one audit record per decision', async () => {
+      const before = await ids();
+      const token = await server.adminToken();
+      const res = await req('/admin/decisions/bulk-extend', {
+        token,
+        body: { ids: [before[0]!.id, before[1]!.id, before[0]!.id, 'd-000000000000'], seconds: 3600 },
+      });
+      expect(res.status).toBe(200);
+      expect(res.json.results).toEqual([
+        { id: before[0]!.id, client: CLIENTS[0], state: 'blocked', outcome: 'extended' },
+        { id: before[1]!.id, client: CLIENTS[1], state: 'blocked', outcome: 'extended' },
+        { id: 'd-000000000000', outcome: 'not_found' },
+      ]);
+      const after = await ids();
+      expect(after.map((d) => d.remaining_seconds - (before.find((b) => b.id === d.id)?.remaining_seconds ?? 0))).toEqual([3600, 3600, 0]);
+      // The references stay: the same decisions, longer.
+      expect(after.map((d) => d.id)).toEqual(before.map((d) => d.id));
+      const records = await audited('decision.extended');
+      expect(records.map((e) => e.client).sort()).toEqual(CLIENTS.slice(0, 2));
+      expect(records.every((e) => e.detail.includes('extended by 3600 s by admin:admin'))).toBe(true);
+    });
+
+    it('lifts every decision named in one call; one audit record per decision', async () => {
+      const before = await ids();
+      const token = await server.adminToken();
+      const res = await req('/admin/decisions/bulk-lift', { token, body: { ids: before.map((d) => d.id) } });
+      expect(res.status).toBe(200);
+      expect(res.json.results.map((r: { outcome: string }) => r.outcome)).toEqual(['lifted', 'lifted', 'lifted']);
+      expect(await ids()).toEqual([]);
+      for (const client of CLIENTS) expect((await req('/me', { from: client })).status).toBe(401); // no longer 403
+      const unblocked = (await audited('decision.unblocked')).filter((e) => e.detail.includes('unblocked by admin:admin'));
+      expect(unblocked).toHaveLength(3);
+      // Named again: nothing stands any more.
+      const again = await req('/admin/decisions/bulk-lift', { token, body: { ids: [before[0]!.id] } });
+      expect(again.json.results).toEqual([{ id: before[0]!.id, outcome: 'not_found' }]);
+    });
+
+    it('refuses an empty or oversized list, a malformed reference and a short extension (400), and anyone but an admin', async () => {
+      const token = await server.adminToken();
+      const many = Array.from({ length: 501 }, (_, i) => `d-${i.toString(16).padStart(12, '0')}`);
+      for (const [path, body] of [
+        ['bulk-lift', { ids: [] }],
+        ['bulk-lift', { ids: many }],
+        ['bulk-lift', { ids: ['127.49.0.1'] }],
+        ['bulk-lift', {}],
+        ['bulk-extend', { ids: ['d-000000000000'], seconds: 10 }],
+        ['bulk-extend', { ids: ['d-000000000000'] }],
+      ] as const)
+        expect((await req(`/admin/decisions/${path}`, { token, body })).status).toBe(400);
+      // A full page of references fits the body limit.
+      expect((await req('/admin/decisions/bulk-lift', { token, body: { ids: many.slice(0, 500) } })).status).toBe(200);
+      const frank = (await signIn('frank', frankPassword, '127.49.1.1')).json.access_token as string;
+      expect((await req('/admin/decisions/bulk-lift', { token: frank, body: { ids: ['d-000000000000'] } })).status).toBe(403);
+    });
+  });
+
   describe('list entries with an expiry', () => {
     it('applies an entry until it expires; the healing job then removes it and audits that', async () => {
       const added = await req('/admin/lists', {
@@ -280,6 +354,107 @@ describe('console API: client activity, account unlock, user sessions', () => {
         body: { kind: 'allow', cidr: '127.48.0.1', duration_seconds: 5 },
       });
       expect(res.status).toBe(400);
+    });
+  });
+
+  describe('GET /admin/accounts and /admin/accounts/:username/clients', () => {
+    /** More failures at one account than the 1,000 events the browser used to read: nothing is capped. */
+    const MANY = 1_200;
+
+    beforeAll(async () => {
+      const audit = server.app.get(AuditService);
+      for (let i = 0; i < MANY; i++)
+        await audit.write({
+          type: 'login.failed',
+          client: `127.50.${Math.floor(i / 200)}.${i % 200}`,
+          actor: 'hana',
+          detail: 'failed sign-in as hana',
+        });
+      // What the account rule records when it starts limiting an account.
+      await audit.write({ type: 'account.delayed', actor: 'hana', detail: '10 failed sign-ins for hana within an hour' });
+      for (const [client, name] of [
+        ['127.51.0.1', 'ivan'],
+        ['127.51.0.1', 'ivan'],
+        ['127.51.0.2', 'ivan'],
+        ['127.51.0.3', 'frank'],
+      ] as const)
+        expect((await signIn(name, 'wrong-password-1', client)).status).toBe(401);
+    }, 120_000);
+
+    it('counts every failed sign-in in the window, per account, most first, with clients, since when and whether it exists', async () => {
+      const token = await server.adminToken();
+      const res = await req('/admin/accounts?page_size=2', { token });
+      expect(res.status).toBe(200);
+      expect(res.json.items[0]).toEqual({
+        username: 'hana',
+        failures: MANY,
+        clients: MANY,
+        first_at: expect.any(String),
+        last_at: expect.any(String),
+        throttled: true,
+        known: false,
+      });
+      // Every account with a failure in the last 24 hours is counted, whatever the page shows.
+      expect(res.json).toMatchObject({ page: 1, page_size: 2, total: expect.any(Number), since: expect.any(String) });
+      const everyone = await req('/admin/accounts?page_size=500', { token });
+      expect(everyone.json.total).toBe(everyone.json.items.length);
+      const names = everyone.json.items.map((a: { username: string }) => a.username);
+      expect(names).toEqual(expect.arrayContaining(['hana', 'ivan', 'frank']));
+      expect(res.json.total).toBe(names.length);
+      const byName = Object.fromEntries(everyone.json.items.map((a: { username: string }) => [a.username, a]));
+      expect(byName['ivan']).toMatchObject({ failures: 2 + 1, clients: 2, known: false, throttled: false });
+      expect(byName['frank']).toMatchObject({ known: true });
+      const failures = everyone.json.items.map((a: { failures: number }) => a.failures);
+      expect([...failures].sort((a, b) => b - a)).toEqual(failures);
+
+      const second = await req('/admin/accounts?page_size=2&page=2', { token });
+      expect(second.json.items.map((a: { username: string }) => a.username)).toEqual(names.slice(2, 4));
+    });
+
+    it('finds accounts by part of their name, and reads a window', async () => {
+      const token = await server.adminToken();
+      const found = await req(`/admin/accounts?q=${encodeURIComponent('ＶＡ')}`, { token });
+      expect(found.json.items.map((a: { username: string }) => a.username)).toEqual(['ivan']);
+      expect(found.json.total).toBe(1);
+      // `%` and `_` are letters here, not patterns.
+      expect((await req('/admin/accounts?q=%25', { token })).json.total).toBe(0);
+      const later = new Date(server.clock.now() + 1).toISOString();
+      server.clock.advance(1_000);
+      const none = await req(`/admin/accounts?since=${encodeURIComponent(later)}`, { token });
+      expect(none.json).toMatchObject({ items: [], total: 0, since: later });
+    });
+
+    it('lists the clients that guessed at one account, paged with their total', async () => {
+      const token = await server.adminToken();
+      const ivan = await req('/admin/accounts/Ivan/clients', { token });
+      expect(ivan.status).toBe(200);
+      expect(ivan.json).toMatchObject({ total: 2, page: 1, page_size: 50 });
+      expect(ivan.json.items).toEqual([
+        { client: '127.51.0.1', failures: 2, first_at: expect.any(String), last_at: expect.any(String) },
+        { client: '127.51.0.2', failures: 1, first_at: expect.any(String), last_at: expect.any(String) },
+      ]);
+      const hana = await req('/admin/accounts/hana/clients?page_size=500&page=3', { token });
+      expect(hana.json.total).toBe(MANY);
+      expect(hana.json.items).toHaveLength(MANY - 1000);
+    });
+
+    it('refuses bad input (400) and anyone but an admin', async () => {
+      const token = await server.adminToken();
+      for (const query of [
+        'page_size=501',
+        'page=0',
+        'since=yesterday',
+        `since=${new Date(server.clock.now() + 3_600_000).toISOString()}`,
+        `q=${'x'.repeat(65)}`,
+      ])
+        expect((await req(`/admin/accounts?${query}`, { token })).status).toBe(400);
+      expect((await req('/admin/accounts/%20/clients', { token })).status).toBe(400);
+      // A name longer than any route parameter Fastify takes is refused before the handler.
+      expect((await req(`/admin/accounts/${'x'.repeat(300)}/clients`, { token })).status).toBe(414);
+      const frank = (await signIn('frank', frankPassword, '127.51.0.9')).json.access_token as string;
+      expect((await req('/admin/accounts', { token: frank })).status).toBe(403);
+      expect((await req('/admin/accounts/frank/clients', { token: frank })).status).toBe(403);
+      expect((await req('/admin/accounts')).status).toBe(401);
     });
   });
 });

@@ -58,6 +58,28 @@ describe('anomaly detection over HTTP', () => {
       expect((await login('alice', userPassword, '127.0.2.2')).status).toBe(200);
     });
 
+    it('warns of the pause only near it: attempts_left from 2, then 0 with the pause that started; never on the 429', async () => {
+      const near = '127.0.2.9';
+      // An account of its own, so the account rule (10 failures) never joins in.
+      const token = () => login('warned', 'wrong-password-x', near);
+      const session = () => req('/session', { body: { username: 'warned', password: 'wrong-password-x' }, from: near });
+      const answers = [await token(), await token(), await session(), await token(), await session()];
+      expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+      expect(answers.map((r) => [r.json.attempts_left, r.json.pause_seconds])).toEqual([
+        [undefined, undefined],
+        [undefined, undefined],
+        [2, 60],
+        [1, 60],
+        [0, 60],
+      ]);
+      // The warning counts the client, whatever the account: an unknown one reads as a known one.
+      expect(answers[4]!.json.detail).toBe('Incorrect username or password.');
+      const refused = await token();
+      expect(refused.status).toBe(429);
+      expect(refused.json.attempts_left).toBeUndefined();
+      expect(refused.json.pause_seconds).toBeUndefined();
+    });
+
     it('grows the buffer with each failure: 60 s x (failures - 4)', async () => {
       server.clock.advance(59_000);
       expect((await login('alice', 'wrong-password-x', from)).status).toBe(429);

@@ -62,9 +62,16 @@ describe('real answers match the OpenAPI document', () => {
     expect((await call('POST', '/token', { raw: 'x'.repeat(40_000), headers: { 'content-type': 'application/json' }, from })).status).toBe(
       413,
     );
-    expect((await call('POST', '/token', { form: { username: 'olivia', password: 'wrong-wrong-wrong' }, from: nextClient() })).status).toBe(
-      401,
-    );
+    // Wrong passwords from one client: the third 401 carries attempts_left and pause_seconds (a fourth would make it suspicious).
+    const guesser = nextClient();
+    const wrong: { status: number; json: { attempts_left?: number } }[] = [];
+    for (let i = 0; i < 3; i++)
+      wrong.push(await call('POST', '/token', { form: { username: 'olivia', password: 'wrong-wrong-wrong' }, from: guesser }));
+    expect(wrong.map((r) => [r.status, r.json.attempts_left])).toEqual([
+      [401, undefined],
+      [401, undefined],
+      [401, 2],
+    ]);
     expect((await call('GET', '/validate-token', { token: user, from })).status).toBe(200);
     expect((await call('GET', '/validate-token', { from })).status).toBe(401);
     expect((await call('GET', '/me', { token: user, from })).status).toBe(200);
@@ -131,12 +138,21 @@ describe('real answers match the OpenAPI document', () => {
       (await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.9', state: 'blocked', seconds: 600 } })).status,
     ).toBe(404);
     expect((await call('POST', '/admin/decisions/extend', { ...a, body: { client: '203.0.113.7', state: 'blocked' } })).status).toBe(400);
+    const blockId = ((await call('GET', '/admin/decisions?client=203.0.113.7', a)).json.items[0] as { id: string }).id;
+    expect(
+      (await call('POST', '/admin/decisions/bulk-extend', { ...a, body: { ids: [blockId, 'd-000000000000'], seconds: 600 } })).status,
+    ).toBe(200);
+    expect((await call('POST', '/admin/decisions/bulk-extend', { ...a, body: { ids: [blockId] } })).status).toBe(400);
+    expect((await call('POST', '/admin/decisions/bulk-lift', { ...a, body: { ids: [] } })).status).toBe(400);
     expect((await call('POST', '/admin/blocks', { ...a, body: { client: '127.0.0.1', duration_seconds: 60, reason: 'me' } })).status).toBe(
       409,
     );
     expect((await call('POST', '/admin/blocks', { ...a, body: { client: 'nope', duration_seconds: 60, reason: 'x' } })).status).toBe(400);
     expect((await call('DELETE', '/admin/blocks?client=203.0.113.7', a)).status).toBe(204);
     expect((await call('DELETE', '/admin/blocks?client=203.0.113.7', a)).status).toBe(404);
+    expect((await call('POST', '/admin/decisions/bulk-lift', { ...a, body: { ids: [blockId] } })).json.results[0].outcome).toBe(
+      'not_found',
+    );
     expect((await call('DELETE', '/admin/suspicions?client=203.0.113.8', a)).status).toBe(404);
     expect((await call('POST', '/admin/lists', { ...a, body: { kind: 'allow', cidr: '198.51.100.0/24', note: 'office' } })).status).toBe(
       201,
@@ -166,6 +182,10 @@ describe('real answers match the OpenAPI document', () => {
     expect((await call('DELETE', `/admin/users/paul/sessions/${randomUUID()}`, a)).status).toBe(404);
     expect((await call('DELETE', '/admin/users/paul/sessions/x', a)).status).toBe(400);
     expect((await call('POST', '/admin/accounts/paul/unlock', a)).status).toBe(204);
+    expect((await call('GET', '/admin/accounts', a)).status).toBe(200);
+    expect((await call('GET', '/admin/accounts?page_size=501', a)).status).toBe(400);
+    expect((await call('GET', '/admin/accounts/olivia/clients', a)).status).toBe(200);
+    expect((await call('GET', '/admin/accounts/olivia/clients?since=soon', a)).status).toBe(400);
     expect((await call('GET', '/admin/clients/activity?client=127.0.0.1', a)).status).toBe(200);
     expect((await call('GET', '/admin/clients/activity?client=203.0.113.0/24', a)).status).toBe(200);
     expect((await call('GET', '/admin/clients/activity?client=nope', a)).status).toBe(400);
@@ -206,7 +226,7 @@ describe('real answers match the OpenAPI document', () => {
         k
           .replace(/^(\w+) \/admin\/users\/[^/]+/, '$1 /admin/users/{username}')
           .replace(/^(\w+) \/admin\/users\/\{username\}\/sessions\/[^/]+$/, '$1 /admin/users/{username}/sessions/{id}')
-          .replace(/^(\w+) \/admin\/accounts\/[^/]+\/unlock$/, '$1 /admin/accounts/{username}/unlock')
+          .replace(/^(\w+) \/admin\/accounts\/[^/]+\/(unlock|clients)$/, '$1 /admin/accounts/{username}/$2')
           .replace(/^(\w+) \/me\/devices\/[^/]+$/, '$1 /me/devices/{id}')
           .replace(/^(\w+) \/me\/sessions\/[^/]+$/, '$1 /me/sessions/{id}'),
       ),

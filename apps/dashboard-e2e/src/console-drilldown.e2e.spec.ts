@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
 import { eventually, http, strongPassword } from '@bouncer/testing';
-import { startApi, type RunningApi } from './support/api-process';
-import { axeViolations } from './support/axe';
-import { launchBrowser, screenshot, signIn, type RunningBrowser } from './support/browser';
+import { adminSeeder, type AdminSeeder, startApi, type RunningApi } from './support/api-process';
+import { expectAccessible } from './support/axe';
+import { goInApp, launchBrowser, screenshot, signIn, type RunningBrowser } from './support/browser';
 
 /**
  * The console's drill-downs in real Chromium against the built API (issue #13, points 3 and 4):
@@ -14,7 +14,7 @@ describe('console drill-downs (real API + Chromium)', () => {
   let api: RunningApi;
   let browser: RunningBrowser;
   let page: Page;
-  let seedToken: string;
+  let seed: AdminSeeder;
   const SEEDER = '127.0.0.3';
   const GUESSER = '127.0.0.78';
   const DAN_HOME = '127.0.0.91';
@@ -22,32 +22,11 @@ describe('console drill-downs (real API + Chromium)', () => {
   const danPassword = strongPassword();
   let danSessions: { access_token: string; refresh_token: string }[] = [];
 
-  const seed = (path: string, body?: unknown, method?: string) =>
-    http(api.baseUrl, path, { token: seedToken, from: SEEDER, ...(body !== undefined ? { body } : {}), ...(method ? { method } : {}) });
-
-  async function expectAccessible(name: string): Promise<void> {
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      const violations = await axeViolations(page);
-      expect({ page: `${name} (${scheme})`, violations }).toEqual({ page: `${name} (${scheme})`, violations: [] });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-  }
-
-  const go = async (path: string) => {
-    await page.evaluate((p) => {
-      history.pushState(null, '', p);
-      dispatchEvent(new PopStateEvent('popstate'));
-    }, path);
-  };
+  const go = (path: string) => goInApp(page, path);
 
   beforeAll(async () => {
     api = await startApi('console-drilldown', { ALLOWLIST: `${SEEDER}/32` });
-    const grant = await http(api.baseUrl, '/token', {
-      form: { grant_type: 'password', username: api.adminUsername, password: api.adminPassword },
-      from: SEEDER,
-    });
-    seedToken = (grant.json as { access_token: string }).access_token;
+    seed = await adminSeeder(api, SEEDER);
     expect((await seed('/admin/users', { username: 'dan', password: danPassword, role: 'user' })).status).toBe(201);
     // The guesser tries dan (twice) and root (an account that does not exist).
     for (const name of ['dan', 'dan', 'root']) {
@@ -106,7 +85,7 @@ describe('console drill-downs (real API + Chromium)', () => {
       expect.stringMatching(/^root\s+1\s/),
     ]);
     await screenshot(page, 'console-client-guesser');
-    await expectAccessible('client (guesser)');
+    await expectAccessible(page, 'client (guesser)');
 
     await go(`/clients/${DAN_HOME}`);
     const seen = page.getByTestId('client-sessions');
@@ -116,7 +95,7 @@ describe('console drill-downs (real API + Chromium)', () => {
     expect(text).toMatch(/dan signed in/);
     expect(text).not.toContain(danSessions[1]!.refresh_token.slice(37));
     await screenshot(page, 'console-client-sessions');
-    await expectAccessible('client (sessions)');
+    await expectAccessible(page, 'client (sessions)');
 
     // The account link opens the account on the Accounts page.
     await seen.getByRole('link', { name: 'dan' }).first().click();
@@ -131,7 +110,7 @@ describe('console drill-downs (real API + Chromium)', () => {
     const rootRow = table.locator('tr', { hasText: 'root' });
     expect(await rootRow.innerText()).toMatch(/no such account/i);
     await screenshot(page, 'console-accounts-attacked');
-    await expectAccessible('accounts');
+    await expectAccessible(page, 'accounts');
 
     await page.getByRole('button', { name: 'Unlock dan' }).click();
     // Nothing is sent before the confirmation.
@@ -141,6 +120,15 @@ describe('console drill-downs (real API + Chromium)', () => {
     const audited = (await seed('/admin/events?type=account.unlocked')).json as { actor: string; detail: string }[];
     expect(audited[0]?.actor).toBe(`admin:${api.adminUsername}`);
     expect(audited[0]?.detail).toContain('account dan unlocked');
+
+    // Counted and paged by the server ("n of N"); a part of the name finds the account, in the URL.
+    expect(await page.getByTestId('accounts-count').innerText()).toBe('Accounts 1–2 of 2');
+    await page.getByLabel('Account name contains').fill('RO');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL('**/accounts?q=RO');
+    await eventually(async () => (await page.getByTestId('accounts-count').innerText()) === 'Accounts 1–1 of 1', 'search result');
+    expect(await table.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^root/)]);
+    await expectAccessible(page, 'accounts (search)');
   });
 
   it("lists an account's sessions and ends one: its tokens stop working at once", async () => {
@@ -150,7 +138,7 @@ describe('console drill-downs (real API + Chromium)', () => {
     expect(await sessions.locator('tbody tr').count()).toBe(2);
     expect(await page.getByTestId('account-clients').innerText()).toContain(GUESSER);
     await screenshot(page, 'console-account-sessions');
-    await expectAccessible('account panel');
+    await expectAccessible(page, 'account panel');
 
     const family = danSessions[0]!.refresh_token.slice(0, 8);
     await page.getByRole('button', { name: `End session ${family}` }).click();
@@ -187,18 +175,26 @@ describe('console drill-downs (real API + Chromium)', () => {
     await eventually(async () => (await count.innerText()) === '1–2 of 2', 'two end within the hour', 20_000);
     expect(await page.getByLabel('Time left').inputValue()).toBe('1h');
     await screenshot(page, 'console-decisions-time-left');
-    await expectAccessible('decisions (time left)');
+    await expectAccessible(page, 'decisions (time left)');
 
     for (const client of ['127.50.0.1', '127.50.0.2']) await page.getByRole('checkbox', { name: `Select ${client}`, exact: true }).check();
     await page.getByLabel('Extend by').selectOption({ label: '24 hours' });
     await page.getByRole('button', { name: 'Extend selected (2)' }).click();
     // Nothing changes before the confirmation.
     expect(((await seed('/admin/decisions?q=127.50.0.0/24&expires_within=3600')).json as { total: number }).total).toBe(2);
+    // One call for the whole selection.
+    const posts: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === 'POST' && r.url().includes('/admin/')) posts.push(new URL(r.url()).pathname);
+    };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: 'Extend them' }).click();
     await eventually(
       async () => (await page.getByTestId('decisions-feedback').innerText()).includes('Extended 2 decisions by 24 hours.'),
       'extend feedback',
     );
+    page.off('request', onRequest);
+    expect(posts).toEqual(['/admin/decisions/bulk-extend']);
     expect(((await seed('/admin/decisions?q=127.50.0.0/24&expires_within=3600')).json as { total: number }).total).toBe(0);
     const reasons = ((await seed('/admin/decisions?q=127.50.0.0/24&sort=client')).json as { items: { reason: string }[] }).items;
     expect(reasons.map((d) => d.reason)).toEqual(['ends in 120 s', 'ends in 1800 s', 'ends in 7200 s']);
@@ -223,7 +219,7 @@ describe('console drill-downs (real API + Chromium)', () => {
     const overrides = page.getByTestId(`overrides-${SCANNER}`);
     await eventually(async () => (await overrides.innerText()).trim() === '1 decision', 'overrides counted', 15_000);
     await screenshot(page, 'console-lists-expiry');
-    await expectAccessible('lists (expiry, overrides)');
+    await expectAccessible(page, 'lists (expiry, overrides)');
     await overrides.getByRole('link').click();
     await page.waitForURL(`**/decisions?q=${SCANNER}`);
     await eventually(async () => (await page.getByTestId('decisions-count').innerText()) === '1–1 of 1', 'the overridden decision');

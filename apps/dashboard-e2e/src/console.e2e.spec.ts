@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { eventually, http, strongPassword } from '@bouncer/testing';
-import { startApi, type RunningApi } from './support/api-process';
-import { axeViolations } from './support/axe';
-import { launchBrowser, screenshot, signIn, type RunningBrowser } from './support/browser';
+import { adminSeeder, type AdminSeeder, startApi, type RunningApi } from './support/api-process';
+import { expectAccessibleAsShown } from './support/axe';
+import { goInApp, launchBrowser, screenshot, signIn, type RunningBrowser } from './support/browser';
 
 /**
  * The console (dashboard v2) in real Chromium against the built API: each page by its deep
@@ -14,7 +14,7 @@ describe('console (real API + Chromium)', () => {
   let api: RunningApi;
   let browser: RunningBrowser;
   let page: Page;
-  let seedToken: string;
+  let seed: AdminSeeder;
   /** The seeder: allowlisted, so its 1,000 admin calls are not themselves a flood. */
   const SEEDER = '127.0.0.3';
   const ATTACKER = '127.0.0.77';
@@ -23,30 +23,11 @@ describe('console (real API + Chromium)', () => {
   const seedAddress = (i: number) => `127.60.${Math.floor(i / 250)}.${(i % 250) + 1}`;
   const carolPassword = strongPassword();
 
-  const seed = (path: string, body?: unknown, method?: string) =>
-    http(api.baseUrl, path, { token: seedToken, from: SEEDER, ...(body !== undefined ? { body } : {}), ...(method ? { method } : {}) });
-
-  /** axe-core finds nothing on the page as shown; the failure lists rule, impact and elements. */
-  async function expectAccessible(name: string): Promise<void> {
-    const violations = await axeViolations(page);
-    expect({ page: name, violations }).toEqual({ page: name, violations: [] });
-  }
-
-  const go = async (path: string) => {
-    // In-app navigation keeps the session (a full load restores it from the cookie, also fine).
-    await page.evaluate((p) => {
-      history.pushState(null, '', p);
-      dispatchEvent(new PopStateEvent('popstate'));
-    }, path);
-  };
+  const go = (path: string) => goInApp(page, path);
 
   beforeAll(async () => {
     api = await startApi('console', { ALLOWLIST: `${SEEDER}/32` });
-    const grant = await http(api.baseUrl, '/token', {
-      form: { grant_type: 'password', username: api.adminUsername, password: api.adminPassword },
-      from: SEEDER,
-    });
-    seedToken = (grant.json as { access_token: string }).access_token;
+    seed = await adminSeeder(api, SEEDER);
     // 1,000 admin blocks, ten at a time.
     const started = Date.now();
     for (let i = 0; i < SEEDED; i += 10) {
@@ -108,7 +89,7 @@ describe('console (real API + Chromium)', () => {
     console.log(`overview layout shift over 6.5 s of polling: ${shift.toFixed(4)}`);
     expect(shift).toBeLessThan(0.01);
     await screenshot(page, 'console-overview');
-    await expectAccessible('overview');
+    await expectAccessibleAsShown(page, 'overview');
   });
 
   it('lets the keyboard alone find one client among 1,000 decisions, see why, and lift it', async () => {
@@ -119,7 +100,7 @@ describe('console (real API + Chromium)', () => {
     expect(total).toBeGreaterThanOrEqual(SEEDED + 1);
     expect(await page.getByTestId('decisions-count').innerText()).toBe(`1–50 of ${total}`);
     await screenshot(page, 'console-decisions');
-    await expectAccessible('decisions');
+    await expectAccessibleAsShown(page, 'decisions');
 
     // Keyboard only from here: the search field, Enter, Tab to the address link, Enter.
     await page.getByLabel('Address or CIDR').focus();
@@ -148,7 +129,7 @@ describe('console (real API + Chromium)', () => {
     expect(await page.getByTestId('client-events').innerText()).toMatch(/blocked|marked suspicious/i);
     expect(await page.getByTestId('client-history').innerText()).toMatch(/\bblocked\b/i);
     await screenshot(page, 'console-client');
-    await expectAccessible('client');
+    await expectAccessibleAsShown(page, 'client');
 
     await page.getByRole('button', { name: 'Lift the block' }).focus();
     await page.keyboard.press('Enter');
@@ -218,7 +199,7 @@ describe('console (real API + Chromium)', () => {
     await page.locator(`[data-testid="lists-table"] tr[data-cidr="${client}"]`).waitFor();
     expect(await page.getByTestId('lists-count').innerText()).toMatch(/^1 of \d+ entries$/);
     await screenshot(page, 'console-lists');
-    await expectAccessible('lists');
+    await expectAccessibleAsShown(page, 'lists');
     await page.getByRole('button', { name: `Remove ${client} from the denylist` }).click();
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
     await eventually(async () => (await page.getByTestId('lists-feedback').innerText()).includes(`Removed ${client}`), 'remove feedback');
@@ -234,7 +215,7 @@ describe('console (real API + Chromium)', () => {
     await page.waitForURL(/cursor=/);
     await page.getByTestId('audit-table').waitFor();
     await screenshot(page, 'console-audit');
-    await expectAccessible('audit');
+    await expectAccessibleAsShown(page, 'audit');
 
     // Keyboard: focus the export button and press Enter.
     const [csv] = await Promise.all([
@@ -273,7 +254,7 @@ describe('console (real API + Chromium)', () => {
     await row.getByRole('button', { name: 'Make admin' }).click();
     await eventually(async () => (await row.innerText()).includes('carol is now admin.'), 'role feedback next to the row');
     await screenshot(page, 'console-users');
-    await expectAccessible('users');
+    await expectAccessibleAsShown(page, 'users');
   });
 
   it('shows the settings and accounts pages, accessible', async () => {
@@ -281,17 +262,17 @@ describe('console (real API + Chromium)', () => {
     await page.getByTestId('rules-table').waitFor();
     expect(await page.getByTestId('rules-table').innerText()).toContain('request-rate');
     await screenshot(page, 'console-settings');
-    await expectAccessible('settings');
+    await expectAccessibleAsShown(page, 'settings');
     await go('/accounts');
     await page.getByTestId('accounts-table').waitFor();
     expect(await page.getByTestId('accounts-table').innerText()).toContain('carol');
     await screenshot(page, 'console-accounts');
-    await expectAccessible('accounts');
+    await expectAccessibleAsShown(page, 'accounts');
     await go('/clients');
     await page.getByLabel('Address or range').fill('127.0.0.77');
     await page.keyboard.press('Enter');
     await page.waitForURL('**/clients/127.0.0.77');
-    await expectAccessible('clients');
+    await expectAccessibleAsShown(page, 'clients');
   });
 
   it('gives every admin a My account page with the password rules up front and live strength', async () => {
@@ -304,7 +285,7 @@ describe('console (real API + Chromium)', () => {
     await page.getByLabel('New password', { exact: true }).fill(strongPassword());
     await eventually(async () => /\(acceptable\)/.test(await page.getByTestId('pw-strength').innerText()), 'acceptable', 20_000);
     await screenshot(page, 'console-my-account');
-    await expectAccessible('my account');
+    await expectAccessibleAsShown(page, 'my account');
     await page.getByLabel('New password', { exact: true }).fill('');
   });
 
@@ -332,7 +313,7 @@ describe('console (real API + Chromium)', () => {
     };
     expect(await luminance()).toBeLessThan(60);
     await screenshot(page, 'console-decisions-dark');
-    await expectAccessible('decisions (dark)');
+    await expectAccessibleAsShown(page, 'decisions (dark)');
     // The switch: system -> dark -> light; light wins over the dark system.
     await page.getByTestId('theme-switch').click();
     await page.getByTestId('theme-switch').click();
@@ -360,7 +341,7 @@ describe('console (real API + Chromium)', () => {
     await page.waitForURL('**/change-password');
     expect(await page.getByRole('navigation', { name: 'Console' }).count()).toBe(0);
     await screenshot(page, 'console-forced-password-change');
-    await expectAccessible('forced password change');
+    await expectAccessibleAsShown(page, 'forced password change');
     // Not skippable: another page leads back here.
     await go('/decisions');
     await page.waitForURL('**/change-password');

@@ -20,21 +20,25 @@ describe('login page during a time buffer (real API + Chromium)', () => {
     await api?.stop();
   });
 
-  it('shows the wait and counts it down', async () => {
+  it('warns before the pause, then shows the wait at once and counts it down', async () => {
     const { page } = browser;
     await page.goto(`${api.baseUrl}/login`);
     await page.getByLabel('Username').fill(api.adminUsername);
 
     const countdown = page.getByTestId('countdown');
-    for (let attempt = 1; attempt <= 8 && (await countdown.count()) === 0; attempt++) {
+    // What the page said after each wrong password: the warning (D15), or the countdown it started.
+    const said: string[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
       await page.getByLabel('Password').fill(`wrong-password-${attempt}`);
       const answer = page.waitForResponse((r) => r.url().endsWith('/session') && r.request().method() === 'POST');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      const res = await answer;
-      if (attempt === 1) expect(res.status()).toBe(401);
-      if (res.status() === 401) await page.getByTestId('login-error').waitFor();
-      else await countdown.waitFor();
+      expect((await answer).status()).toBe(401);
+      await page.getByTestId('login-error').waitFor();
+      const left = page.getByTestId('login-attempts-left');
+      said.push((await left.count()) ? await left.innerText() : (await countdown.count()) ? 'countdown' : '');
     }
+    // The 5th failure starts the 60 s buffer: the page counts it down without a 6th try.
+    expect(said).toEqual(['', '', '2 attempts left before a 60 s pause.', '1 attempt left before a 60 s pause.', 'countdown']);
 
     await countdown.waitFor({ state: 'visible' });
     const wait = page.getByTestId('login-wait');

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { eventually, http, sleep } from '@bouncer/testing';
 import { startApi, type RunningApi } from './support/api-process';
-import { axeViolations } from './support/axe';
+import { expectAccessible } from './support/axe';
 import { launchBrowser, screenshot, signIn, type RunningBrowser } from './support/browser';
 
 /**
@@ -14,15 +14,6 @@ describe('overview, time range and settings (real API + Chromium)', () => {
   let browser: RunningBrowser;
   let page: Page;
   const GUESSER = '127.0.0.88';
-
-  async function expectAccessible(name: string): Promise<void> {
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      const violations = await axeViolations(page);
-      expect({ page: `${name} (${scheme})`, violations }).toEqual({ page: `${name} (${scheme})`, violations: [] });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-  }
 
   const query = () => new URL(page.url()).searchParams;
 
@@ -55,7 +46,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     // Latest events use human labels and name the target, not an actor.
     expect(await page.getByTestId('event-feed').innerText()).toMatch(/failed sign-in[\s\S]*target: (dave|root)/i);
     await screenshot(page, 'overview-attack');
-    await expectAccessible('overview');
+    await expectAccessible(page, 'overview');
     await page.getByTestId('attack-addresses').click();
     await page.waitForURL(/\/decisions\?.*rule=failed-logins/);
   });
@@ -85,7 +76,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     );
     expect(await page.getByTestId('refresh-every').inputValue()).toBe('10');
     await screenshot(page, 'overview-range-24h');
-    await expectAccessible('overview 24 h');
+    await expectAccessible(page, 'overview 24 h');
   });
 
   it('zooms by dragging across the chart and with the buttons, into a custom range in the URL', async () => {
@@ -112,7 +103,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     await page.getByTestId('range-apply').click();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('range-since');
     expect(await page.locator('#range-since-error').innerText()).toContain('YYYY-MM-DD HH:MM');
-    await expectAccessible('overview custom range');
+    await expectAccessible(page, 'overview custom range');
   });
 
   it('pauses polling and changes the refresh interval', async () => {
@@ -158,7 +149,7 @@ describe('overview, time range and settings (real API + Chromium)', () => {
     expect(await page.getByTestId('this-device').count()).toBe(1);
     expect(await page.getByTestId('sign-ins').innerText()).toContain('Headless Chrome');
     await screenshot(page, 'account-time-preferences');
-    await expectAccessible('my account');
+    await expectAccessible(page, 'my account');
     await page.goto(`${api.baseUrl}/dashboard`);
     await eventually(
       async () => (await page.getByTestId('range-shown').innerText()).includes('Asia/Tokyo'),
@@ -182,6 +173,6 @@ describe('overview, time range and settings (real API + Chromium)', () => {
       /default[\s\S]*everything else[\s\S]*public[\s\S]*global rules only/,
     );
     await screenshot(page, 'settings');
-    await expectAccessible('settings');
+    await expectAccessible(page, 'settings');
   });
 });

@@ -69,6 +69,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/decisions/bulk-lift': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Lift up to 500 standing decisions by reference; one audit record each */
+    post: operations['AdminDetectionController_bulkLift'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/decisions/bulk-extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Extend up to 500 standing decisions by reference by the same time; one audit record each */
+    post: operations['AdminDetectionController_bulkExtend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/suspicions': {
     parameters: {
       query?: never;
@@ -464,6 +498,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Accounts with failed sign-ins since a time (default 24 hours), most failures first, one page; total counts them all */
+    get: operations['AccountAttacksController_accounts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/accounts/{username}/clients': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The clients whose sign-ins at one account failed since a time (default 24 hours), most first, one page */
+    get: operations['AccountAttacksController_clients'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/clients/activity': {
     parameters: {
       query?: never;
@@ -654,6 +722,24 @@ export interface components {
       /** @description added to the time left */
       seconds: number;
     };
+    BulkLiftDto: {
+      /**
+       * @example [
+       *       "d-3f2a9c1b7e04"
+       *     ]
+       */
+      ids: string[];
+    };
+    BulkExtendDto: {
+      /**
+       * @example [
+       *       "d-3f2a9c1b7e04"
+       *     ]
+       */
+      ids: string[];
+      /** @description added to the time left of each */
+      seconds: number;
+    };
     ListEntryDto: {
       /** @enum {string} */
       kind: 'allow' | 'deny';
@@ -717,6 +803,10 @@ export interface components {
       }[];
       /** @description On a refusal by a standing decision: its reference, to look up in /admin/decisions. */
       reference?: string;
+      /** @description On a 401 for a wrong password, only when at most 2 are left: the failed sign-ins this client has before its sign-ins pause (0: this one started the pause). Never on a refusal. */
+      attempts_left?: number;
+      /** @description With `attempts_left`: how many seconds that pause lasts. */
+      pause_seconds?: number;
     };
     TokenResponse: {
       access_token: string;
@@ -854,6 +944,17 @@ export interface components {
       page: number;
       page_size: number;
     };
+    BulkDecisionResult: {
+      results: {
+        id: string;
+        /** @enum {string} */
+        outcome: 'lifted' | 'extended' | 'not_found' | 'failed';
+        client?: string;
+        /** @enum {string} */
+        state?: 'suspicious' | 'blocked';
+        detail?: string;
+      }[];
+    };
     ListEntry: {
       /** @enum {string} */
       kind: 'allow' | 'deny';
@@ -895,6 +996,33 @@ export interface components {
         last_used_at: string;
         expires_at: string;
       }[];
+    };
+    AccountPage: {
+      items: {
+        username: string;
+        failures: number;
+        clients: number;
+        first_at: string;
+        last_at: string;
+        throttled: boolean;
+        known: boolean;
+      }[];
+      total: number;
+      page: number;
+      page_size: number;
+      since: string;
+    };
+    AccountClientPage: {
+      items: {
+        client: string;
+        failures: number;
+        first_at: string;
+        last_at: string;
+      }[];
+      total: number;
+      page: number;
+      page_size: number;
+      since: string;
     };
     RulesDocument: {
       /** @enum {number} */
@@ -1106,6 +1234,8 @@ export interface operations {
   AdminDetectionController_list: {
     parameters: {
       query?: {
+        page?: number;
+        page_size?: number;
         /** @description The reference a refused client was shown */
         id?: string;
         state?: 'blocked' | 'suspicious';
@@ -1126,8 +1256,6 @@ export interface operations {
         order?: 'asc' | 'desc';
         /** @description true: a blocked client appears once, its suspicion inside (`suspicion`) */
         one_per_client?: string;
-        page?: number;
-        page_size?: number;
       };
       header?: never;
       path?: never;
@@ -1426,6 +1554,152 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminDetectionController_bulkLift: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BulkLiftDto'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkDecisionResult'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminDetectionController_bulkExtend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BulkExtendDto'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkDecisionResult'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is larger than 16 KiB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is neither JSON nor a form. */
+      415: {
+        headers: {
           [name: string]: unknown;
         };
         content: {
@@ -1966,7 +2240,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No valid bearer token, or wrong credentials. */
+      /** @description Wrong credentials. When at most 2 failed sign-ins are left before this client’s sign-ins pause, `attempts_left` and `pause_seconds` say how many and how long (0 left: this failure started the pause). */
       401: {
         headers: {
           /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
@@ -2164,7 +2438,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No valid bearer token, or wrong credentials. */
+      /** @description Wrong credentials. When at most 2 failed sign-ins are left before this client’s sign-ins pause, `attempts_left` and `pause_seconds` say how many and how long (0 left: this failure started the pause). */
       401: {
         headers: {
           /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
@@ -3070,6 +3344,144 @@ export interface operations {
         headers: {
           /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
           'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AccountAttacksController_accounts: {
+    parameters: {
+      query?: {
+        page?: number;
+        page_size?: number;
+        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
+        since?: string;
+        /** @description only accounts whose name contains this (case-insensitive: names are stored normalized) */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountPage'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AccountAttacksController_clients: {
+    parameters: {
+      query?: {
+        page?: number;
+        page_size?: number;
+        /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
+        since?: string;
+      };
+      header?: never;
+      path: {
+        username: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountClientPage'];
+        };
+      };
+      /** @description Invalid input; `errors` names each field. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token, or wrong credentials. */
+      401: {
+        headers: {
+          /** @description `Bearer realm="bouncer"`, with `error="invalid_token"` when a token was given and refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Refused: this client is blocked (with Retry-After and the decision `reference`), or the role, origin or request is not allowed. */
+      403: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unreachable; try again after Retry-After. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': number;
           [name: string]: unknown;
         };
         content: {

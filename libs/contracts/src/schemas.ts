@@ -14,6 +14,9 @@ import {
 } from './schemas/auth.schema';
 import { AdminStatsResponseSchema, DashboardDataResponseSchema, TrafficHistoryResponseSchema } from './schemas/dashboard.schema';
 import {
+  AccountClientPageSchema,
+  AccountPageSchema,
+  BulkDecisionResultSchema,
   ClientActivitySchema,
   DecisionPageSchema,
   DecisionViewSchema,
@@ -47,9 +50,12 @@ export const API_SCHEMAS = {
   UserSession: UserSessionSchema,
   DecisionView: DecisionViewSchema,
   DecisionPage: DecisionPageSchema,
+  BulkDecisionResult: BulkDecisionResultSchema,
   ListEntry: ListEntrySchema,
   SecurityEvent: SecurityEventSchema,
   ClientActivity: ClientActivitySchema,
+  AccountPage: AccountPageSchema,
+  AccountClientPage: AccountClientPageSchema,
   RulesDocument: RulesDocumentSchema,
   RoutePolicy: RoutePolicyViewSchema,
   DashboardData: DashboardDataResponseSchema,

@@ -46,7 +46,7 @@ function storedEvent(r: typeof auditLog.$inferSelect): StoredEvent {
   return { id: r.id, at: r.at.toISOString(), type: r.type, client: r.client, actor: r.actor, detail: r.detail };
 }
 
-function escapeLike(s: string): string {
+export function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

@@ -99,9 +99,12 @@ export class AuthService {
     }
     if (!user || !passwordOk || user.disabled) {
       this.metrics?.signIns.labels('failed').inc();
-      await this.defense.recordFailure(attempt.client, username, ticket, attempt.requestId);
+      const signInWarning = await this.defense.recordFailure(attempt.client, username, ticket, attempt.requestId);
       await this.audit.record({ type: 'login.failed', client: attempt.client, actor: username, detail: `failed sign-in as ${username}` });
-      throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, { headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' } });
+      throw new ProblemException(401, 'Unauthorized', BAD_CREDENTIALS, {
+        headers: { 'WWW-Authenticate': 'Bearer realm="bouncer"' },
+        ...(signInWarning ? { signInWarning } : {}),
+      });
     }
     await this.defense.recordSuccess(attempt.client, username, ticket, attempt.requestId);
     this.metrics?.signIns.labels('succeeded').inc();

@@ -14,7 +14,7 @@ import { AuthService, type IssuedSession } from './auth.service';
 import { DEVICE_COOKIE } from './device-cookie.service';
 import { SameOriginGuard } from './same-origin.guard';
 import { clearSessionCookie, readCookie, REFRESH_COOKIE, setSessionCookies } from './session-cookie';
-import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+import { ApiJson, ApiNoContent, ApiProblems, WRONG_PASSWORD } from '../openapi/api-docs.decorators';
 import { requestIdOf } from '../http/request-id.decorator';
 
 /**
@@ -41,7 +41,7 @@ export class SessionController {
       'Set-Cookie': { description: 'The httpOnly refresh-token cookie (and the remembered-device cookie).', schema: { type: 'string' } },
     },
   })
-  @ApiProblems(400, 401, [403, 'Not same-origin, or this client is blocked'], 413, 415, 429, 503)
+  @ApiProblems(400, [401, WRONG_PASSWORD], [403, 'Not same-origin, or this client is blocked'], 413, 415, 429, 503)
   @HttpCode(200)
   async session(
     @Body() body: LoginDto,

@@ -10,7 +10,7 @@ import { ProblemException } from '../http/problem.exception';
 import { TokenRequestDto } from './auth.dto';
 import { AuthService, type IssuedSession } from './auth.service';
 import { NoCrossSiteGuard } from './same-origin.guard';
-import { ApiJson, ApiNoContent, ApiProblems } from '../openapi/api-docs.decorators';
+import { ApiJson, ApiNoContent, ApiProblems, WRONG_PASSWORD } from '../openapi/api-docs.decorators';
 import { requestIdOf } from '../http/request-id.decorator';
 
 /**
@@ -35,7 +35,7 @@ export class TokenController {
   @ApiJson('OAuth2 token endpoint: password grant, or refresh_token grant (rotates the refresh token)', 'TokenResponse', {
     rateLimited: true,
   })
-  @ApiProblems(400, 401, 403, 413, 415, 429, 503)
+  @ApiProblems(400, [401, WRONG_PASSWORD], 403, 413, 415, 429, 503)
   @HttpCode(200)
   async token(@Body() body: TokenRequestDto, @Req() req: FastifyRequest): Promise<TokenResponse> {
     const grant = body.grant_type ?? 'password';

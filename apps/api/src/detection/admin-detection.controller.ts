@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
+import type { BulkDecisionResult, DecisionView, ListEntry, Paged, SecurityEvent } from '@bouncer/contracts';
 import { AuditService, type EventFilter, type StoredEvent } from '../audit/audit.service';
 import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
@@ -11,6 +11,9 @@ import { ProblemException } from '../http/problem.exception';
 import { normalizeUsername } from '../policy/username';
 import {
   BlockDto,
+  BULK_MAX,
+  BulkExtendDto,
+  BulkLiftDto,
   ClientQueryDto,
   DecisionsQueryDto,
   EventsExportQueryDto,
@@ -20,7 +23,16 @@ import {
   ListEntryDto,
   ListQueryDto,
 } from './admin-detection.dto';
-import { CidrList, canonicalRange, type DetectionEngine, parseRange, type RulesDocument, rulesDocumentOf } from '@bouncer/detection';
+import {
+  CidrList,
+  canonicalRange,
+  decisionRef,
+  type DetectionEngine,
+  parseRange,
+  type RulesDocument,
+  rulesDocumentOf,
+  type StandingDecision,
+} from '@bouncer/detection';
 import { clientKeyOf } from './client-key';
 import { DETECTION_ENGINE } from './engine.provider';
 import { DecisionService, toView } from './decisions/decision.service';
@@ -106,6 +118,73 @@ export class AdminDetectionController {
     const d = await this.decisions.extend(client, body.state, body.seconds, `admin:${admin.username}`);
     if (!d) throw new ProblemException(404, 'Not Found', `${client} is not ${body.state}.`);
     return toView(d, this.clock.now());
+  }
+
+  /**
+   * Lifts many decisions, named by reference, in one call (the Decisions page's bulk action,
+   * one confirmation). Each is lifted, stored and audited as `DELETE /admin/blocks` or
+   * `/admin/suspicions` would, one audit record per decision.
+   */
+  @Post('admin/decisions/bulk-lift')
+  @ApiJson(`Lift up to ${BULK_MAX} standing decisions by reference; one audit record each`, 'BulkDecisionResult')
+  @ApiProblems(400, 413, 415)
+  @HttpCode(200)
+  bulkLift(@Body() body: BulkLiftDto, @CurrentUser() admin: AuthUser): Promise<BulkDecisionResult> {
+    const by = `admin:${admin.username}`;
+    return this.forEachDecision(body.ids, 'lifted', (d) =>
+      this.decisions.lift(d.client, d.state, by, d.state === 'blocked' ? 'unblocked' : 'cleared'),
+    );
+  }
+
+  /** Extends many decisions, named by reference, by the same time, as `POST /admin/decisions/extend` does each. */
+  @Post('admin/decisions/bulk-extend')
+  @ApiJson(`Extend up to ${BULK_MAX} standing decisions by reference by the same time; one audit record each`, 'BulkDecisionResult')
+  @ApiProblems(400, 413, 415)
+  @HttpCode(200)
+  bulkExtend(@Body() body: BulkExtendDto, @CurrentUser() admin: AuthUser): Promise<BulkDecisionResult> {
+    const by = `admin:${admin.username}`;
+    return this.forEachDecision(
+      body.ids,
+      'extended',
+      async (d) => (await this.decisions.extend(d.client, d.state, body.seconds, by)) !== null,
+    );
+  }
+
+  /**
+   * Runs `act` once per standing decision the references name (once for a client and state,
+   * however many of its references are given), in order. Once a change cannot be stored (the
+   * database is down) the rest are not tried: each is reported `failed` with the reason, and
+   * what was done before stays done and audited.
+   */
+  private async forEachDecision(
+    ids: string[],
+    done: 'lifted' | 'extended',
+    act: (d: StandingDecision) => Promise<boolean>,
+  ): Promise<BulkDecisionResult> {
+    const standing = new Map(this.engine.book.list(this.clock.now()).map((d) => [decisionRef(d), d]));
+    const outcomes = new Map<string, BulkDecisionResult['results'][number]['outcome']>();
+    let failure: string | null = null;
+    const results: BulkDecisionResult['results'] = [];
+    for (const id of new Set(ids)) {
+      const d = standing.get(id);
+      if (!d) {
+        results.push({ id, outcome: 'not_found' });
+        continue;
+      }
+      const key = `${d.state} ${d.client}`;
+      let outcome = outcomes.get(key);
+      if (!outcome && failure === null) {
+        try {
+          outcome = (await act(d)) ? done : 'not_found';
+        } catch (err) {
+          if (!(err instanceof ProblemException) || err.getStatus() !== 503) throw err;
+          failure = err.detail;
+        }
+        if (outcome) outcomes.set(key, outcome);
+      }
+      results.push({ id, client: d.client, state: d.state, outcome: outcome ?? 'failed', ...(outcome ? {} : { detail: failure ?? '' }) });
+    }
+    return { results };
   }
 
   @Delete('admin/blocks')

@@ -1,8 +1,23 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import type { ListKind } from '@bouncer/contracts';
+import { PAGE_SIZE_MAX, PageQueryDto } from '../http/page-query.dto';
 import { DECISION_SORTS, type DecisionSort } from './decisions/decision-query';
 
 /** An address or CIDR as text; the controller parses it (ipaddr.js) and answers 400 if it is not one. */
@@ -40,6 +55,32 @@ export class ExtendDto {
   seconds!: number;
 }
 
+/** At most this many decisions in one bulk action: the largest page of `GET /admin/decisions`. */
+export const BULK_MAX = PAGE_SIZE_MAX;
+const DECISION_REF = /^d-[0-9a-f]{12}$/;
+
+/**
+ * Decisions by their reference (`id` of `GET /admin/decisions`, `suspicion.id` for a folded
+ * suspicion): short enough that a full page fits the 16 KiB body, and exact: a decision made
+ * again since the admin looked has another reference and is not touched.
+ */
+export class BulkLiftDto {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: BULK_MAX, example: ['d-3f2a9c1b7e04'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX)
+  @Matches(DECISION_REF, { each: true, message: 'each of ids must be a decision reference such as d-3f2a9c1b7e04' })
+  ids!: string[];
+}
+
+export class BulkExtendDto extends BulkLiftDto {
+  @ApiProperty({ minimum: 60, maximum: 31_536_000, description: 'added to the time left of each' })
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  seconds!: number;
+}
+
 export class ListEntryDto {
   @ApiProperty({ enum: ['allow', 'deny'] })
   @IsIn(['allow', 'deny'])
@@ -62,7 +103,7 @@ export class ListEntryDto {
   duration_seconds?: number;
 }
 
-export class DecisionsQueryDto {
+export class DecisionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'The reference a refused client was shown', example: 'd-3f2a9c1b7e04' })
   @IsOptional()
   @Matches(/^d-[0-9a-f]{12}$/, { message: 'id must be a decision reference such as d-3f2a9c1b7e04' })
@@ -131,22 +172,6 @@ export class DecisionsQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'])
   one_per_client?: 'true' | 'false';
-
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100_000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  page_size?: number;
 }
 
 export class ClientQueryDto {

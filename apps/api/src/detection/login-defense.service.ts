@@ -1,8 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DetectionEngine, SignInTicket } from '@bouncer/detection';
+import type { DetectionEngine, SignInTicket, SignInWarning } from '@bouncer/detection';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { DETECTION_ENGINE } from './engine.provider';
 import { refusalProblem } from './refusal';
+
+/**
+ * A wrong password is answered with the failures left before this client's sign-ins pause only
+ * when at most this many are left. A person needs the warning just before the pause (as
+ * Keycloak's and Auth0's sign-in pages give it); told from the first failure, a prober would
+ * read the threshold off its first guess for free. Near the end it learns little it could not
+ * learn by counting to the 429, which states the wait anyway. Only the client's own rules
+ * (`login-buffer`) warn: the account rule's count includes other clients' guesses at the
+ * account, which are not this client's business. A refused (429, 403) answer never carries it.
+ */
+export const WARN_WHEN_LEFT = 2;
 
 /**
  * The sign-in flow's adapter over the engine. `check` runs before any password hashing, so a
@@ -31,9 +42,15 @@ export class LoginDefenseService {
     return d.ticket ?? { holds: {} };
   }
 
-  async recordFailure(client: string, account: string, ticket: SignInTicket, requestId?: string): Promise<void> {
-    await this.engine.decide({ type: 'sign-in-failed', client, account, ticket, cause: requestId });
+  /**
+   * Counts a wrong password. Returns the warning the client may be told: only when its sign-ins
+   * pause within `WARN_WHEN_LEFT` more failures (see there why not always).
+   */
+  async recordFailure(client: string, account: string, ticket: SignInTicket, requestId?: string): Promise<SignInWarning | undefined> {
+    const d = await this.engine.decide({ type: 'sign-in-failed', client, account, ticket, cause: requestId });
     await this.settled();
+    const w = d.signInWarning;
+    return w && w.attemptsLeft <= WARN_WHEN_LEFT ? w : undefined;
   }
 
   /** Counts a good password; throws 429 when this client has signed in too often. */

@@ -13,6 +13,8 @@ export interface ProblemOptions {
   errors?: { field: string; message: string }[];
   /** The reference of the decision behind a refusal (`reference` in the body). */
   reference?: string;
+  /** A wrong password near a pause of the client's sign-ins (`attempts_left`, `pause_seconds` in the body). */
+  signInWarning?: { attemptsLeft: number; pauseSeconds: number };
 }
 
 /**

@@ -106,6 +106,10 @@ export function toProblem(err: unknown, instance?: string): { problem: ProblemDe
     }
     if (o.errors) problem.errors = o.errors;
     if (o.reference) problem.reference = o.reference;
+    if (o.signInWarning) {
+      problem.attempts_left = o.signInWarning.attemptsLeft;
+      problem.pause_seconds = o.signInWarning.pauseSeconds;
+    }
     Object.assign(headers, o.headers);
     return { problem, headers };
   }

@@ -53,6 +53,10 @@ const PROBLEMS: Record<ProblemStatus, { description: string; headers?: HeadersOb
   },
 };
 
+/** The 401 of the sign-in routes, which may warn of a pause (login-defense.service.ts, WARN_WHEN_LEFT). */
+export const WRONG_PASSWORD =
+  'Wrong credentials. When at most 2 failed sign-ins are left before this client’s sign-ins pause, `attempts_left` and `pause_seconds` say how many and how long (0 left: this failure started the pause).';
+
 /** Each status as an `application/problem+json` answer (the shared Problem schema), with its headers. */
 export function ApiProblems(...statuses: (ProblemStatus | [ProblemStatus, string])[]): MethodDecorator & ClassDecorator {
   return applyDecorators(

@@ -12,7 +12,7 @@ const ACCOUNTS_WINDOW_MS = 24 * 3600_000;
 /** Rows of each list at most: a page about one client, not an export. */
 const ROWS = 50;
 /** Event types that record a failed sign-in with the targeted account as `actor`. */
-const FAILED_SIGN_IN_TYPES = ['login.failed', 'gateway.login.failed'];
+export const FAILED_SIGN_IN_TYPES = ['login.failed', 'gateway.login.failed'];
 
 /**
  * What one client (a client key, or a range) did lately, for its page: the request timeline
@@ -109,7 +109,7 @@ export class ClientActivityService {
 }
 
 /** Aggregates come back as Date or string depending on the driver (PGlite, pg). */
-function toIso(v: Date | string | null): string {
+export function toIso(v: Date | string | null): string {
   if (v === null) return '';
   return (v instanceof Date ? v : new Date(v)).toISOString();
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApiProcess, strongPassword } from '@bouncer/testing';
+import { http, startApiProcess, strongPassword } from '@bouncer/testing';
 import { API_MAIN, DASHBOARD_DIR, LOG_DIR } from './paths';
 
 export interface RunningApi {
@@ -57,4 +57,22 @@ export async function startApi(name: string, extraEnv: Record<string, string> = 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** An admin API call from the seeding address: `(path, body?, method?)`. */
+export type AdminSeeder = (path: string, body?: unknown, method?: string) => ReturnType<typeof http>;
+
+/**
+ * Signs the admin in from `from` (an address the test allowlists, so hundreds of seeding calls
+ * are not themselves a flood) and returns a function that makes admin calls from there.
+ */
+export async function adminSeeder(api: RunningApi, from: string): Promise<AdminSeeder> {
+  const grant = await http(api.baseUrl, '/token', {
+    form: { grant_type: 'password', username: api.adminUsername, password: api.adminPassword },
+    from,
+  });
+  if (grant.status !== 200) throw new Error(`the seeder could not sign in: ${grant.status}`);
+  const token = (grant.json as { access_token: string }).access_token;
+  return (path, body, method) =>
+    http(api.baseUrl, path, { token, from, ...(body !== undefined ? { body } : {}), ...(method ? { method } : {}) });
 }

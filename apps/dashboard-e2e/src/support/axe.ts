@@ -28,3 +28,18 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     }));
   }, TAGS);
 }
+
+/** axe-core finds nothing on the page as shown; a failure names the page and lists rule, impact and elements. */
+export async function expectAccessibleAsShown(page: Page, name: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+}
+
+/** The same in the light and the dark colour scheme; the page is left in light. */
+export async function expectAccessible(page: Page, name: string): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await expectAccessibleAsShown(page, `${name} (${scheme})`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}

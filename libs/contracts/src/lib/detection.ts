@@ -35,5 +35,14 @@ export interface Paged<T> {
   page_size: number;
 }
 
+/** `POST /admin/decisions/bulk-lift`, `bulk-extend` */
+export type BulkDecisionResult = z.infer<typeof S.BulkDecisionResultSchema>;
+
+/** `GET /admin/accounts`: accounts with failed sign-ins, one page. */
+export type AccountPage = z.infer<typeof S.AccountPageSchema>;
+export type AccountUnderAttack = z.infer<typeof S.AccountUnderAttackSchema>;
+/** `GET /admin/accounts/{username}/clients` */
+export type AccountClientPage = z.infer<typeof S.AccountClientPageSchema>;
+
 /** `GET /admin/clients/activity`: a client's timeline, targeted accounts, sign-ins and sessions. */
 export type ClientActivity = z.infer<typeof S.ClientActivitySchema>;

@@ -39,6 +39,21 @@ export const DecisionViewSchema = z.object({
   suspicion: z.object({ id: z.string(), reason: z.string(), rule: RuleIdSchema, remaining_seconds: z.number() }).optional(),
 });
 
+/** `POST /admin/decisions/bulk-lift` and `bulk-extend`: what became of each decision asked for, in the order asked. */
+export const BulkDecisionResultSchema = z.object({
+  results: z.array(
+    z.object({
+      id: z.string(),
+      /** `not_found`: no standing decision has this reference (it ended, or was lifted or made again). */
+      outcome: z.enum(['lifted', 'extended', 'not_found', 'failed']),
+      client: z.string().optional(),
+      state: z.enum(['suspicious', 'blocked']).optional(),
+      /** Why it failed (the change could not be stored). */
+      detail: z.string().optional(),
+    }),
+  ),
+});
+
 /** `POST /admin/blocks` */
 export const BlockRequestSchema = z.object({
   /** An address or a CIDR (`203.0.113.0/24`, `2001:db8::/48`). */
@@ -85,6 +100,28 @@ export const pagedSchema = <T extends z.ZodType>(item: T) =>
 
 /** `GET /admin/decisions` */
 export const DecisionPageSchema = pagedSchema(DecisionViewSchema);
+
+/** One account under attack (`GET /admin/accounts`): its failed sign-ins in the window, from how many clients, since when. */
+export const AccountUnderAttackSchema = z.object({
+  username: z.string(),
+  failures: z.int(),
+  /** Distinct clients (client keys) the failures came from. */
+  clients: z.int(),
+  first_at: z.string(),
+  last_at: z.string(),
+  /** The account rule limited it (`account.delayed`) in the window. */
+  throttled: z.boolean(),
+  /** A user of this name exists (attackers also guess names that are no account). */
+  known: z.boolean(),
+});
+
+/** `GET /admin/accounts`: one page of the accounts with failed sign-ins since `since`, most failures first. */
+export const AccountPageSchema = pagedSchema(AccountUnderAttackSchema).extend({ since: z.string() });
+
+/** `GET /admin/accounts/{username}/clients`: the clients that guessed at one account since `since`, most failures first. */
+export const AccountClientPageSchema = pagedSchema(
+  z.object({ client: z.string(), failures: z.int(), first_at: z.string(), last_at: z.string() }),
+).extend({ since: z.string() });
 
 /** One rule of `GET /admin/rules`: its kind, whether it is on and enforced, and its numbers. */
 export const RuleEntrySchema = z.looseObject({

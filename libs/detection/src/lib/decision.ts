@@ -29,6 +29,18 @@ export interface Decision {
   limit?: { policy: string; limit: number; windowSeconds: number };
   /** The reference (`decisionRef`) of the standing decision behind a refusal, which admins can look up. */
   ref?: string;
+  /** Failed sign-ins: the nearest pause of this client's sign-ins (see `SignInWarning`). */
+  signInWarning?: SignInWarning;
+}
+
+/**
+ * After a failed sign-in: how many more failures this client has before its sign-ins pause, and
+ * for how long. `attemptsLeft` 0: this failure started the pause. The engine always reports it;
+ * the app decides how much of it to tell the client.
+ */
+export interface SignInWarning {
+  attemptsLeft: number;
+  pauseSeconds: number;
 }
 
 /** Which routes a block closes: every route, or only the sign-in routes (a time buffer). */

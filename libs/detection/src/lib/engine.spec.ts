@@ -402,3 +402,45 @@ describe('a client already blocked', () => {
     expect(t.engine.book.offence('10.0.0.4')?.count).toBe(1);
   });
 });
+
+describe('the warning before a sign-in pause', () => {
+  /** One wrong password from `client`, as the app reports it: attempt, then failure. */
+  const fail = (t: ReturnType<typeof setup>, client: string): Decision => {
+    const d = t.decide({ type: 'sign-in-attempt', client, account: 'alice' });
+    if (d.verdict === 'blocked') return d;
+    return t.decide({ type: 'sign-in-failed', client, account: 'alice', ticket: d.ticket! });
+  };
+
+  it('counts down the failures left before the 60 s buffer, then says the pause started and how long', () => {
+    const t = setup();
+    const warnings = [1, 2, 3, 4, 5].map(() => fail(t, A).signInWarning);
+    expect(warnings).toEqual([
+      { attemptsLeft: 4, pauseSeconds: 60 },
+      { attemptsLeft: 3, pauseSeconds: 60 },
+      { attemptsLeft: 2, pauseSeconds: 60 },
+      { attemptsLeft: 1, pauseSeconds: 60 },
+      { attemptsLeft: 0, pauseSeconds: 60 },
+    ]);
+    // A refused attempt warns of nothing: it says only how long to wait.
+    expect(fail(t, A)).toMatchObject({ verdict: 'blocked', status: 429 });
+    expect(fail(t, A).signInWarning).toBeUndefined();
+    t.clock.advance(60_000);
+    expect(fail(t, A).signInWarning).toEqual({ attemptsLeft: 0, pauseSeconds: 120 });
+  });
+
+  it('names the nearest pause of all the rules: an IPv6 client is counted per /64 and per allocation', () => {
+    const t = setup({
+      doc: {
+        version: 1,
+        rules: { 'failed-logins-per-56': { kind: 'login-buffer', threshold: 3, bufferSeconds: 30, memorySeconds: 3600, ipv6Prefix: 56 } },
+      },
+    });
+    expect(fail(t, '2001:db8:0:1::/64').signInWarning).toEqual({ attemptsLeft: 2, pauseSeconds: 30 });
+    expect(fail(t, '2001:db8:0:2::/64').signInWarning).toEqual({ attemptsLeft: 1, pauseSeconds: 30 });
+  });
+
+  it('is not given by a rule in observe mode, which pauses nothing', () => {
+    const t = setup({ mode: 'observe' });
+    expect(fail(t, A).signInWarning).toBeUndefined();
+  });
+});

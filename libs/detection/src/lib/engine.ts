@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { DecisionBook } from './book/decision-book';
-import { type Decision, decisionRef, type Effect, type EventSink, type StandingDecision } from './decision';
+import { type Decision, decisionRef, type Effect, type EventSink, type SignInWarning, type StandingDecision } from './decision';
 import type { DetectionEvent, EventOf, EventType, SignInTicket } from './events';
 import { type EscalationSpec, escalatedSeconds } from './rules/kinds/escalation.rule';
 import type { Judgement, RuleContext } from './rules/rule-kind';
@@ -223,6 +223,7 @@ export class DetectionEngine {
     let decision: Decision = event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : { verdict: 'allow' };
     const followUp: CounterOp[] = [];
     const holders: Step[] = [];
+    let warning: SignInWarning | undefined;
     for (const step of steps) {
       const j = step.rule.kind.judge(event, step.rule.spec, results.slice(step.offset, step.offset + step.length), step.ctx);
       if (!j) continue;
@@ -234,7 +235,10 @@ export class DetectionEngine {
       if (j.followUp) followUp.push(...rebase(j.followUp, step.rule.id, followUp.length));
       this.apply(event, step.rule.id, j, enforced, now);
       decision = merge(decision, this.verdictOf(event, step.rule.id, j, enforced, now));
+      // A rule in observe mode pauses nothing, so it warns of nothing.
+      if (j.warn && enforced) warning = nearer(warning, j.warn);
     }
+    if (warning) decision = { ...decision, signInWarning: warning };
     if (event.type === 'request' && decision.verdict === 'allow') {
       const standing = this.book.suspicion(event.client, now);
       if (standing) decision = { verdict: 'suspicious', ruleId: standing.rule, reason: standing.reason };
@@ -397,6 +401,12 @@ function refusal(d: StandingDecision, now: number, status: 403 | 429): Decision 
 /** Prefixes a rule's keys with its id and moves its guards to where its program lands. */
 function rebase(program: CounterOp[], ruleId: string, offset: number): CounterOp[] {
   return program.map((op) => ({ ...op, key: `${ruleId}:${op.key}`, ...(op.if ? { if: { ...op.if, ref: op.if.ref + offset } } : {}) }));
+}
+
+/** The pause that comes first (fewest failures left), and of those the longest. */
+function nearer(a: SignInWarning | undefined, b: SignInWarning): SignInWarning {
+  if (!a || b.attemptsLeft < a.attemptsLeft || (b.attemptsLeft === a.attemptsLeft && b.pauseSeconds > a.pauseSeconds)) return b;
+  return a;
 }
 
 const RANK = { allow: 0, suspicious: 1, observe: 2, blocked: 3 } as const;

@@ -8,6 +8,8 @@ export interface ApiFailure {
   /** Seconds to wait (429 time buffer, 403 blocked client), if the server said. */
   retryAfter: number | null;
   errors: { field: string; message: string }[];
+  /** A wrong password near a pause of this client's sign-ins: failures left (0: it started) and its length. */
+  signInWarning?: { attemptsLeft: number; pauseSeconds: number };
 }
 
 function isProblem(body: unknown): body is Partial<ProblemDetails> {
@@ -48,5 +50,8 @@ export function toApiFailure(err: unknown): ApiFailure {
     detail,
     retryAfter,
     errors: Array.isArray(body.errors) ? body.errors : [],
+    ...(typeof body.attempts_left === 'number' && typeof body.pause_seconds === 'number'
+      ? { signInWarning: { attemptsLeft: body.attempts_left, pauseSeconds: body.pause_seconds } }
+      : {}),
   };
 }

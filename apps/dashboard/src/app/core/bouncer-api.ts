@@ -121,6 +121,22 @@ export class BouncerApi {
     );
   }
 
+  /** Accounts with failed sign-ins, counted and paged by the server. */
+  accounts(q: ApiQuery<'/admin/accounts', 'get'>): Observable<ApiAnswer<'/admin/accounts', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/accounts', 'get'>>(path('/admin/accounts'), { params: params(q) });
+  }
+
+  /** The clients that guessed at one account. */
+  accountClients(
+    username: string,
+    q: ApiQuery<'/admin/accounts/{username}/clients', 'get'> = {},
+  ): Observable<ApiAnswer<'/admin/accounts/{username}/clients', 'get'>> {
+    return this.http.get<ApiAnswer<'/admin/accounts/{username}/clients', 'get'>>(
+      apiUrl('/admin/accounts/{username}/clients', 'get', { username }),
+      { params: params(q) },
+    );
+  }
+
   /** One client's timeline, targeted accounts, and the sign-ins and sessions seen from it. */
   clientActivity(client: string): Observable<ApiAnswer<'/admin/clients/activity', 'get'>> {
     const q: ApiQuery<'/admin/clients/activity', 'get'> = { client };
@@ -130,6 +146,18 @@ export class BouncerApi {
   /** Lengthens a standing decision; its reason and reference stay. */
   extendDecision(body: ApiBody<'/admin/decisions/extend', 'post'>): Observable<ApiAnswer<'/admin/decisions/extend', 'post'>> {
     return this.http.post<ApiAnswer<'/admin/decisions/extend', 'post'>>(path('/admin/decisions/extend'), body);
+  }
+
+  /** Lifts many decisions (by reference) in one call. */
+  liftDecisions(ids: string[]): Observable<ApiAnswer<'/admin/decisions/bulk-lift', 'post'>> {
+    const body: ApiBody<'/admin/decisions/bulk-lift', 'post'> = { ids };
+    return this.http.post<ApiAnswer<'/admin/decisions/bulk-lift', 'post'>>(path('/admin/decisions/bulk-lift'), body);
+  }
+
+  /** Extends many decisions (by reference) by the same time in one call. */
+  extendDecisions(ids: string[], seconds: number): Observable<ApiAnswer<'/admin/decisions/bulk-extend', 'post'>> {
+    const body: ApiBody<'/admin/decisions/bulk-extend', 'post'> = { ids, seconds };
+    return this.http.post<ApiAnswer<'/admin/decisions/bulk-extend', 'post'>>(path('/admin/decisions/bulk-extend'), body);
   }
 
   block(body: ApiBody<'/admin/blocks', 'post'>): Observable<ApiAnswer<'/admin/blocks', 'post'>> {

@@ -74,6 +74,35 @@ describe('Login', () => {
     expect(el.querySelector('#login-password-error')).toBeNull();
   });
 
+  it('warns before the pause, then counts down the pause the failure started (D15)', () => {
+    const wrong = (extra: Record<string, number>) => {
+      fill('ada', 'nope');
+      submit();
+      http
+        .expectOne(ApiPaths.session)
+        .flush(
+          { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Incorrect username or password.', ...extra },
+          { status: 401, statusText: 'Unauthorized' },
+        );
+      fixture.detectChanges();
+    };
+    const text = (id: string) => el.querySelector(`[data-testid="${id}"]`)?.textContent?.replace(/\s+/g, ' ').trim();
+    wrong({});
+    expect(el.querySelector('[data-testid="login-attempts-left"]')).toBeNull();
+    wrong({ attempts_left: 2, pause_seconds: 60 });
+    expect(text('login-attempts-left')).toBe('2 attempts left before a 60 s pause.');
+    wrong({ attempts_left: 1, pause_seconds: 60 });
+    expect(text('login-error')).toBe('Incorrect username or password. 1 attempt left before a 60 s pause.');
+    expect(el.querySelector('[data-testid="login-wait"]')).toBeNull();
+
+    wrong({ attempts_left: 0, pause_seconds: 60 });
+    expect(el.querySelector('[data-testid="login-attempts-left"]')).toBeNull();
+    expect(text('login-wait')).toBe('Too many failed sign-ins from this address. Try again in 60 s.');
+    expect(button().disabled).toBe(true);
+    // Kept across a reload like a 429's wait.
+    expect(JSON.parse(sessionStorage.getItem('bouncer.login-wait')!)).toMatchObject({ status: 429 });
+  });
+
   it('moves focus to the first empty field on submit', () => {
     fill('ada', '');
     submit();

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, ElementRef, inject, input, signal } from '@angular/core';
 import { FormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router } from '@angular/router';
-import { toApiFailure } from '../core/api-failure';
+import { type ApiFailure, toApiFailure } from '../core/api-failure';
 import { AuthStore, homeUrlFor } from '../core/auth-store';
 import { NoticeStore } from '../core/notice-store';
 
@@ -26,6 +26,8 @@ export class Login {
     password: ['', Validators.required],
   });
   protected readonly error = signal<string | null>(null);
+  /** "1 attempt left before a 60 s pause." after a wrong password near the pause (D15). */
+  protected readonly attemptsLeft = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly submitted = signal(false);
 
@@ -49,6 +51,7 @@ export class Login {
     const { username, password } = this.form.getRawValue();
     this.busy.set(true);
     this.error.set(null);
+    this.attemptsLeft.set(null);
     this.auth.login(username, password).subscribe({
       next: (session) => {
         this.busy.set(false);
@@ -63,6 +66,7 @@ export class Login {
           if (failure.retryAfter) saveWait(failure.status, Date.now() + failure.retryAfter * 1000);
         } else if (failure.status === 401 || failure.status === 400) {
           this.error.set(failure.detail || 'Wrong username or password.');
+          this.warnOfPause(failure.signInWarning);
           // Only the banner speaks: the emptied password field is not a second error (D15).
           this.form.controls.password.reset();
           this.submitted.set(false);
@@ -71,6 +75,17 @@ export class Login {
         }
       },
     });
+  }
+
+  /** Before the pause: how many attempts are left; the failure that starts it starts the countdown at once. */
+  private warnOfPause(w: ApiFailure['signInWarning']): void {
+    if (!w) return;
+    if (w.attemptsLeft > 0) {
+      this.attemptsLeft.set(`${w.attemptsLeft} attempt${w.attemptsLeft === 1 ? '' : 's'} left before a ${w.pauseSeconds} s pause.`);
+      return;
+    }
+    this.notices.show({ status: 429, detail: '', retryAfter: w.pauseSeconds, errors: [] });
+    saveWait(429, Date.now() + w.pauseSeconds * 1000);
   }
 }
 

@@ -26,6 +26,8 @@ export interface Judgement {
   notice?: { event: string; actor: string | null; detail: string };
   /** The token of a `token-seen` event must be revoked. */
   revokeToken?: boolean;
+  /** A failed sign-in: this client's sign-ins pause after `attemptsLeft` more failures, for `pauseSeconds`. */
+  warn?: { attemptsLeft: number; pauseSeconds: number };
   /** Counter operations to run after this decision (not part of its atomic step). */
   followUp?: CounterOp[];
 }

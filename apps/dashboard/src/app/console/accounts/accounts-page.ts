@@ -1,40 +1,37 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, type WritableSignal } from '@angular/core';
+import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
-import type { SecurityEvent, UserSession, UserSummary } from '@bouncer/contracts';
-import type { Observable } from 'rxjs';
+import type { AccountClientPage, AccountPage, UserSession, UserSummary } from '@bouncer/contracts';
+import { type Observable, Subject, catchError, map, of, startWith, switchMap } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
+import { type Column, ConsoleTable, FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
-import { textParam, urlState } from '../shared/url-state';
-
-interface AccountRow {
-  account: string;
-  failures: number;
-  clients: number;
-  first: string;
-  last: string;
-  throttled: boolean;
-  /** An account that exists (attackers also guess names that are no account). */
-  known: boolean;
-}
+import { pageCount, Pager, pageRange } from '../shared/pager';
+import { intParam, textParam, urlState } from '../shared/url-state';
 
 interface Feedback {
   ok: boolean;
   text: string;
 }
 
+/** Accounts per page of the table. */
+const PAGE_SIZE = 50;
+
 /**
- * Accounts under attack, from the last 24 hours of the audit log: failed sign-ins per targeted
- * account, from how many clients, since when, and whether rule 3 throttled it; unlock per
- * account. `?user=NAME` opens one account: its open sessions (revoke one), unlock, and an
- * admin-set temporary password (reset). Every action is audited by the server.
+ * Accounts under attack in the last 24 hours: failed sign-ins per targeted account, from how
+ * many clients, since when, and whether rule 3 throttled it, counted and paged by the server
+ * (`GET /admin/accounts`, "n of N", no cap); `?q=` finds accounts by part of their name;
+ * unlock per account. `?user=NAME` opens one account: its open sessions (revoke one), the
+ * clients that guessed at it, unlock, and an admin-set temporary password (reset). Every
+ * action is audited by the server.
  */
 @Component({
   selector: 'bn-accounts-page',
-  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, DateTimePipe],
+  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, ConsoleTable, DateTimePipe, FeedbackBanner, Pager],
   templateUrl: './accounts-page.html',
   styles: `
     h3 {
@@ -53,67 +50,73 @@ interface Feedback {
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class AccountsPage {
+  protected readonly accountColumns: Column[] = [
+    'Account',
+    { label: 'Failures', num: true },
+    { label: 'Clients', num: true },
+    'Since',
+    'Latest',
+    'Actions',
+  ];
+  protected readonly sessionColumns = ['Session', 'Started', 'Last used', 'From', 'Action'];
   private readonly api = inject(BouncerApi);
   private readonly url = urlState();
 
   protected readonly zone = TIME_ZONE;
-  private readonly events = signal<SecurityEvent[] | null>(null);
   private readonly users = signal<UserSummary[]>([]);
+  /** The table's view, from the URL. */
+  protected readonly view = computed(() => {
+    const p = this.url.params();
+    return { q: textParam(p['q']).trim(), page: intParam(p['page'], 1) };
+  });
+  protected readonly search = { q: '' };
+  protected readonly page = signal<AccountPage | null>(null);
+  protected readonly range = computed(() => pageRange(this.page()));
+  protected readonly pages = computed(() => pageCount(this.page()));
   protected readonly error = signal<string | null>(null);
-  protected readonly truncated = signal(false);
   protected readonly busy = signal(false);
   /** Feedback of the last action on the table, shown above it (next to the rows acted on). */
   protected readonly tableFeedback = signal<Feedback | null>(null);
   /** Feedback of the last action in the account panel, shown inside it. */
   protected readonly panelFeedback = signal<Feedback | null>(null);
   protected readonly temporaryPassword = signal<string | null>(null);
+  private readonly reload$ = new Subject<void>();
 
   /** The account opened from the URL (`?user=`). */
   protected readonly selected = computed(() => textParam(this.url.params()['user']).trim().toLowerCase());
   protected readonly selectedUser = computed(() => this.users().find((u) => u.username === this.selected()) ?? null);
   protected readonly sessions = signal<UserSession[] | null>(null);
   protected readonly sessionsError = signal<string | null>(null);
+  /** The clients that guessed at the opened account (the first page, most failures first, with their total). */
+  protected readonly selectedClients = signal<AccountClientPage | null>(null);
   protected readonly lookup = { name: '' };
 
-  protected readonly rows = computed<AccountRow[] | null>(() => {
-    const list = this.events();
-    if (!list) return null;
-    const known = new Set(this.users().map((u) => u.username));
-    const by = new Map<string, { failures: number; clients: Set<string>; first: string; last: string; throttled: boolean }>();
-    for (const e of list) {
-      if (!e.actor) continue;
-      const row = by.get(e.actor) ?? { failures: 0, clients: new Set<string>(), first: e.at, last: e.at, throttled: false };
-      if (e.type === 'account.delayed') row.throttled = true;
-      else row.failures++;
-      if (e.client) row.clients.add(e.client);
-      if (e.at < row.first) row.first = e.at;
-      if (e.at > row.last) row.last = e.at;
-      by.set(e.actor, row);
-    }
-    return [...by.entries()]
-      .map(([account, r]) => ({
-        account,
-        failures: r.failures,
-        clients: r.clients.size,
-        first: r.first,
-        last: r.last,
-        throttled: r.throttled,
-        known: known.has(account),
-      }))
-      .sort((a, b) => b.failures - a.failures);
-  });
-
-  /** The clients that guessed at the opened account (from the events already read). */
-  protected readonly selectedClients = computed(() => {
-    const name = this.selected();
-    const clients = new Set<string>();
-    for (const e of this.events() ?? []) if (e.actor === name && e.client && e.type !== 'account.delayed') clients.add(e.client);
-    return [...clients].slice(0, 50);
-  });
-
   constructor() {
-    this.loadAttacks();
     this.api.listUsers().subscribe({ next: (u) => this.users.set(u), error: () => this.users.set([]) });
+    effect(() => {
+      const q = this.view().q;
+      untracked(() => (this.search.q = q));
+    });
+    toObservable(this.view)
+      .pipe(
+        switchMap((v) =>
+          this.reload$.pipe(
+            startWith(undefined),
+            map(() => v),
+          ),
+        ),
+        switchMap((v) =>
+          this.api.accounts({ q: v.q, page: v.page, page_size: PAGE_SIZE }).pipe(
+            map((page) => ({ page, error: null as string | null })),
+            catchError((err: unknown) => of({ page: null, error: toApiFailure(err).detail })),
+          ),
+        ),
+        takeUntilDestroyed(),
+      )
+      .subscribe(({ page, error }) => {
+        this.error.set(error);
+        if (page) this.page.set(page);
+      });
     effect(() => {
       const name = this.selected();
       untracked(() => {
@@ -121,8 +124,17 @@ export class AccountsPage {
         this.panelFeedback.set(null);
         this.temporaryPassword.set(null);
         this.loadSessions(name);
+        this.loadClients(name);
       });
     });
+  }
+
+  protected find(): void {
+    this.url.set({ q: this.search.q.trim(), page: '' });
+  }
+
+  protected goTo(page: number): void {
+    this.url.set({ page: page <= 1 ? '' : String(page) });
   }
 
   protected open(name: string): void {
@@ -136,7 +148,7 @@ export class AccountsPage {
   protected unlock(account: string, where: 'table' | 'panel'): void {
     const feedback = where === 'table' ? this.tableFeedback : this.panelFeedback;
     this.run(this.api.unlockAccount(account), feedback, `Unlocked ${account}: its failed sign-ins are forgotten.`, () =>
-      this.loadAttacks(),
+      this.reload$.next(),
     );
   }
 
@@ -169,18 +181,13 @@ export class AccountsPage {
     });
   }
 
-  private loadAttacks(): void {
-    const since = new Date(Date.now() - 86_400_000).toISOString();
-    this.api.events({ type: 'login.failed', since, limit: 1000 }).subscribe({
-      next: (failed) => {
-        this.truncated.set(failed.next !== null);
-        this.api.events({ type: 'account.delayed', since, limit: 1000 }).subscribe({
-          next: (delayed) => this.events.set([...failed.items, ...delayed.items]),
-          error: () => this.events.set(failed.items),
-        });
-      },
-      error: (err: unknown) => this.error.set(toApiFailure(err).detail),
-    });
+  private loadClients(name: string): void {
+    this.selectedClients.set(null);
+    if (!name) return;
+    this.api
+      .accountClients(name, { page_size: PAGE_SIZE })
+      .pipe(catchError(() => of(null)))
+      .subscribe((c) => this.selectedClients.set(c));
   }
 
   private loadSessions(name: string): void {

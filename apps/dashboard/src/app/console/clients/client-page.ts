@@ -7,6 +7,7 @@ import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { BLOCK_DURATIONS, DurationPipe } from '../../dashboard/duration';
 import { ConfirmButton } from '../shared/confirm-button';
+import { FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
 import { EventLine } from '../shared/event-line';
 import { asCidr, overlaps } from '../shared/ranges';
@@ -24,7 +25,7 @@ interface Feedback {
  */
 @Component({
   selector: 'bn-client-page',
-  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine, RequestTimeline],
+  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine, FeedbackBanner, RequestTimeline],
   templateUrl: './client-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })

@@ -2,14 +2,16 @@ import { DOCUMENT } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
-import type { DecisionView, Paged } from '@bouncer/contracts';
-import { EMPTY, type Observable, Subject, catchError, from, interval, map, merge, mergeMap, of, switchMap, timer, toArray } from 'rxjs';
+import type { BulkDecisionResult, DecisionView, Paged } from '@bouncer/contracts';
+import { EMPTY, type Observable, Subject, catchError, interval, map, merge, of, switchMap, timer } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { DurationPipe } from '../../dashboard/duration';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
+import { FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe } from '../shared/date-time';
+import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, oneOf, textParam, urlState } from '../shared/url-state';
 
 export const RULE_IDS = [
@@ -49,6 +51,13 @@ const REFRESH_MS = 10_000;
 type Sort = (typeof SORTS)[number];
 type Result = { ok: true; page: Paged<DecisionView>; at: number } | { ok: false; error: string; field: string | null };
 
+/** Why a decision of a bulk action was not done, or null when it was. */
+function outcomeError(r: BulkDecisionResult['results'][number] | undefined): string | null {
+  if (!r) return 'no answer';
+  if (r.outcome === 'lifted' || r.outcome === 'extended') return null;
+  return r.outcome === 'not_found' ? 'it no longer stands' : (r.detail ?? 'failed');
+}
+
 /** A row's key: a client may have one decision of each state. */
 const keyOf = (d: Pick<DecisionView, 'client' | 'state'>) => `${d.state} ${d.client}`;
 
@@ -59,7 +68,7 @@ const keyOf = (d: Pick<DecisionView, 'client' | 'state'>) => `${d.state} ${d.cli
  */
 @Component({
   selector: 'bn-decisions-page',
-  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton],
+  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton, FeedbackBanner, Pager],
   templateUrl: './decisions-page.html',
   styles: `
     .bulk-extend {
@@ -111,16 +120,8 @@ export class DecisionsPage {
     const r = this.result();
     return r?.ok ? r.page : null;
   });
-  protected readonly pages = computed(() => {
-    const p = this.page();
-    return p ? Math.max(1, Math.ceil(p.total / p.page_size)) : 1;
-  });
-  protected readonly range = computed(() => {
-    const p = this.page();
-    if (!p || p.total === 0) return null;
-    const first = (p.page - 1) * p.page_size + 1;
-    return { first, last: first + p.items.length - 1, total: p.total };
-  });
+  protected readonly pages = computed(() => pageCount(this.page()));
+  protected readonly range = computed(() => pageRange(this.page()));
   /** Said once per search, not per refresh: the live region stays quiet while polling. */
   protected readonly announcement = signal('');
 
@@ -255,84 +256,71 @@ export class DecisionsPage {
     this.liftMany(chosen);
   }
 
-  /** Lengthens every selected decision (a blocked client's folded suspicion too) by the chosen time: one confirmation. */
+  /** Lengthens every selected decision (a blocked client's folded suspicion too) by the chosen time: one confirmation, one call. */
   protected extendSelected(): void {
     const chosen = this.rows().filter((r) => this.selected().has(r.key));
     const seconds = Number(this.extendBy.seconds);
     const label = EXTENSIONS.find((e) => e.seconds === seconds)?.label ?? `${seconds} s`;
-    if (chosen.length === 0 || this.busy()) return;
-    this.busy.set(true);
-    this.feedback.set(null);
-    from(chosen)
-      .pipe(
-        mergeMap(
-          (d) =>
-            this.api.extendDecision({ client: d.client, state: d.state, seconds }).pipe(
-              switchMap(() =>
-                d.suspicion
-                  ? this.api.extendDecision({ client: d.client, state: 'suspicious', seconds }).pipe(catchError(() => of(null)))
-                  : of(null),
-              ),
-              map(() => ({ d, error: null as string | null })),
-              catchError((err: unknown) => of({ d, error: toApiFailure(err).detail })),
-            ),
-          4,
-        ),
-        toArray(),
-      )
-      .subscribe((outcomes) => {
-        this.busy.set(false);
-        const failed = outcomes.filter((o) => o.error !== null);
-        const ok = outcomes.length - failed.length;
+    this.bulk(
+      chosen,
+      (ids) => this.api.extendDecisions(ids, seconds),
+      (done, failed, total) => {
         this.selected.set(new Set());
         this.feedback.set({
           ok: failed.length === 0,
           text:
             failed.length === 0
-              ? `Extended ${ok === 1 ? chosen[0]!.client : `${ok} decisions`} by ${label}.`
-              : `Extended ${ok} of ${outcomes.length}. Not extended: ${failed.map((f) => `${f.d.client} (${f.error})`).join('; ')}`,
+              ? `Extended ${done.length === 1 ? done[0]!.client : `${done.length} decisions`} by ${label}.`
+              : `Extended ${done.length} of ${total}. Not extended: ${failed.map((f) => `${f.d.client} (${f.error})`).join('; ')}`,
         });
         this.refresh$.next();
-      });
+      },
+    );
   }
 
   private liftMany(list: DecisionView[], after?: () => void): void {
-    if (list.length === 0 || this.busy()) return;
-    this.busy.set(true);
-    this.feedback.set(null);
-    from(list)
-      .pipe(
-        // A few at a time: quick for hundreds, gentle on the server.
-        mergeMap(
-          (d) =>
-            this.lift(d).pipe(
-              map(() => ({ d, error: null as string | null })),
-              catchError((err: unknown) => of({ d, error: toApiFailure(err).detail })),
-            ),
-          4,
-        ),
-        toArray(),
-      )
-      .subscribe((outcomes) => {
-        this.busy.set(false);
-        const ok = outcomes.filter((o) => o.error === null);
-        const failed = outcomes.filter((o) => o.error !== null);
-        this.lifted.update((s) => new Set([...s, ...ok.map((o) => keyOf(o.d))]));
+    this.bulk(
+      list,
+      (ids) => this.api.liftDecisions(ids),
+      (done, failed, total) => {
+        this.lifted.update((s) => new Set([...s, ...done.map(keyOf)]));
         this.selected.set(new Set());
         const what = (n: number) => (n === 1 ? `${list.length === 1 ? list[0]!.client : '1 decision'}` : `${n} decisions`);
         const text =
           failed.length === 0
-            ? `Lifted ${what(ok.length)}.`
-            : `Lifted ${ok.length} of ${outcomes.length}. Not lifted: ${failed.map((f) => `${f.d.client} (${f.error})`).join('; ')}`;
+            ? `Lifted ${what(done.length)}.`
+            : `Lifted ${done.length} of ${total}. Not lifted: ${failed.map((f) => `${f.d.client} (${f.error})`).join('; ')}`;
         this.feedback.set({ ok: failed.length === 0, text });
         after?.();
-      });
+      },
+    );
   }
 
-  private lift(d: DecisionView): Observable<unknown> {
-    const call = d.state === 'blocked' ? this.api.unblock(d.client) : this.api.clearSuspicion(d.client);
-    // A blocked client's folded suspicion goes with its block: the admin lifted "this client".
-    return d.suspicion ? call.pipe(switchMap(() => this.api.clearSuspicion(d.client).pipe(catchError(() => of(null))))) : call;
+  /**
+   * One bulk call for the rows, named by reference; a blocked client's folded suspicion goes
+   * with its block (the admin acted on "this client"), and only the row's own outcome counts.
+   */
+  private bulk(
+    list: DecisionView[],
+    call: (ids: string[]) => Observable<BulkDecisionResult>,
+    report: (done: DecisionView[], failed: { d: DecisionView; error: string }[], total: number) => void,
+  ): void {
+    if (list.length === 0 || this.busy()) return;
+    this.busy.set(true);
+    this.feedback.set(null);
+    const ids = list.flatMap((d) => (d.suspicion ? [d.id, d.suspicion.id] : [d.id]));
+    call(ids)
+      .pipe(
+        map((r) => new Map(r.results.map((x) => [x.id, x]))),
+        map((byId) => list.map((d) => ({ d, error: outcomeError(byId.get(d.id)) }))),
+        catchError((err: unknown) => of(list.map((d) => ({ d, error: toApiFailure(err).detail })))),
+      )
+      .subscribe((outcomes) => {
+        this.busy.set(false);
+        const done = outcomes.filter((o) => o.error === null).map((o) => o.d);
+        const failed = outcomes.flatMap((o) => (o.error === null ? [] : [{ d: o.d, error: o.error }]));
+        report(done, failed, outcomes.length);
+      });
   }
 
   private summary(): string {

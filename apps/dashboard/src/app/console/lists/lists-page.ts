@@ -7,6 +7,7 @@ import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
+import { ConsoleTable, FeedbackBanner } from '../shared/console-table';
 import { DateTimePipe } from '../shared/date-time';
 import { oneOf, textParam, urlState } from '../shared/url-state';
 
@@ -29,7 +30,7 @@ const OVERRIDES_COUNTED = 50;
  */
 @Component({
   selector: 'bn-lists-page',
-  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, DateTimePipe],
+  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, ConsoleTable, DateTimePipe, FeedbackBanner],
   template: `
     <div class="page">
       <h1>Allow and deny lists</h1>
@@ -53,75 +54,53 @@ const OVERRIDES_COUNTED = 50;
 
       <section class="card" aria-labelledby="entries-title">
         <h2 id="entries-title" data-testid="lists-count">{{ shown().length }} of {{ entries()?.length ?? 0 }} entries</h2>
-        <div role="status" class="feedback" data-testid="lists-feedback">
-          @if (feedback(); as f) {
-            <p class="banner" [class.banner-ok]="f.ok" [class.banner-danger]="!f.ok">{{ f.text }}</p>
-          }
-        </div>
+        <bn-feedback data-testid="lists-feedback" [feedback]="feedback()" />
         @if (shown().length > 0) {
-          <div class="table-wrap">
-            <table class="stack" data-testid="lists-table">
-              <caption class="visually-hidden">
-                List entries
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">List</th>
-                  <th scope="col">Range</th>
-                  <th scope="col">Note</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Overrides</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
-              <tbody>
-                @for (e of shown(); track e.kind + e.cidr) {
-                  <tr [attr.data-cidr]="e.cidr">
-                    <td data-label="List">
-                      <span class="badge" [class.badge-ok]="e.kind === 'allow'" [class.badge-danger]="e.kind === 'deny'">{{ e.kind }}</span>
-                    </td>
-                    <td data-label="Range"><bn-client-link [client]="e.cidr" /></td>
-                    <td data-label="Note">{{ e.note }}</td>
-                    <td data-label="Added">
-                      <time [attr.datetime]="e.created_at">{{ e.created_at | bnDateTime }}</time>
-                      <div class="hint">by {{ e.created_by }}</div>
-                    </td>
-                    <td data-label="Expires">
-                      @if (e.expires_at) {
-                        <time class="nowrap" [attr.datetime]="e.expires_at">{{ e.expires_at | bnDateTime }}</time>
-                      } @else {
-                        never
-                      }
-                    </td>
-                    <td data-label="Overrides" [attr.data-testid]="'overrides-' + e.cidr">
-                      @if (e.kind === 'allow') {
-                        @if (overrides().get(e.cidr); as n) {
-                          <a routerLink="/decisions" [queryParams]="{ q: e.cidr }">{{ n }} decision{{ n === 1 ? '' : 's' }}</a>
-                        } @else if (overrides().has(e.cidr)) {
-                          none
-                        } @else {
-                          …
-                        }
-                      } @else {
-                        —
-                      }
-                    </td>
-                    <td data-label="Action">
-                      <bn-confirm-button
-                        label="Remove"
-                        [ariaLabel]="'Remove ' + e.cidr + ' from the ' + e.kind + 'list'"
-                        [question]="'Remove ' + e.cidr + '?'"
-                        confirmLabel="Remove"
-                        [disabled]="busy()"
-                        (confirmed)="remove(e)"
-                      />
-                    </td>
-                  </tr>
-                }
-              </tbody>
-            </table>
-          </div>
+          <bn-console-table caption="List entries" [columns]="columns" testId="lists-table">
+            @for (e of shown(); track e.kind + e.cidr) {
+              <tr [attr.data-cidr]="e.cidr">
+                <td data-label="List">
+                  <span class="badge" [class.badge-ok]="e.kind === 'allow'" [class.badge-danger]="e.kind === 'deny'">{{ e.kind }}</span>
+                </td>
+                <td data-label="Range"><bn-client-link [client]="e.cidr" /></td>
+                <td data-label="Note">{{ e.note }}</td>
+                <td data-label="Added">
+                  <time [attr.datetime]="e.created_at">{{ e.created_at | bnDateTime }}</time>
+                  <div class="hint">by {{ e.created_by }}</div>
+                </td>
+                <td data-label="Expires">
+                  @if (e.expires_at) {
+                    <time class="nowrap" [attr.datetime]="e.expires_at">{{ e.expires_at | bnDateTime }}</time>
+                  } @else {
+                    never
+                  }
+                </td>
+                <td data-label="Overrides" [attr.data-testid]="'overrides-' + e.cidr">
+                  @if (e.kind === 'allow') {
+                    @if (overrides().get(e.cidr); as n) {
+                      <a routerLink="/decisions" [queryParams]="{ q: e.cidr }">{{ n }} decision{{ n === 1 ? '' : 's' }}</a>
+                    } @else if (overrides().has(e.cidr)) {
+                      none
+                    } @else {
+                      …
+                    }
+                  } @else {
+                    —
+                  }
+                </td>
+                <td data-label="Action">
+                  <bn-confirm-button
+                    label="Remove"
+                    [ariaLabel]="'Remove ' + e.cidr + ' from the ' + e.kind + 'list'"
+                    [question]="'Remove ' + e.cidr + '?'"
+                    confirmLabel="Remove"
+                    [disabled]="busy()"
+                    (confirmed)="remove(e)"
+                  />
+                </td>
+              </tr>
+            }
+          </bn-console-table>
         } @else if (entries()) {
           <p class="empty">No entries match.</p>
         }
@@ -174,6 +153,7 @@ const OVERRIDES_COUNTED = 50;
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ListsPage {
+  protected readonly columns = ['List', 'Range', 'Note', 'Added', 'Expires', 'Overrides', 'Action'];
   private readonly api = inject(BouncerApi);
   private readonly url = urlState();
 

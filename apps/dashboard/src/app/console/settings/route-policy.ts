@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import type { ReadinessResponse } from '@bouncer/contracts';
 import { toApiFailure } from '../../core/api-failure';
+import { ConsoleTable, ModeBadge } from '../shared/console-table';
 import { type RoutePolicyView, SettingsApi } from './settings-api';
 
 export interface RouteClassRow {
@@ -64,6 +65,7 @@ const STORE_DOWN: Record<string, string> = {
 /** Settings: the gateway's route classes, with auth, limits, store-down behaviour and observe mode. */
 @Component({
   selector: 'bn-route-policy',
+  imports: [ConsoleTable, ModeBadge],
   template: `
     <section class="card" aria-labelledby="policy-title">
       <h2 id="policy-title">Route classes of the gateway policy</h2>
@@ -76,61 +78,41 @@ const STORE_DOWN: Record<string, string> = {
         <p class="banner banner-danger" role="alert">{{ e }}</p>
       }
       @if (rows(); as list) {
-        <div class="table-wrap">
-          <table class="stack" data-testid="policy-table">
-            <caption class="visually-hidden">
-              Route classes
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Class</th>
-                <th scope="col">Matches</th>
-                <th scope="col">Auth</th>
-                <th scope="col">Limits</th>
-                <th scope="col">Shared store down</th>
-                <th scope="col">Mode</th>
-              </tr>
-            </thead>
-            <tbody>
-              @for (r of list; track r.name) {
-                <tr>
-                  <td data-label="Class" class="mono">{{ r.name }}</td>
-                  <td data-label="Matches" class="mono">{{ r.match }}</td>
-                  <td data-label="Auth">
-                    {{ r.auth }}
-                    @if (r.signIn) {
-                      <div class="hint">{{ r.signIn }}</div>
-                    }
-                  </td>
-                  <td data-label="Limits">{{ r.limits }}</td>
-                  <td data-label="Shared store down">
-                    {{ r.onStoreDown }}: {{ storeDown[r.onStoreDown] ?? '' }}
-                    @if (nowState()[r.name]; as now) {
-                      @if (now !== 'normal') {
-                        <div>
-                          <span class="badge badge-warn">now {{ now }}</span>
-                        </div>
-                      }
-                    }
-                  </td>
-                  <td data-label="Mode">
-                    @if (r.observe) {
-                      <span class="badge badge-warn">observed</span>
-                    } @else {
-                      <span class="badge badge-ok">enforced</span>
-                    }
-                  </td>
-                </tr>
-              }
-            </tbody>
-          </table>
-        </div>
+        <bn-console-table caption="Route classes" [columns]="columns" testId="policy-table">
+          @for (r of list; track r.name) {
+            <tr>
+              <td data-label="Class" class="mono">{{ r.name }}</td>
+              <td data-label="Matches" class="mono">{{ r.match }}</td>
+              <td data-label="Auth">
+                {{ r.auth }}
+                @if (r.signIn) {
+                  <div class="hint">{{ r.signIn }}</div>
+                }
+              </td>
+              <td data-label="Limits">{{ r.limits }}</td>
+              <td data-label="Shared store down">
+                {{ r.onStoreDown }}: {{ storeDown[r.onStoreDown] ?? '' }}
+                @if (nowState()[r.name]; as now) {
+                  @if (now !== 'normal') {
+                    <div>
+                      <span class="badge badge-warn">now {{ now }}</span>
+                    </div>
+                  }
+                }
+              </td>
+              <td data-label="Mode">
+                <bn-mode-badge [observe]="r.observe" />
+              </td>
+            </tr>
+          }
+        </bn-console-table>
       }
     </section>
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class RoutePolicy {
+  protected readonly columns = ['Class', 'Matches', 'Auth', 'Limits', 'Shared store down', 'Mode'];
   private readonly api = inject(SettingsApi);
   protected readonly view = signal<RoutePolicyView | null>(null);
   private readonly ready = signal<ReadinessResponse | null>(null);

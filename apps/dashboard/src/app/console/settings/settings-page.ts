@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
+import { ConsoleTable, ModeBadge } from '../shared/console-table';
 import { RoutePolicy } from './route-policy';
 import { StoresHealth } from './stores-health';
 
@@ -15,7 +16,7 @@ interface RuleRow {
 /** Read-only: the rules in force with their thresholds (GET /admin/rules), the stores' health and the gateway's route classes. */
 @Component({
   selector: 'bn-settings-page',
-  imports: [StoresHealth, RoutePolicy],
+  imports: [ConsoleTable, ModeBadge, StoresHealth, RoutePolicy],
   template: `
     <div class="page">
       <h1>Settings</h1>
@@ -26,39 +27,18 @@ interface RuleRow {
           <p class="banner banner-danger" role="alert">{{ e }}</p>
         }
         @if (rows(); as list) {
-          <div class="table-wrap">
-            <table class="stack" data-testid="rules-table">
-              <caption class="visually-hidden">
-                Detection rules
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Thresholds</th>
-                </tr>
-              </thead>
-              <tbody>
-                @for (r of list; track r.id) {
-                  <tr>
-                    <td data-label="Rule" class="mono">{{ r.id }}</td>
-                    <td data-label="Kind">{{ r.kind }}</td>
-                    <td data-label="State">
-                      @if (!r.enabled) {
-                        <span class="badge">off</span>
-                      } @else if (r.mode === 'observe') {
-                        <span class="badge badge-warn">observed</span>
-                      } @else {
-                        <span class="badge badge-ok">enforced</span>
-                      }
-                    </td>
-                    <td data-label="Thresholds" class="mono">{{ r.params }}</td>
-                  </tr>
-                }
-              </tbody>
-            </table>
-          </div>
+          <bn-console-table caption="Detection rules" [columns]="columns" testId="rules-table">
+            @for (r of list; track r.id) {
+              <tr>
+                <td data-label="Rule" class="mono">{{ r.id }}</td>
+                <td data-label="Kind">{{ r.kind }}</td>
+                <td data-label="State">
+                  <bn-mode-badge [enabled]="r.enabled" [observe]="r.mode === 'observe'" />
+                </td>
+                <td data-label="Thresholds" class="mono">{{ r.params }}</td>
+              </tr>
+            }
+          </bn-console-table>
         }
       </section>
       <bn-stores-health />
@@ -68,6 +48,7 @@ interface RuleRow {
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class SettingsPage {
+  protected readonly columns = ['Rule', 'Kind', 'State', 'Thresholds'];
   private readonly doc = signal<{ rules?: Record<string, Record<string, unknown>> } | null>(null);
   protected readonly error = signal<string | null>(null);
   protected readonly rows = computed<RuleRow[] | null>(() => {

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, ElementRef, computed, effect, input, output, signal, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, ElementRef, computed, effect, inject, input, output, signal } from '@angular/core';
 import { formatDateTime, parseDateTime, timePreferences, timeZoneLabel } from '../../console/shared/date-time';
 import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRange, rangeBounds } from '../time-range';
 
@@ -68,38 +68,24 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
     </p>
     @if (customOpen()) {
       <form id="custom-range" class="form-row custom" (submit)="applyCustom($event)" novalidate aria-label="Custom time range">
-        <div class="field">
-          <label for="range-since">From</label>
-          <input
-            #since
-            id="range-since"
-            data-testid="range-since"
-            [value]="sinceText()"
-            placeholder="2026-12-02 17:40"
-            autocomplete="off"
-            [attr.aria-invalid]="sinceError() !== null"
-            [attr.aria-describedby]="sinceError() ? 'range-since-error' : 'range-format'"
-          />
-          @if (sinceError(); as e) {
-            <span id="range-since-error" class="field-error">{{ e }}</span>
-          }
-        </div>
-        <div class="field">
-          <label for="range-until">To</label>
-          <input
-            #until
-            id="range-until"
-            data-testid="range-until"
-            [value]="untilText()"
-            placeholder="2026-12-02 18:40"
-            autocomplete="off"
-            [attr.aria-invalid]="untilError() !== null"
-            [attr.aria-describedby]="untilError() ? 'range-until-error' : 'range-format'"
-          />
-          @if (untilError(); as e) {
-            <span id="range-until-error" class="field-error">{{ e }}</span>
-          }
-        </div>
+        @for (f of fields; track f.key) {
+          <div class="field">
+            <label [for]="'range-' + f.key">{{ f.label }}</label>
+            <input
+              [id]="'range-' + f.key"
+              [name]="f.key"
+              [attr.data-testid]="'range-' + f.key"
+              [value]="boundsText()[f.key]"
+              [placeholder]="f.example"
+              autocomplete="off"
+              [attr.aria-invalid]="errors()[f.key] !== null"
+              [attr.aria-describedby]="errors()[f.key] ? 'range-' + f.key + '-error' : 'range-format'"
+            />
+            @if (errors()[f.key]; as e) {
+              <span [id]="'range-' + f.key + '-error'" class="field-error">{{ e }}</span>
+            }
+          </div>
+        }
         <button type="submit" class="btn btn-small" data-testid="range-apply">Show this range</button>
         <p id="range-format" class="hint">YYYY-MM-DD HH:MM, in {{ zone() }}; at most the last 7 days are kept.</p>
       </form>
@@ -148,10 +134,13 @@ export class RangeBar {
   protected readonly ranges = RANGES;
   protected readonly refreshChoices = REFRESH_CHOICES;
   protected readonly customOpen = signal(false);
-  protected readonly sinceError = signal<string | null>(null);
-  protected readonly untilError = signal<string | null>(null);
-  private readonly sinceInput = viewChild<ElementRef<HTMLInputElement>>('since');
-  private readonly untilInput = viewChild<ElementRef<HTMLInputElement>>('until');
+  /** The custom range's two fields, in the order focus visits them. */
+  protected readonly fields = [
+    { key: 'since', label: 'From', example: '2026-12-02 17:40' },
+    { key: 'until', label: 'To', example: '2026-12-02 18:40' },
+  ] as const;
+  protected readonly errors = signal<Record<Bound, string | null>>({ since: null, until: null });
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
 
   protected readonly zone = computed(() => {
     timePreferences();
@@ -162,13 +151,11 @@ export class RangeBar {
     const { from, to } = rangeBounds(this.view().range, this.now());
     return `${formatDateTime(from).slice(0, 16)} – ${formatDateTime(to).slice(0, 16)}`;
   });
-  protected readonly sinceText = computed(() => {
+  /** The fields' text: the bounds of the range shown. */
+  protected readonly boundsText = computed((): Record<Bound, string> => {
     timePreferences();
-    return formatDateTime(rangeBounds(this.view().range, this.now()).from).slice(0, 16);
-  });
-  protected readonly untilText = computed(() => {
-    timePreferences();
-    return formatDateTime(rangeBounds(this.view().range, this.now()).to).slice(0, 16);
+    const { from, to } = rangeBounds(this.view().range, this.now());
+    return { since: formatDateTime(from).slice(0, 16), until: formatDateTime(to).slice(0, 16) };
   });
 
   constructor() {
@@ -185,7 +172,7 @@ export class RangeBar {
 
   protected toggleCustom(): void {
     this.customOpen.update((v) => !v);
-    if (this.customOpen()) setTimeout(() => this.sinceInput()?.nativeElement.focus());
+    if (this.customOpen()) setTimeout(() => this.input('since')?.focus());
   }
 
   protected pickRefresh(e: Event): void {
@@ -194,17 +181,24 @@ export class RangeBar {
 
   protected applyCustom(e: Event): void {
     e.preventDefault();
-    const sinceEl = this.sinceInput()?.nativeElement;
-    const untilEl = this.untilInput()?.nativeElement;
-    if (!sinceEl || !untilEl) return;
-    const since = parseDateTime(sinceEl.value);
-    const until = parseDateTime(untilEl.value);
-    this.sinceError.set(since === null ? 'Enter a time as YYYY-MM-DD HH:MM.' : null);
-    this.untilError.set(until === null ? 'Enter a time as YYYY-MM-DD HH:MM.' : null);
-    if (since !== null && until !== null && since >= until) this.untilError.set('The end must be after the start.');
+    const text = (key: Bound) => this.input(key)?.value ?? '';
+    const since = parseDateTime(text('since'));
+    const until = parseDateTime(text('until'));
+    const badTime = 'Enter a time as YYYY-MM-DD HH:MM.';
+    const errors: Record<Bound, string | null> = {
+      since: since === null ? badTime : null,
+      until: until === null ? badTime : since !== null && since >= until ? 'The end must be after the start.' : null,
+    };
+    this.errors.set(errors);
     // Focus goes to the first field the admin has to fix.
-    if (this.sinceError()) return sinceEl.focus();
-    if (this.untilError()) return untilEl.focus();
+    const wrong = this.fields.find((f) => errors[f.key] !== null);
+    if (wrong) return this.input(wrong.key)?.focus();
     this.rangeChange.emit({ kind: 'custom', since: since!, until: until! });
   }
+
+  private input(key: Bound): HTMLInputElement | null {
+    return this.host.nativeElement.querySelector<HTMLInputElement>(`#range-${key}`);
+  }
 }
+
+type Bound = 'since' | 'until';

@@ -60,11 +60,17 @@ export const loginBuffer = defineRuleKind({
     if (failures >= spec.threshold && hold.holdsGate) {
       const secs = bufferMs(spec, failures) / 1000;
       const reason = spec.ipv6Prefix ? `${failures} failed logins from ${subjectOf(e.client, spec)}` : `${failures} failed logins`;
-      return { block: { reason, seconds: secs, scope: 'sign-in' }, suspect: { reason, seconds: Math.max(secs, ctx.suspicion.seconds) } };
+      return {
+        block: { reason, seconds: secs, scope: 'sign-in' },
+        suspect: { reason, seconds: Math.max(secs, ctx.suspicion.seconds) },
+        warn: { attemptsLeft: 0, pauseSeconds: secs },
+      };
     }
+    // Before the threshold: the next buffer is the first one, bufferSeconds long.
+    const warn = failures < spec.threshold ? { attemptsLeft: spec.threshold - failures, pauseSeconds: spec.bufferSeconds } : undefined;
     if (failures >= Math.ceil(spec.threshold * ctx.suspicion.ratio))
-      return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` } };
-    return null;
+      return { suspect: { reason: `${failures} failed logins (buffer from ${spec.threshold})` }, ...(warn ? { warn } : {}) };
+    return warn ? { warn } : null;
   },
   limit: (s) => loginBufferLimit(s),
   forget: (client, spec) => {

@@ -1,0 +1,59 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { AccountClientPage, AccountPage } from '@bouncer/contracts';
+import { CLOCK, type Clock } from '../core/clock';
+import { Roles } from '../access/roles.decorator';
+import { ProblemException } from '../http/problem.exception';
+import { ApiJson, ApiProblems } from '../openapi/api-docs.decorators';
+import { normalizeUsername } from '../policy/username';
+import { AccountAttacksService } from './account-attacks.service';
+import { AccountClientsQueryDto, AccountsQueryDto } from './accounts-query.dto';
+
+/** The Accounts page: accounts under attack and the clients that guessed at one, paged by the database. */
+@ApiTags('detection')
+@ApiBearerAuth()
+@Roles('admin')
+@ApiProblems(401, 403)
+@Controller()
+export class AccountAttacksController {
+  constructor(
+    private readonly attacks: AccountAttacksService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('admin/accounts')
+  @ApiJson(
+    'Accounts with failed sign-ins since a time (default 24 hours), most failures first, one page; total counts them all',
+    'AccountPage',
+  )
+  @ApiProblems(400, 503)
+  accounts(@Query() q: AccountsQueryDto): Promise<AccountPage> {
+    // Names are stored normalized (NFKC, lower case): so is the part looked for, so ＩＶＡＮ finds ivan.
+    const part = q.q === undefined ? undefined : normalizeUsername(q.q) || undefined;
+    return this.attacks.accounts({ since: this.since(q.since), q: part, page: q.page ?? 1, pageSize: q.page_size ?? 50 });
+  }
+
+  @Get('admin/accounts/:username/clients')
+  @ApiJson('The clients whose sign-ins at one account failed since a time (default 24 hours), most first, one page', 'AccountClientPage')
+  @ApiProblems(400, 503)
+  clients(@Param('username') raw: string, @Query() q: AccountClientsQueryDto): Promise<AccountClientPage> {
+    const account = normalizeUsername(raw);
+    if (account.length === 0 || account.length > 256) {
+      throw new ProblemException(400, 'Bad Request', 'Give the account name.', {
+        errors: [{ field: 'username', message: 'must be 1 to 256 characters' }],
+      });
+    }
+    return this.attacks.clients(account, { since: this.since(q.since), page: q.page ?? 1, pageSize: q.page_size ?? 50 });
+  }
+
+  private since(raw: string | undefined): Date | undefined {
+    if (raw === undefined) return undefined;
+    const since = new Date(raw);
+    if (since.getTime() > this.clock.now()) {
+      throw new ProblemException(400, 'Bad Request', 'since is in the future.', {
+        errors: [{ field: 'since', message: 'must not be in the future' }],
+      });
+    }
+    return since;
+  }
+}

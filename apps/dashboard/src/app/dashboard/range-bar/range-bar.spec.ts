@@ -1,0 +1,58 @@
+import { TestBed } from '@angular/core/testing';
+import { parseDateTime } from '../../console/shared/date-time';
+import type { ViewRange } from '../time-range';
+import { RangeBar } from './range-bar';
+
+describe('RangeBar custom range', () => {
+  function setup() {
+    const fixture = TestBed.createComponent(RangeBar);
+    fixture.componentRef.setInput('view', { range: { kind: 'named', key: '1h' }, refreshSeconds: 2, paused: false });
+    fixture.componentRef.setInput('now', Date.UTC(2026, 11, 3, 12, 0));
+    fixture.detectChanges();
+    const el = fixture.nativeElement as HTMLElement;
+    document.body.appendChild(el);
+    const chosen: ViewRange[] = [];
+    fixture.componentInstance.rangeChange.subscribe((r) => chosen.push(r));
+    el.querySelector<HTMLButtonElement>('[data-testid="range-custom"]')!.click();
+    fixture.detectChanges();
+    const field = (key: 'since' | 'until') => el.querySelector<HTMLInputElement>(`#range-${key}`)!;
+    const apply = (since: string, until: string) => {
+      field('since').value = since;
+      field('until').value = until;
+      el.querySelector('form')!.dispatchEvent(new Event('submit'));
+      fixture.detectChanges();
+    };
+    return { el, field, apply, chosen };
+  }
+
+  it('shows both bounds of the range in the fields, each with its label', () => {
+    const { el, field } = setup();
+    expect(Array.from(el.querySelectorAll('form label')).map((l) => [l.textContent?.trim(), l.getAttribute('for')])).toEqual([
+      ['From', 'range-since'],
+      ['To', 'range-until'],
+    ]);
+    expect(field('since').value).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(parseDateTime(field('until').value)! - parseDateTime(field('since').value)!).toBe(3_600_000);
+  });
+
+  it('names the first field to fix, focuses it, and emits nothing', () => {
+    const { el, field, apply, chosen } = setup();
+    apply('2026-12-03 10:00', 'soon');
+    expect(field('since').getAttribute('aria-invalid')).toBe('false');
+    expect(field('until').getAttribute('aria-describedby')).toBe('range-until-error');
+    expect(el.querySelector('#range-until-error')?.textContent).toBe('Enter a time as YYYY-MM-DD HH:MM.');
+    expect(document.activeElement).toBe(field('until'));
+    apply('2026-12-03 10:00', '2026-12-03 09:00');
+    expect(el.querySelector('#range-until-error')?.textContent).toBe('The end must be after the start.');
+    apply('yesterday', 'soon');
+    expect(document.activeElement).toBe(field('since'));
+    expect(chosen).toEqual([]);
+  });
+
+  it('emits a custom range that is right', () => {
+    const { apply, chosen, el } = setup();
+    apply('2026-12-03 10:00', '2026-12-03 11:30');
+    expect(el.querySelector('.field-error')).toBeNull();
+    expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 10:00'), until: parseDateTime('2026-12-03 11:30') }]);
+  });
+});

@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cannon } from './load.mjs';
+import { startBouncer, stopAll, tempDir } from './processes.mjs';
+import { selfTimes } from './profile.mjs';
+const UP = `const body = JSON.stringify({ ok: true, items: [1, 2, 3] });
+require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }).listen(0, '127.0.0.1', function () { console.log('READY ' + this.address().port); });`;
+const up = spawn(process.execPath, ['-e', UP], { stdio: ['ignore', 'pipe', 'inherit'] });
+const port = await new Promise((r) => up.stdout.on('data', (d) => { const m = /READY (\d+)/.exec(String(d)); if (m) r(Number(m[1])); }));
+const dir = tempDir('cpu-prof');
+const mode = process.argv[2] ?? 'proxy';
+const env = { NODE_ARGS: ['--cpu-prof', `--cpu-prof-dir=${dir}`], RATE_LIMIT: '1000000000', PROBE_THRESHOLD: '1000000000', SHUTDOWN_DRAIN_SECONDS: '1', SHUTDOWN_TIMEOUT_SECONDS: '5' };
+if (mode === 'proxy') env.UPSTREAM_URL = `http://127.0.0.1:${port}`;
+const app = await startBouncer('prof', env);
+let path = '/api/items', headers = {};
+if (mode === 'me') { path = '/me'; headers = { authorization: `Bearer ${await app.signIn()}` }; }
+await cannon({ url: app.url, path, headers, expect: 200, seconds: 2, connections: 16 });
+const from = Number(process.hrtime.bigint() / 1000n);
+const res = await cannon({ url: app.url, path, headers, expect: 200, seconds: 8, connections: 16 });
+const to = Number(process.hrtime.bigint() / 1000n);
+console.log(`${Math.round(res.rps)} req/s p99 ${res.p99}`);
+await app.stop();
+up.kill();
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+const { frames } = selfTimes(profile, from, to);
+const idle = frames.find((f) => f.frame === '(idle)')?.share ?? 0;
+for (const f of frames.filter((f) => f.frame !== '(idle)').slice(0, 45)) console.log(`${((f.share / (1 - idle)) * 100).toFixed(1)}%  ${f.frame}`);
+// inclusive by function name (total time) for selected
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map(); for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const incl = new Map(); let total = 0; let at = profile.startTime;
+profile.samples.forEach((id, i) => { at += profile.timeDeltas[i] ?? 0; if (at < from || at > to) return; const dt = profile.timeDeltas[i] ?? 0; if (byId.get(id).callFrame.functionName === '(idle)') return; total += dt; const seen = new Set(); let cur = id; while (cur !== undefined) { const f = byId.get(cur).callFrame; const k = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`; if (!seen.has(k)) { seen.add(k); incl.set(k, (incl.get(k) ?? 0) + dt); } cur = parent.get(cur); } });
+console.log('--- inclusive');
+for (const [k, v] of [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, 70)) console.log(`${((v / total) * 100).toFixed(1)}%  ${k}`);
+await stopAll();
