@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedAnswer } from './refusal-page';
+import { RefusalPacing } from './refusal-pacing';
 import { outcomeOf, routeClass } from '../core/metrics';
 
 /**
@@ -42,7 +43,10 @@ type GateRequest = IncomingMessage & {
  */
 @Injectable()
 export class ClientGateMiddleware implements NestMiddleware {
-  constructor(private readonly detection: DetectionService) {}
+  constructor(
+    private readonly detection: DetectionService,
+    private readonly pacing: RefusalPacing,
+  ) {}
 
   use(req: GateRequest, res: ServerResponse, next: () => void): void {
     // Mounted middleware sees its url relative to the mount point; originalUrl is the request's.
@@ -80,13 +84,18 @@ export class ClientGateMiddleware implements NestMiddleware {
     if (verdict.blocked) {
       metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
-      res.writeHead(403, {
+      const headers = {
         ...req[ANSWER_HEADERS]?.(req),
         'content-type': contentType,
         'retry-after': String(retryAfter),
         'content-length': Buffer.byteLength(body),
+      };
+      // Held first while the event loop is overloaded (see RefusalPacing); the client may be gone by then.
+      this.pacing.answer(retryAfter, () => {
+        if (res.headersSent || res.destroyed) return;
+        res.writeHead(403, headers);
+        res.end(body);
       });
-      res.end(body);
       return;
     }
     const client = verdict.client;

@@ -9,6 +9,7 @@ import { DecisionService } from './decisions/decision.service';
 import { DecisionSync } from './decisions/decision-sync';
 import { DetectionService } from './detection.service';
 import { LoginDefenseService } from './login-defense.service';
+import { RefusalPacing } from './refusal-pacing';
 import type { CounterStore } from '@bouncer/detection';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { COUNTER_STORE, DETECTION_ENGINE, engineProviders } from './engine.provider';
@@ -28,6 +29,7 @@ const services: Provider[] = [
   DecisionSync,
   DetectionService,
   LoginDefenseService,
+  RefusalPacing,
   TokenMisuseService,
   ClientThrottlerGuard,
   DecisionRecorder,

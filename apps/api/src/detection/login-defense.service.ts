@@ -3,6 +3,7 @@ import type { DetectionEngine, SignInTicket } from '@bouncer/detection';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { DETECTION_ENGINE } from './engine.provider';
 import { refusalProblem } from './refusal';
+import { RefusalPacing } from './refusal-pacing';
 
 /**
  * The sign-in flow's adapter over the engine. `check` runs before any password hashing, so a
@@ -15,13 +16,20 @@ export class LoginDefenseService {
   constructor(
     @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
     private readonly recorder: DecisionRecorder,
+    private readonly pacing: RefusalPacing,
   ) {}
 
-  /** Throws 429 when this attempt may not be checked now; otherwise returns what it holds. */
+  /**
+   * Throws 429 when this attempt may not be checked now (held first while the event loop is
+   * overloaded: see RefusalPacing); otherwise returns what it holds.
+   */
   async check(client: string, account: string, opts: { trustedDevice: boolean }): Promise<SignInTicket> {
     const d = await this.engine.decide({ type: 'sign-in-attempt', client, account, trustedDevice: opts.trustedDevice });
     await this.settled();
-    if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
+    if (d.verdict === 'blocked') {
+      await this.pacing.hold(d.retryAfter ?? 1);
+      throw refusalProblem(d, this.engine.rules);
+    }
     return d.ticket ?? { holds: {} };
   }
 
