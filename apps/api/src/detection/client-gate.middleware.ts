@@ -91,7 +91,7 @@ export class ClientGateMiddleware implements NestMiddleware {
         'content-length': Buffer.byteLength(body),
       };
       // Held first while the event loop is overloaded (see RefusalPacing); the client may be gone by then.
-      this.pacing.answer(retryAfter, () => {
+      this.pacing.answer(verdict.client, retryAfter, () => {
         if (res.headersSent || res.destroyed) return;
         res.writeHead(403, headers);
         res.end(body);

@@ -27,7 +27,7 @@ export class LoginDefenseService {
     const d = await this.engine.decide({ type: 'sign-in-attempt', client, account, trustedDevice: opts.trustedDevice });
     await this.settled();
     if (d.verdict === 'blocked') {
-      await this.pacing.hold(d.retryAfter ?? 1);
+      await this.pacing.hold(client, d.retryAfter ?? 1);
       throw refusalProblem(d, this.engine.rules);
     }
     return d.ticket ?? { holds: {} };

@@ -5,10 +5,11 @@ import { CLOCK, type Clock } from '../core/clock';
 /** A sample window whose event-loop delay p99 reaches this (ms) means the loop is overloaded. */
 export const OVERLOAD_LAG_MS = 100;
 /**
- * ...and at least this many refusals were answered in it: the refused clients are what keeps the
- * loop busy. A slow window with few refusals (start-up, a garbage collection) paces nobody.
+ * ...and refusals went to at least this many clients in it. Many refused clients, each asking
+ * again at once, are what keeps every turn long; one client hammering (lines 4 and 5 of issue
+ * 12), a start-up or a garbage collection paces nobody, however slow the machine.
  */
-export const OVERLOAD_REFUSALS = 50;
+export const OVERLOAD_CLIENTS = 32;
 /** Pacing stays on this long after the last overloaded window (ms), so it does not flap on and off. */
 export const PACING_COOLDOWN_MS = 30_000;
 /** The longest a refusal is held (ms), however long its Retry-After. */
@@ -32,13 +33,14 @@ type Schedule = (ms: number, run: () => void) => void;
  * each of its connections to about one request a second, so turns stay short and connections
  * are accepted again within milliseconds. Only under overload: a busy but healthy loop (one
  * client hammering from a few connections) is answered at full speed, and so is a slow loop
- * that is not answering many refusals.
+ * that is not refusing many clients.
  */
 @Injectable()
 export class RefusalPacing implements OnModuleInit, OnApplicationShutdown {
   private pacingUntil = Number.NEGATIVE_INFINITY;
   private held = 0;
-  private refusedInWindow = 0;
+  /** Clients refused in the current window, counted up to OVERLOAD_CLIENTS. */
+  private readonly refusedInWindow = new Set<string>();
   private histogram?: IntervalHistogram;
   private sampler?: NodeJS.Timeout;
   /** How a held refusal is sent later (tests replace it). */
@@ -51,8 +53,8 @@ export class RefusalPacing implements OnModuleInit, OnApplicationShutdown {
     histogram.enable();
     this.histogram = histogram;
     this.sampler = setInterval(() => {
-      this.observeWindow(histogram.percentile(99) / 1e6, this.refusedInWindow);
-      this.refusedInWindow = 0;
+      this.observeWindow(histogram.percentile(99) / 1e6, this.refusedInWindow.size);
+      this.refusedInWindow.clear();
       histogram.reset();
     }, SAMPLE_EVERY_MS);
     this.sampler.unref();
@@ -63,9 +65,9 @@ export class RefusalPacing implements OnModuleInit, OnApplicationShutdown {
     this.histogram?.disable();
   }
 
-  /** One sample window: its event-loop delay p99 (ms) and the refusals answered in it. */
-  observeWindow(lagP99Ms: number, refusals: number): void {
-    if (lagP99Ms >= OVERLOAD_LAG_MS && refusals >= OVERLOAD_REFUSALS) this.pacingUntil = this.clock.now() + PACING_COOLDOWN_MS;
+  /** One sample window: its event-loop delay p99 (ms) and how many clients were refused in it. */
+  observeWindow(lagP99Ms: number, refusedClients: number): void {
+    if (lagP99Ms >= OVERLOAD_LAG_MS && refusedClients >= OVERLOAD_CLIENTS) this.pacingUntil = this.clock.now() + PACING_COOLDOWN_MS;
   }
 
   get pacing(): boolean {
@@ -83,9 +85,9 @@ export class RefusalPacing implements OnModuleInit, OnApplicationShutdown {
     return Math.min(MAX_HOLD_MS, Math.max(0, retryAfterSeconds * 1000));
   }
 
-  /** Sends a refusal now, or after its hold. */
-  answer(retryAfterSeconds: number, send: () => void): void {
-    this.refusedInWindow++;
+  /** Sends a refusal to `client` now, or after its hold. */
+  answer(client: string, retryAfterSeconds: number, send: () => void): void {
+    this.noteRefused(client);
     const ms = this.holdMs(retryAfterSeconds);
     if (ms <= 0) return send();
     this.held++;
@@ -95,12 +97,21 @@ export class RefusalPacing implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Resolves when a refusal may be sent: at once, or after its hold. */
-  hold(retryAfterSeconds: number): Promise<void> {
+  /** Resolves when a refusal to `client` may be sent: at once, or after its hold. */
+  hold(client: string, retryAfterSeconds: number): Promise<void> {
     if (this.holdMs(retryAfterSeconds) <= 0) {
-      this.refusedInWindow++;
+      this.noteRefused(client);
       return Promise.resolve();
     }
-    return new Promise((release) => this.answer(retryAfterSeconds, release));
+    return new Promise((release) => this.answer(client, retryAfterSeconds, release));
+  }
+
+  private noteRefused(client: string): void {
+    if (this.refusedInWindow.size < OVERLOAD_CLIENTS) this.refusedInWindow.add(client);
+  }
+
+  /** Clients refused in the current sample window, up to OVERLOAD_CLIENTS (for tests). */
+  get refusedClientsInWindow(): number {
+    return this.refusedInWindow.size;
   }
 }
