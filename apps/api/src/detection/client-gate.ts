@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
 import { blockedAnswer } from './refusal-page';
+import { RefusalPacing } from './refusal-pacing';
 import { outcomeOf, type RouteClass, routeClass } from '../core/metrics';
 
 /**
@@ -47,8 +48,8 @@ type GateRequest = IncomingMessage & {
  * on every request, and the answer is counted from Fastify's own onResponse instead of one
  * more 'finish' listener per request.
  */
-export function installClientGate(fastify: FastifyInstance, detection: DetectionService): void {
-  const gate = new ClientGate(detection);
+export function installClientGate(fastify: FastifyInstance, detection: DetectionService, pacing: RefusalPacing): void {
+  const gate = new ClientGate(detection, pacing);
   fastify.addHook('onRequest', (req, reply, done) => gate.onRequest(req.raw, reply.raw, done, req.id));
   fastify.addHook('onResponse', (req, reply, done) => {
     gate.onAnswered(req.raw, reply.raw.statusCode, req.id);
@@ -57,7 +58,10 @@ export function installClientGate(fastify: FastifyInstance, detection: Detection
 }
 
 export class ClientGate {
-  constructor(private readonly detection: DetectionService) {}
+  constructor(
+    private readonly detection: DetectionService,
+    private readonly pacing: RefusalPacing,
+  ) {}
 
   onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
     if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
@@ -96,13 +100,18 @@ export class ClientGate {
     if (verdict.blocked) {
       this.detection.metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
-      res.writeHead(403, {
+      const headers = {
         ...req[ANSWER_HEADERS]?.(req, requestId),
         'content-type': contentType,
         'retry-after': String(retryAfter),
         'content-length': Buffer.byteLength(body),
+      };
+      // Held first while the event loop is overloaded (see RefusalPacing); the client may be gone by then.
+      this.pacing.answer(verdict.client, retryAfter, () => {
+        if (res.headersSent || res.destroyed) return;
+        res.writeHead(403, headers);
+        res.end(body);
       });
-      res.end(body);
       return;
     }
     req[ADMITTED] = { client: verdict.client, routeClass: cls };

@@ -11,6 +11,7 @@ import { DecisionService } from './decisions/decision.service';
 import { DecisionSync } from './decisions/decision-sync';
 import { DetectionService } from './detection.service';
 import { LoginDefenseService } from './login-defense.service';
+import { RefusalPacing } from './refusal-pacing';
 import type { CounterStore } from '@bouncer/detection';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { COUNTER_STORE, DETECTION_ENGINE, engineProviders } from './engine.provider';
@@ -30,6 +31,7 @@ const services: Provider[] = [
   DecisionSync,
   DetectionService,
   LoginDefenseService,
+  RefusalPacing,
   TokenMisuseService,
   ClientThrottlerGuard,
   DecisionRecorder,
@@ -46,11 +48,12 @@ export class DetectionModule implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly detection: DetectionService,
+    private readonly pacing: RefusalPacing,
   ) {}
 
   /** Nest's place for request wiring, run by app.init before the routes are declared. */
   configure(): void {
-    installClientGate(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.detection);
+    installClientGate(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.detection, this.pacing);
   }
 
   static forRoot(options: DetectionOptionsInput = {}): DynamicModule {

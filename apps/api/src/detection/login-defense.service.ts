@@ -3,6 +3,7 @@ import type { DetectionEngine, SignInTicket, SignInWarning } from '@bouncer/dete
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { DETECTION_ENGINE } from './engine.provider';
 import { refusalProblem } from './refusal';
+import { RefusalPacing } from './refusal-pacing';
 
 /**
  * A wrong password is answered with the failures left before this client's sign-ins pause only
@@ -26,9 +27,13 @@ export class LoginDefenseService {
   constructor(
     @Inject(DETECTION_ENGINE) private readonly engine: DetectionEngine,
     private readonly recorder: DecisionRecorder,
+    private readonly pacing: RefusalPacing,
   ) {}
 
-  /** Throws 429 when this attempt may not be checked now; otherwise returns what it holds. */
+  /**
+   * Throws 429 when this attempt may not be checked now (held first while the event loop is
+   * overloaded: see RefusalPacing); otherwise returns what it holds.
+   */
   async check(client: string, account: string, opts: { trustedDevice: boolean; requestId?: string }): Promise<SignInTicket> {
     const d = await this.engine.decide({
       type: 'sign-in-attempt',
@@ -38,7 +43,10 @@ export class LoginDefenseService {
       cause: opts.requestId,
     });
     await this.settled();
-    if (d.verdict === 'blocked') throw refusalProblem(d, this.engine.rules);
+    if (d.verdict === 'blocked') {
+      await this.pacing.hold(client, d.retryAfter ?? 1);
+      throw refusalProblem(d, this.engine.rules);
+    }
     return d.ticket ?? { holds: {} };
   }
 

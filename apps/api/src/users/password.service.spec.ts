@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { strongPassword } from '@bouncer/testing';
 import { loadConfig } from '../config/app-config';
-import { PasswordService } from './password.service';
+import { PasswordService, passwordCheckSlots } from './password.service';
 import { mixedScripts, normalizeUsername } from '../policy/username';
 
 describe('PasswordService', () => {
@@ -54,6 +54,15 @@ describe('PasswordService', () => {
     const legacy = await argon2.hash(fullWidth, { type: argon2.argon2id });
     expect(await service.verify(legacy, fullWidth)).toBe(true);
     expect(await service.verify(legacy, 'Full-Width-Otter-Lamp-74')).toBe(false);
+  });
+});
+
+describe('passwordCheckSlots', () => {
+  it('leaves one CPU to the event loop, and always allows one check', () => {
+    expect(passwordCheckSlots(1)).toBe(1);
+    expect(passwordCheckSlots(2)).toBe(1);
+    expect(passwordCheckSlots(4)).toBe(3);
+    expect(passwordCheckSlots(16)).toBe(15);
   });
 });
 

@@ -8,17 +8,29 @@ import { PasswordCheckQueue } from './password-check-queue';
 export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_STRENGTH } from '../policy/password-policy';
 
 /**
+ * How many argon2 runs at once: one fewer than the CPUs, at least one. The event loop, which
+ * answers every other request and accepts new connections, keeps a CPU to itself. With as many
+ * runs as CPUs it got a share of one under a sign-in flood, and every answer waited for it
+ * (line 6 of issue 12, 2 CPUs: legitimate sign-in p99 1.3 and 2.1 s with one run at a time,
+ * 2.5 and 4.9 s with two, in back-to-back runs). Costs sign-in throughput when many sign in at
+ * once: half on 2 CPUs, a quarter on 4.
+ */
+export function passwordCheckSlots(cpus: number): number {
+  return Math.max(1, Math.floor(cpus) - 1);
+}
+
+/**
  * argon2id hashing at OWASP's minimum or stronger (19 MiB, t=2, p=1 by default), with
  * rehash-on-login when the configured parameters rise, and the password policy. Every argon2
- * run takes its turn in a PasswordCheckQueue (one per CPU at once), so a flood of guesses does
- * not make a legitimate sign-in wait behind it.
+ * run takes its turn in a PasswordCheckQueue (passwordCheckSlots at once), so a flood of guesses
+ * does not make a legitimate sign-in wait behind it.
  */
 @Injectable()
 export class PasswordService {
   private readonly options: argon2.HashOptions & { raw?: false };
   /** Verified against when the user does not exist, so both paths take the same time. */
   private dummyHash: Promise<string>;
-  private readonly queue = new PasswordCheckQueue(availableParallelism());
+  private readonly queue = new PasswordCheckQueue(passwordCheckSlots(availableParallelism()));
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.options = {
