@@ -10,11 +10,12 @@ import { setFlagsFromString } from 'node:v8';
  * and then recompiles the hot functions with its optimizing one (TurboFan) on background
  * threads. Those threads' malloc arenas keep what the recompilation used: measured on a restart
  * of the idle server, 102 MB of 314 MB, against 7 MB of 219 MB with the baseline compiler only
- * (which also opens the store faster). The price is the store's query speed: about 0.6 to 0.8
- * of the optimized code in a PGlite-only loop; Bouncer's requests read their state from memory
- * and touch the store for sign-ins, admin actions and decisions, where the argon2 check or the
- * network dominates. V8 reads the flag when it compiles, so it is set before the first PGlite
- * module is compiled; no other WebAssembly runs in the API (argon2 is native).
+ * (which also opens the store faster). The price is the store's query speed: 0.5 to 0.7 of
+ * the optimized code's in a PGlite-only loop (inserts, point reads, a group-by; loaded
+ * machine). Bouncer's requests read their state from memory and touch the store for sign-ins,
+ * admin actions and decisions, where the argon2 check or the network dominates. V8 reads the
+ * flag when it compiles, so it is set before the first PGlite module is compiled; no other
+ * WebAssembly runs in the API (argon2 is native).
  */
 export const WASM_COMPILER_FLAG = '--liftoff-only';
 
@@ -27,6 +28,16 @@ export function useBaselineWasmCompiler(): void {
 }
 
 /**
+ * Where the child finds PGlite: resolved from this file's folder (the bundle's in the build,
+ * which leaves node_modules to Node; webpack would turn a plain require.resolve into its own id).
+ */
+function pgliteModulePath(): string {
+  return createRequire(join(__dirname, 'resolve-from-here.js')).resolve('@electric-sql/pglite');
+}
+
+const INITDB_TIMEOUT_MS = 5 * 60_000;
+
+/**
  * A first start creates the database with PostgreSQL's initdb, which PGlite runs in a second
  * WebAssembly instance beside the real one: the process peaks near 0.8 GB, and the memory freed
  * afterwards stays resident (malloc arenas, pages V8 keeps), measured 440 MB idle after a first
@@ -36,14 +47,6 @@ export function useBaselineWasmCompiler(): void {
  * a start killed half-way leaves no half-made database behind (only a folder the next try
  * removes). Does nothing when `dir` already holds a database.
  */
-/**
- * Where the child finds PGlite: resolved from this file's folder (the bundle's in the build,
- * which leaves node_modules to Node; webpack would turn a plain require.resolve into its own id).
- */
-function pgliteModulePath(): string {
-  return createRequire(join(__dirname, 'resolve-from-here.js')).resolve('@electric-sql/pglite');
-}
-
 export async function initEmbeddedDataDir(dir: string, startParams: readonly string[]): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
   if (existsSync(dir)) {
@@ -65,9 +68,14 @@ export async function initEmbeddedDataDir(dir: string, startParams: readonly str
         process.execPath,
         [WASM_COMPILER_FLAG, '-e', script, pgliteModulePath(), building, JSON.stringify(startParams)],
         // Nothing of the server's environment (its admin password, its secrets) is needed there.
-        { env: {}, maxBuffer: 1024 * 1024 },
+        // A wedged initdb must not hold the start forever (a first start takes seconds, a minute on a loaded machine).
+        { env: {}, maxBuffer: 1024 * 1024, timeout: INITDB_TIMEOUT_MS, killSignal: 'SIGKILL' },
         (err, _stdout, stderr) =>
-          err ? reject(new Error(`the embedded database could not be created: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`)) : resolve(),
+          err
+            ? reject(
+                new Error(`the embedded database could not be created: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`),
+              )
+            : resolve(),
       );
     });
     if (!existsSync(join(building, 'PG_VERSION'))) throw new Error('the embedded database could not be created: initdb left no PG_VERSION');
