@@ -122,11 +122,12 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const index = staticIndex(config);
   app.useGlobalFilters(new ProblemFilter(index));
 
-  const doc = buildOpenApiDocument(app, VERSION);
-  documents.set(app, doc);
   // API_DOCS: off (404) by default, admin (/docs-json with an admin token), public (UI and JSON).
-  if (config.apiDocs === 'public') SwaggerModule.setup('docs', app, doc);
-  if (config.apiDocs === 'admin') app.get(OpenApiDocumentHolder).document = doc;
+  // Off, the document is built only if a tool asks for it (openApiDocument): it and the work
+  // of building it are a few MB of an idle server's heap that nobody reads.
+  documents.set(app, () => buildOpenApiDocument(app, VERSION));
+  if (config.apiDocs === 'public') SwaggerModule.setup('docs', app, openApiDocument(app));
+  if (config.apiDocs === 'admin') app.get(OpenApiDocumentHolder).document = openApiDocument(app);
 
   if (index) {
     await registerDashboardFiles(app, index);
@@ -141,7 +142,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   return app;
 }
 
-const documents = new WeakMap<INestApplication, OpenAPIObject>();
+/** Each app's OpenAPI document, or how to build it until something asks. */
+const documents = new WeakMap<INestApplication, OpenAPIObject | (() => OpenAPIObject)>();
 const loggers = new WeakMap<INestApplication, Logger>();
 
 /** The JSON logger of an app built by createApp (main.ts writes the start-up summary with it). */
@@ -151,10 +153,14 @@ export function appLogger(app: INestApplication): Logger {
   return logger;
 }
 
-/** The OpenAPI document of an app built by createApp, whatever API_DOCS says (for in-process tools and tests). */
+/** The OpenAPI document of an app built by createApp, whatever API_DOCS says (for in-process tools and tests); built at the first call. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
-  const doc = documents.get(app);
+  let doc = documents.get(app);
   if (!doc) throw new Error('not an app built by createApp');
+  if (typeof doc === 'function') {
+    doc = doc();
+    documents.set(app, doc);
+  }
   return doc;
 }
 

@@ -8,7 +8,7 @@ import { DATABASE, type DatabaseHandle } from './db/database';
 import { DETECTION_ENGINE } from './detection/engine.provider';
 import type { DetectionEngine } from '@bouncer/detection';
 import { VERSION } from './version';
-import { collectStartupGarbage } from './core/startup-memory';
+import { collectStartupGarbage, scheduleQuietCollection } from './core/startup-memory';
 
 /** A start that cannot succeed: one line on stderr (a supervisor shows it), no stack. */
 function refuse(message: string): never {
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   collectStartupGarbage();
   await app.listen({ port: config.port, host: config.host });
+  scheduleQuietCollection();
   gracefulShutdown(app, config.shutdown, (line) => process.stdout.write(line + '\n'));
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { openDatabase } from '../src/db/database';
+import { EMBEDDED_DB_OPTIONS, openDatabase } from '../src/db/database';
+import { initEmbeddedDataDir } from '../src/db/embedded-memory';
 import { users } from '../src/db/schema';
 import { createTestDatabaseUrl } from './support/postgres';
 import { databaseBehindRelay } from './support/relay';
@@ -21,6 +23,41 @@ describe('openDatabase', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('initEmbeddedDataDir (initdb in a process of its own)', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'bouncer-initdb-'))));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('leaves a complete database in place and nothing else, and openDatabase then opens it', async () => {
+    // A start killed half-way before left its unfinished folder: it is cleared, not used.
+    await mkdir(join(dir, '.db.initdb'));
+    await writeFile(join(dir, '.db.initdb', 'PG_VERSION'), '17\n');
+    await initEmbeddedDataDir(join(dir, 'db'), EMBEDDED_DB_OPTIONS.startParams);
+    expect(existsSync(join(dir, 'db', 'PG_VERSION'))).toBe(true);
+    expect(await readdir(dir)).toEqual(['db']);
+    const handle = await openDatabase({ dataDir: dir });
+    try {
+      await expect(handle.deploymentId()).resolves.toMatch(/\S/);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('leaves a folder that is neither empty nor a database to PGlite, as before', async () => {
+    await mkdir(join(dir, 'db'));
+    await writeFile(join(dir, 'db', 'something'), 'x');
+    await initEmbeddedDataDir(join(dir, 'db'), EMBEDDED_DB_OPTIONS.startParams);
+    expect(await readdir(join(dir, 'db'))).toEqual(['something']);
+  });
+
+  it('says why when initdb fails', async () => {
+    await expect(initEmbeddedDataDir(join(dir, 'db'), ['-c', 'no_such_setting=1'])).rejects.toThrow(
+      /the embedded database could not be created/,
+    );
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

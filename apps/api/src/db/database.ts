@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import { Pool } from 'pg';
 import * as schema from './schema';
 import { lockDataDir } from './data-dir-lock';
+import { initEmbeddedDataDir, useBaselineWasmCompiler } from './embedded-memory';
 
 /**
  * The embedded PostgreSQL's memory. Its defaults are a server's (128 MB of shared buffers, 64 MB
@@ -148,6 +149,8 @@ export async function openDatabase(opts: {
   let db: Database;
   try {
     await tightenTree(opts.dataDir);
+    useBaselineWasmCompiler();
+    await initEmbeddedDataDir(dir, EMBEDDED_DB_OPTIONS.startParams);
     client = await PGlite.create(dir, EMBEDDED_DB_OPTIONS);
     db = drizzlePglite(client, { schema });
     await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder });
@@ -220,6 +223,7 @@ export async function restoreDatabase(
 ): Promise<{ users: number; decisions: number; auditEvents: number }> {
   keepPrivate();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  useBaselineWasmCompiler();
   const client = await PGlite.create(join(dataDir, 'db'), { ...EMBEDDED_DB_OPTIONS, loadDataDir: backup });
   try {
     const db = drizzlePglite(client, { schema });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cookiesFrom, http, type HttpOptions, type HttpResponse } from '@bouncer/testing';
 import { ConfigError, loadConfig } from '../../src/config/app-config';
+import { SwaggerModule } from '@nestjs/swagger';
 import { openApiDocument } from '../../src/app.factory';
 import { startServer, type TestServer } from '../support/app';
 
@@ -303,9 +304,23 @@ describe('attacks on the browser and HTTP edge', () => {
     }
   });
 
+  it('I4 with the API docs off, the OpenAPI document is built only when something asks for it', async () => {
+    const build = jest.spyOn(SwaggerModule, 'createDocument');
+    const off = await startServer({});
+    try {
+      expect(build).not.toHaveBeenCalled();
+      expect(Object.keys(openApiDocument(off.app).paths)).toContain('/token');
+      openApiDocument(off.app);
+      expect(build).toHaveBeenCalledTimes(1);
+    } finally {
+      build.mockRestore();
+      await off.close(true);
+    }
+  });
+
   it('I4 the API docs are not served by default; API_DOCS=admin serves them to admins only', async () => {
     for (const path of ['/docs', '/docs-json', '/docs/', '/docs-yaml']) expect((await req(path, { from: '127.0.4.1' })).status).toBe(404);
-    // The document is still built: the fuzzing suite reads it in-process.
+    // The document is still there: the fuzzing suite reads it in-process.
     expect(Object.keys(openApiDocument(server.app).paths)).toContain('/token');
 
     const admins = await startServer({ API_DOCS: 'admin' });
