@@ -3,6 +3,7 @@
 //   12a  through Bouncer's reverse-proxy mode (UPSTREAM_URL)   target: >= 0.6 of direct throughput, < 2 ms added at p99
 //   12b  through nginx with forward-auth (auth_request -> Bouncer's /forward-auth, tools/nginx/forward-auth.conf)
 //                                                               reported, no target in the issue
+//   12r, 12n  references: a bare Fastify + @fastify/http-proxy, and nginx proxy_pass alone (no check)
 // Needs the built API (dist/apps/api/main.js: `npx nx build api`) and /usr/sbin/nginx (12b is
 // skipped without it). Alone: `node tools/bench/gateway.mjs [--smoke]`; tools/bench/run.mjs imports
 // benchGateway(). Contract: /tmp/helpers/gw-proxy-bench.md (and the README, Performance).
@@ -137,6 +138,53 @@ async function startNginx(children, { bouncer, upstream, logPort }) {
   throw new Error('nginx did not start');
 }
 
+/**
+ * The cheapest proxy on the machine: nginx passing every request to the upstream, no check,
+ * keep-alive both sides. Line 12n shows what any proxy in front of the upstream keeps of the
+ * direct throughput on this machine, the floor under what line 12a can reach.
+ */
+async function startPlainNginx(children, upstream) {
+  if (!existsSync(NGINX)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'bouncer-bench-nginx-plain-'));
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
+  const port = await freePort();
+  const conf = `worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  upstream api { server ${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const child = spawn(NGINX, ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null)
+      throw new Error(`nginx (plain) exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
+    try {
+      await fetch(`${url}/`);
+      return { url, dir };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('nginx (plain) did not start');
+}
+
 function cannon(url, seconds, connections) {
   return new Promise((resolve, reject) => {
     autocannon({ url, connections, duration: seconds }, (err, result) => {
@@ -184,12 +232,15 @@ export async function benchGateway({
     });
     if (nginx) dirs.push(nginx.dir);
     else log('gateway bench: nginx or tools/nginx/forward-auth.conf not available; line 12b skipped');
+    const plain = await startPlainNginx(children, `127.0.0.1:${upstream.port}`);
+    if (plain) dirs.push(plain.dir);
 
     const cases = [
       ['direct', `${upstreamUrl}/api/items`],
       ['proxy', `${proxy.url}/api/items`],
       ['bare', `http://127.0.0.1:${bare.port}/api/items`],
       ...(nginx ? [['nginx', `${nginx.url}/api/items`]] : []),
+      ...(plain ? [['plain', `${plain.url}/api/items`]] : []),
     ];
     const results = Object.fromEntries(cases.map(([name]) => [name, []]));
     // Warm-up (JIT, connection pools), then interleaved rounds so machine noise hits every case alike.
@@ -243,6 +294,7 @@ export async function benchGateway({
     bareRow.detail.bouncer_share_of_bare = +(stat('proxy').rps / stat('bare').rps).toFixed(3);
     rows.push(bareRow);
     if (nginx) rows.push(row('12b', 'nginx + forward-auth (auth_request) / direct, small JSON', 'nginx', 'reported (no target)', null));
+    if (plain) rows.push(row('12n', 'reference (no target): nginx proxy_pass alone, no check / direct', 'plain', '', null));
     return rows;
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
