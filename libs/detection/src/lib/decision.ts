@@ -87,17 +87,31 @@ export interface EventSink {
   record(effect: Effect, cause?: string): void;
 }
 
+/** Bounded: a flood of decisions costs at most this many remembered references (about 1 MB). */
+const KNOWN_REFS_MAX = 10_000;
+const knownRefs = new Map<string, string>();
+
 /**
  * A standing decision's reference: the same on every instance and after a restart (it is
  * derived from what is stored), and it tells nothing about the decision to whoever holds it.
  * A refusal carries it so the refused client can quote it and an admin can look it up.
  */
 export function decisionRef(d: Pick<StandingDecision, 'client' | 'state' | 'scope' | 'createdAt'>): string {
-  // FNV-1a, 64 bits: a lookup handle, not a secret (the engine stays free of node:crypto).
-  let h = 0xcbf29ce484222325n;
-  for (const ch of `${d.client}|${d.state}|${d.scope}|${d.createdAt}`) {
-    h ^= BigInt(ch.codePointAt(0) ?? 0);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  const key = `${d.client}|${d.state}|${d.scope}|${d.createdAt}`;
+  // Every refusal of a blocked client quotes it: worked out once per decision, not per request
+  // (the BigInt arithmetic below allocates on every step).
+  let ref = knownRefs.get(key);
+  if (ref === undefined) {
+    // FNV-1a, 64 bits: a lookup handle, not a secret (the engine stays free of node:crypto).
+    let h = 0xcbf29ce484222325n;
+    for (const ch of key) {
+      h ^= BigInt(ch.codePointAt(0) ?? 0);
+      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    ref = `d-${h.toString(16).padStart(16, '0').slice(0, 12)}`;
+    if (knownRefs.size >= KNOWN_REFS_MAX) knownRefs.clear();
+    knownRefs.set(key, ref);
   }
-  return `d-${h.toString(16).padStart(16, '0').slice(0, 12)}`;
+  return ref;
 }
+
