@@ -178,6 +178,10 @@ function valueFor(schema: Schema, name = ''): fc.Arbitrary<unknown> {
     shaped.push(fc.integer({ min: Math.max(-1, (schema.minimum ?? 0) - 1), max: Math.min(2 ** 31, (schema.maximum ?? 1000) + 1) }));
   if (schema.type === 'boolean') shaped.push(fc.boolean());
   if (schema.type === 'string' || !schema.type) shaped.push(text);
+  if (schema.type === 'array') shaped.push(fc.array(schema.items ? valueFor(schema.items) : anyJson, { maxLength: 5 }));
+  if (schema.type === 'object') shaped.push(bodyFor(schema));
+  // A schema type this walker does not know is fuzzed with any JSON rather than stopping the run.
+  if (shaped.length === 0) shaped.push(anyJson);
   return mostly(fc.oneof(...shaped), anyJson, 0.2);
 }
 
