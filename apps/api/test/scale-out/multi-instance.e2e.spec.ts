@@ -37,11 +37,18 @@ class PrivateRedis {
 
 /** Waiting on other processes (propagation between instances) is real time, bounded. */
 const sleepReal = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Probes until `ok`; `elapsed` is when the probe that passed was sent: "a request sent 300 ms
+ * after the block is refused". Its answer may come later than that: under overload the
+ * refusal pacing holds refusals (up to 1 s), which is the answer's timing, not the block's.
+ */
 async function within<T>(ms: number, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<{ value: T; elapsed: number }> {
   const start = Date.now();
   for (;;) {
+    const sentAt = Date.now() - start;
     const value = await probe();
-    if (ok(value) || Date.now() - start > ms) return { value, elapsed: Date.now() - start };
+    if (ok(value)) return { value, elapsed: sentAt };
+    if (Date.now() - start > ms) return { value, elapsed: Date.now() - start };
     await sleepReal(50);
   }
 }
