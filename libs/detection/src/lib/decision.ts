@@ -114,4 +114,3 @@ export function decisionRef(d: Pick<StandingDecision, 'client' | 'state' | 'scop
   }
   return ref;
 }
-
