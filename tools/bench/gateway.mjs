@@ -119,23 +119,7 @@ async function startNginx(children, { bouncer, upstream, logPort }) {
     if (!(name in fields)) throw new Error(`tools/nginx/forward-auth.conf: unknown field {{${name}}}`);
     return fields[name];
   });
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  const child = spawn(NGINX, ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`nginx exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
-    try {
-      await fetch(`${url}/`);
-      return { url, dir };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('nginx did not start');
+  return runNginx(children, dir, port, conf, 'nginx');
 }
 
 /**
@@ -166,6 +150,11 @@ http {
   }
 }
 `;
+  return runNginx(children, dir, port, conf, 'nginx (plain)');
+}
+
+/** Starts nginx on `conf` (written to `dir`) and waits until it answers on `port`. */
+async function runNginx(children, dir, port, conf, label) {
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const child = spawn(NGINX, ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -174,7 +163,7 @@ http {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null)
-      throw new Error(`nginx (plain) exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
+      throw new Error(`${label} exited ${child.exitCode}: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-500)}`);
     try {
       await fetch(`${url}/`);
       return { url, dir };
@@ -182,7 +171,7 @@ http {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error('nginx (plain) did not start');
+  throw new Error(`${label} did not start`);
 }
 
 function cannon(url, seconds, connections) {
