@@ -162,6 +162,21 @@ export function counterStoreContract(name: string, fixture: ContractFixture, t: 
         expect((await one(s, { op: 'add', key: 'sp', windowMs: 1000, sliding: true }, T0 + 1500)).count).toBe(1 + 2);
       }));
 
+    it('answers a quiet add exactly from quietBelow on, and reads see every hit', () =>
+      with_(async (s) => {
+        const quiet = (now: number) => one(s, { op: 'add', key: 'q', windowMs: 1000, sliding: true, quietBelow: 5 }, now);
+        const counts: number[] = [];
+        for (let i = 0; i < 3; i++) counts.push((await quiet(T0 + i)).count);
+        expect((await one(s, { op: 'get', key: 'q' }, T0 + 3)).count).toBe(3);
+        for (let i = 3; i < 8; i++) counts.push((await quiet(T0 + i)).count);
+        // Below quietBelow a store may answer any count below it; from it on, the exact one.
+        expect(counts.slice(0, 4).every((c) => c >= 1 && c < 5)).toBe(true);
+        expect(counts.slice(4)).toEqual([5, 6, 7, 8]);
+        await one(s, { op: 'del', key: 'q' }, T0 + 9);
+        expect((await quiet(T0 + 10)).count).toBe(1);
+        expect((await one(s, { op: 'get', key: 'q' }, T0 + 11)).count).toBe(1);
+      }));
+
     it('prunes expired windows', () =>
       with_(async (s) => {
         await one(s, { op: 'add', key: 'p1', windowMs: 1000 });

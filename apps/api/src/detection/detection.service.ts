@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SeriesPoint } from '@bouncer/contracts';
 import { andThen, ClientIdentity, type CounterStore, type Decision, type DetectionEngine, type MaybePromise } from '@bouncer/detection';
-import { FallbackCounterStore } from '@bouncer/store-redis';
+import { BatchingCounterStore, FallbackCounterStore, type InstanceRoster } from '@bouncer/store-redis';
 import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { REDIS, type RedisHandle } from '../core/redis';
-import { COUNTER_STORE, DETECTION_ENGINE } from './engine.provider';
+import { COUNTER_STORE, DETECTION_ENGINE, INSTANCE_ROSTER } from './engine.provider';
 import { SharedTraffic } from './traffic/shared-traffic';
 import { ClientTimeline, TIMELINE_MAX_CLIENTS } from './traffic/client-timeline';
 import { TrafficMonitor } from './traffic/traffic-monitor';
@@ -47,6 +47,7 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(REDIS) redis: RedisHandle | null = null,
     @Optional() readonly metrics?: Metrics,
+    @Optional() @Inject(INSTANCE_ROSTER) private readonly roster: InstanceRoster | null = null,
   ) {
     this.identity = new ClientIdentity(options.trustedProxies, options.ipv6Prefix, options.forwardedHeader);
     const rate = options.rules.rules.find((r) => r.kind.kind === 'request-rate')?.spec['windowSeconds'];
@@ -57,8 +58,11 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     this.shared = redis ? new SharedTraffic(redis, () => this.clock.now()) : null;
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.shared?.stop();
+    // Hits counted locally go to the shared store before the connection closes (CoreModule, at shutdown).
+    if (this.store instanceof BatchingCounterStore) await this.store.flush().catch(() => undefined);
+    await this.roster?.stop();
   }
 
   get enabled(): boolean {
@@ -100,7 +104,7 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
 
   /** True while the shared store (Redis) is unreachable and this instance protects on its own. */
   isDegraded(): boolean {
-    return this.store instanceof FallbackCounterStore && this.store.degraded;
+    return (this.store instanceof FallbackCounterStore || this.store instanceof BatchingCounterStore) && this.store.degraded;
   }
 
   /** Drops idle counters and clients (the healing job). */

@@ -1,6 +1,7 @@
 import { counterStoreContract } from '@bouncer/detection/testing';
 import type { Redis } from 'ioredis';
 import { connect, deleteRun, disconnect, freePort, ready, runPrefix } from '../e2e/redis-servers';
+import { BatchingCounterStore } from './batching-counter-store';
 import { FallbackCounterStore } from './fallback-counter-store';
 import { RedisCounterStore } from './redis-counter-store';
 
@@ -35,6 +36,11 @@ afterAll(async () => {
 
 counterStoreContract('redis', { make: () => fresh(client) }, { describe, it, expect });
 counterStoreContract('fallback over redis', { make: () => fallbackOver(client), dispose: closeFallback }, { describe, it, expect });
+counterStoreContract(
+  'batching over redis, alone',
+  { make: () => new BatchingCounterStore(fresh(client), { sole: () => true }) },
+  { describe, it, expect },
+);
 counterStoreContract('fallback while redis is down', { make: () => fallbackOver(down), dispose: closeFallback }, { describe, it, expect });
 
 describe('RedisCounterStore in Redis', () => {

@@ -15,8 +15,15 @@ import type { MaybePromise } from '../time';
  * of Cloudflare's and rate-limiter-flexible's users). The estimate rises by at most one per hit.
  */
 export type CounterOp =
-  /** Adds `by` (default 1, may be negative; a count never goes below 0) and reads the count; `sliding`, see above. */
-  | { op: 'add'; key: string; windowMs: number; by?: number; sliding?: boolean; if?: Guard }
+  /**
+   * Adds `by` (default 1, may be negative; a count never goes below 0) and reads the count; `sliding`, see above.
+   * `quietBelow`: the caller's judgement is the same for every count below this (a threshold rule
+   * judges nothing until its suspicion level). A store may then answer from a local copy of the
+   * count and send the hits on in batches, as long as the answer is exact from `quietBelow` on
+   * (BatchingCounterStore in @bouncer/store-redis does, while its instance counts alone). Stores
+   * that count in place ignore it.
+   */
+  | { op: 'add'; key: string; windowMs: number; by?: number; sliding?: boolean; quietBelow?: number; if?: Guard }
   /** Adds 1 only while the count is below `limit`: a reservation. `admitted` says if it did. */
   | { op: 'take'; key: string; windowMs: number; limit: number; if?: Guard }
   /** Starts a fresh window of `windowMs` at `count` (default 1), whatever was there. */

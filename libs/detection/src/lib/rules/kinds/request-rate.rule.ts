@@ -9,7 +9,7 @@ export const requestRate = defineRuleKind({
   summary: 'Requests per client per window: suspicious at the suspicious share, blocked on every route past the threshold.',
   params: z.strictObject({ threshold: positiveInt(), windowSeconds: seconds(), blockSeconds: seconds(), escalate: flag() }),
   events: ['request'],
-  plan: (e, spec) => (e.type === 'request' ? planCount(e.client, spec) : []),
+  plan: (e, spec, ctx) => (e.type === 'request' ? planCount(e.client, spec, ctx) : []),
   judge: (e, spec, r, ctx) => judgeCount(e.client, spec, r, ctx, 'requests', true),
   forget: (client) => [{ op: 'del', key: `c:${client}` }],
   describe: (s, sus) =>

@@ -9,9 +9,15 @@ export interface ThresholdSpec {
   escalate: boolean;
 }
 
-export function planCount(client: string, spec: ThresholdSpec): CounterOp[] {
+export function planCount(client: string, spec: ThresholdSpec, ctx: RuleContext): CounterOp[] {
   // Sliding, so a burst across a window boundary counts as one burst (review I7).
-  return [{ op: 'add', key: `c:${client}`, windowMs: spec.windowSeconds * 1000, sliding: true }];
+  return [{ op: 'add', key: `c:${client}`, windowMs: spec.windowSeconds * 1000, sliding: true, quietBelow: firstJudgedCount(spec, ctx) }];
+}
+
+/** The lowest count judgeCount says anything about: the suspicion level, or the one past the threshold. */
+export function firstJudgedCount(spec: ThresholdSpec, ctx: Pick<RuleContext, 'suspicion'>): number {
+  const suspect = Math.ceil(spec.threshold * ctx.suspicion.ratio);
+  return suspect <= spec.threshold ? suspect : spec.threshold + 1;
 }
 
 /**
