@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, COUNTED_BY_GATEWAY, isForeignPageRequest, UNATTRIBUTED } from './client-key';
 import { DetectionService, type GateVerdict } from './detection.service';
-import { blockedAnswer } from './refusal-page';
+import { BlockedAnswers } from './refusal-page';
 import { RefusalPacing } from './refusal-pacing';
 import { outcomeOf, type RouteClass, routeClass } from '../core/metrics';
 
@@ -58,10 +58,14 @@ export function installClientGate(fastify: FastifyInstance, detection: Detection
 }
 
 export class ClientGate {
+  private readonly answers: BlockedAnswers;
+
   constructor(
     private readonly detection: DetectionService,
     private readonly pacing: RefusalPacing,
-  ) {}
+  ) {
+    this.answers = new BlockedAnswers(detection.options.rules);
+  }
 
   onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
     if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
@@ -99,13 +103,12 @@ export class ClientGate {
     const cls = routeClass(req.url);
     if (verdict.blocked) {
       this.detection.metrics?.request(cls, 'blocked');
-      const { body, retryAfter, contentType } = blockedAnswer(verdict.blocked, this.detection.options.rules, req.method, req.headers);
-      const headers = {
-        ...req[ANSWER_HEADERS]?.(req, requestId),
-        'content-type': contentType,
-        'retry-after': String(retryAfter),
-        'content-length': Buffer.byteLength(body),
-      };
+      const { body, retryAfter, contentType, length } = this.answers.for(verdict.blocked, req.method, req.headers);
+      // The answer headers come as a fresh object: completed in place rather than copied again.
+      const headers: Record<string, string | number> = req[ANSWER_HEADERS]?.(req, requestId) ?? {};
+      headers['content-type'] = contentType;
+      headers['retry-after'] = String(retryAfter);
+      headers['content-length'] = length;
       // Held first while the event loop is overloaded (see RefusalPacing); the client may be gone by then.
       this.pacing.answer(verdict.client, retryAfter, () => {
         if (res.headersSent || res.destroyed) return;

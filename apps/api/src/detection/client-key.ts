@@ -29,6 +29,7 @@ export function markUnattributed(req: unknown): void {
  */
 export const ANSWER_HEADERS = Symbol.for('bouncer.answerHeaders');
 
+/** Returns a fresh object on every call: the caller adds its own headers to it. */
 export type AnswerHeaders = (req: IncomingMessage, requestId: string) => Record<string, string>;
 
 /**

@@ -31,7 +31,48 @@ export function blockedAnswer(
   method: string | undefined,
   headers: Record<string, string | string[] | undefined>,
 ): BlockedAnswer {
-  if (!wantsHtmlPage(method, headers)) return { ...blockedBody(d, rules), contentType: 'application/problem+json' };
+  return buildAnswer(d, rules, wantsHtmlPage(method, headers));
+}
+
+/**
+ * The gate's answers, built once per standing decision, second left and kind (page or JSON): a
+ * blocked client that keeps knocking gets the same bytes many times a second, and building the
+ * text and JSON each time was most of what a refusal cost besides writing it. Keyed by the
+ * decision's reference, which names one decision; bounded (cleared when full).
+ */
+export class BlockedAnswers {
+  private readonly built = new Map<string, BlockedAnswer & { length: number }>();
+
+  constructor(
+    private readonly rules: RuleSet,
+    private readonly max = 1_000,
+  ) {}
+
+  /** Answers kept now (at most `max`). */
+  get size(): number {
+    return this.built.size;
+  }
+
+  for(d: Decision, method: string | undefined, headers: Record<string, string | string[] | undefined>): BlockedAnswer & { length: number } {
+    const html = wantsHtmlPage(method, headers);
+    if (!d.ref) return measured(buildAnswer(d, this.rules, html));
+    const key = `${d.ref}|${d.retryAfter ?? 1}|${d.status ?? 403}|${html ? 'page' : 'json'}`;
+    let answer = this.built.get(key);
+    if (!answer) {
+      answer = measured(buildAnswer(d, this.rules, html));
+      if (this.built.size >= this.max) this.built.clear();
+      this.built.set(key, answer);
+    }
+    return answer;
+  }
+}
+
+function measured(a: BlockedAnswer): BlockedAnswer & { length: number } {
+  return { ...a, length: Buffer.byteLength(a.body) };
+}
+
+function buildAnswer(d: Decision, rules: RuleSet, html: boolean): BlockedAnswer {
+  if (!html) return { ...blockedBody(d, rules), contentType: 'application/problem+json' };
   const retryAfter = d.retryAfter ?? 1;
   const ref = d.ref ? escapeHtml(d.ref) : null;
   const body = `<!doctype html>

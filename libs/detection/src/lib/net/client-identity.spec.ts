@@ -22,6 +22,21 @@ describe('ClientIdentity', () => {
     expect(proxied.resolve('10.0.0.5', { 'x-forwarded-for': 'not-an-ip, <script>' })).toBe('10.0.0.5');
   });
 
+  it('answers a repeated chain from memory exactly as it parsed it, per peer and per header text', () => {
+    const cached = new ClientIdentity(['10.0.0.0/8']);
+    const chains = ['198.51.100.1, 203.0.113.9', '203.0.113.9, 10.1.1.1', 'junk', ` ${'198.51.100.1, '.repeat(40)}203.0.113.7`];
+    for (let round = 0; round < 3; round++)
+      for (const xff of chains)
+        for (const peer of ['10.0.0.5', '192.0.2.77'])
+          expect(cached.resolve(peer, { 'x-forwarded-for': xff })).toBe(
+            new ClientIdentity(['10.0.0.0/8']).resolve(peer, { 'x-forwarded-for': xff }),
+          );
+    // Repeated header lines are one list, whether they arrive as one line or two.
+    expect(cached.resolve('10.0.0.5', { 'x-forwarded-for': ['198.51.100.1', '203.0.113.9'] })).toBe('203.0.113.9');
+    expect(cached.resolve('10.0.0.5', { 'x-forwarded-for': ['198.51.100.1, 203.0.113.9'] })).toBe('203.0.113.9');
+    expect(cached.resolve('10.0.0.5', {})).toBe('10.0.0.5');
+  });
+
   it('answers whether a peer is a trusted proxy by the same list the forwarding headers are read by', () => {
     const id = new ClientIdentity(['10.0.0.0/8', '2001:db8::/32']);
     expect(id.isTrustedProxy('10.1.2.3')).toBe(true);

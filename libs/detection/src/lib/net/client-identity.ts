@@ -86,6 +86,7 @@ export class ClientIdentity {
   private readonly proxies: CidrList;
   private readonly cache = new Map<string, string>();
   private readonly trustedCache = new Map<string, boolean>();
+  private readonly chainCache = new Map<string, string>();
 
   constructor(
     trustedProxies: string[],
@@ -113,6 +114,23 @@ export class ClientIdentity {
   resolve(peer: string | undefined, headers: Record<string, string | string[] | undefined>): string {
     const direct = peer ?? 'unknown';
     if (!this.isTrustedProxy(direct)) return this.key(direct);
+    const raw = headers[this.forwardedHeader];
+    if (raw === undefined) return this.key(direct);
+    // A proxy sends the same few chains again and again: parsing each hop's address every time
+    // was most of the cost of naming a proxied client. The answer depends on the peer and the
+    // header's text alone.
+    const chainKey = typeof raw === 'string' ? `${direct} ${raw}` : `${direct} ${raw.join(',')}`;
+    // The client writes the start of the chain: a long one is parsed, not kept (10,000 keys of a few hundred bytes at most).
+    if (chainKey.length > 256) return this.resolveChain(direct, headers);
+    const hit = this.chainCache.get(chainKey);
+    if (hit !== undefined) return hit;
+    const client = this.resolveChain(direct, headers);
+    if (this.chainCache.size >= 10_000) this.chainCache.clear();
+    this.chainCache.set(chainKey, client);
+    return client;
+  }
+
+  private resolveChain(direct: string, headers: Record<string, string | string[] | undefined>): string {
     let vouched = direct;
     const chain = forwardedChain(headers, this.forwardedHeader);
     for (let i = chain.length - 1; i >= 0; i--) {
