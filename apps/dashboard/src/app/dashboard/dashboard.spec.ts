@@ -316,6 +316,37 @@ describe('Dashboard', () => {
       expect(el.querySelectorAll('[data-testid="blocked-table"] tbody tr').length).toBe(25);
     });
 
+    it('reads the tables again only when the counts, the newest decision event or the page change, or after 30 s', async () => {
+      const { fixture, el } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      const remaining = () => el.querySelector('[data-testid="blocked-table"] [data-testid="remaining"]')?.textContent?.trim();
+      expect(api.decisions).toHaveBeenCalledTimes(2);
+      // The live data is the same: one request a poll, and the rows count down from when they were read.
+      await jest.advanceTimersByTimeAsync(1000);
+      fixture.detectChanges();
+      expect([api.calls, api.decisions.mock.calls.length, remaining()]).toEqual([2, 2, '1 m 59 s']);
+      // The counts changed (a block, a lift): both tables are read again, and again when they change back.
+      api.responses.push(() => of(data({ counts: { blocked: 2, suspicious: 2 } })));
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(api.decisions).toHaveBeenCalledTimes(6);
+      // So does a new decision event.
+      const later = { ...data().decision_events[0]!, at: '2026-01-01T00:00:09Z' };
+      api.responses.push(
+        () => of(data({ decision_events: [later] })),
+        () => of(data({ decision_events: [later] })),
+      );
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(api.decisions).toHaveBeenCalledTimes(8);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(api.decisions).toHaveBeenCalledTimes(10); // the event is no longer in the answer
+      // Nothing changes: read again once 30 s have passed since the last read.
+      await jest.advanceTimersByTimeAsync(29_000);
+      expect(api.decisions).toHaveBeenCalledTimes(10);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(api.decisions).toHaveBeenCalledTimes(12);
+    });
+
     it('moves a page past the end (rows lifted since, an old link) to the last page, in place', async () => {
       api.rows = many();
       await go('/?blockedPage=9&suspiciousPage=4');

@@ -43,12 +43,20 @@ type TableState = 'blocked' | 'suspicious';
 type DecisionPage = Paged<DecisionView>;
 type TablePages = Record<TableState, number>;
 
-type PollResult = { ok: true; data: DashboardDataResponse; pages: Record<TableState, DecisionPage> } | { ok: false; error: string };
+/** The rows both tables show, when they were read, and what the live data said then (see `fetch`). */
+interface TablesShown extends Record<TableState, DecisionPage> {
+  at: number;
+  key: string;
+}
+
+type PollResult = { ok: true; data: DashboardDataResponse; tables: TablesShown } | { ok: false; error: string };
 
 /** Rows per page of each table on the overview; the Decisions page searches and sorts them all (D19). */
 const OVERVIEW_ROWS = 25;
 /** The URL key of each table's page (`?blockedPage=3`), so a link shows the same rows. */
 const PAGE_PARAM: Record<TableState, string> = { blocked: 'blockedPage', suspicious: 'suspiciousPage' };
+/** The tables are read again at least this often when the live data shows no change (a decision extended). */
+const TABLES_MAX_AGE_MS = 30_000;
 /** The two tables, in page order; the blocked one also has the row block duration and the block form. */
 const TABLES = [
   { state: 'blocked', title: 'Blocked clients', noun: 'blocked clients' },
@@ -118,8 +126,10 @@ export class Dashboard {
   protected readonly dataTime = computed(() => this.fetchedAt());
 
   /** The page of each table last received; kept on screen while the next one loads (no layout shift). */
-  protected readonly pages = signal<Record<TableState, DecisionPage> | null>(null);
-  /** Which rows of how many each table shows ("26–50 of 1,003"). */
+  protected readonly pages = signal<TablesShown | null>(null);
+  /** Whole seconds since the tables were read: their countdowns tick from then. */
+  protected readonly tablesElapsed = computed(() => Math.max(0, Math.floor((this.now() - (this.pages()?.at ?? this.now())) / 1000)));
+  /** Which rows of how many each table shows ("26–50 of 1003"). */
   protected readonly ranges = computed(() => {
     const p = this.pages();
     return { blocked: pageRange(p?.blocked ?? null), suspicious: pageRange(p?.suspicious ?? null) };
@@ -245,7 +255,7 @@ export class Dashboard {
           onOk();
           this.focusAfterRemoval(place as 'blocked' | 'suspicious', index);
         }
-        this.pollOnce(this.view().range, this.tablePages()).subscribe();
+        this.pollOnce(this.view().range, this.tablePages(), true).subscribe();
       },
       error: (err: unknown) => {
         this.busyClient.set(null);
@@ -306,8 +316,8 @@ export class Dashboard {
   }
 
   /** One poll of both sources; true when the live data came. */
-  private pollOnce(range: ViewRange, pages: TablePages): Observable<boolean> {
-    return forkJoin([this.fetch(pages), this.trafficApi.series(range).pipe(catchError(() => of(null)))]).pipe(
+  private pollOnce(range: ViewRange, pages: TablePages, rereadTables = false): Observable<boolean> {
+    return forkJoin([this.fetch(pages, rereadTables), this.trafficApi.series(range).pipe(catchError(() => of(null)))]).pipe(
       map(([result, traffic]) => {
         this.apply(result);
         if (traffic) this.traffic.set(traffic);
@@ -316,11 +326,24 @@ export class Dashboard {
     );
   }
 
-  /** The live data and the shown page of each table (newest first, as the Decisions page sorts by default). */
-  private fetch(pages: TablePages): Observable<PollResult> {
+  /**
+   * The live data, then the shown page of each table (newest first, as the Decisions page sorts
+   * by default). Every admin request counts against the admin's own request rate, so the tables
+   * are read again only when their pages, the counts or the latest decision event changed, after
+   * an action, or after TABLES_MAX_AGE_MS: most polls are one request, not three.
+   */
+  private fetch(pages: TablePages, rereadTables: boolean): Observable<PollResult> {
     const page = (state: TableState) => this.api.decisions({ state, page: pages[state], page_size: OVERVIEW_ROWS });
-    return forkJoin([this.api.dashboardData(), page('blocked'), page('suspicious')]).pipe(
-      map(([data, blocked, suspicious]): PollResult => ({ ok: true, data, pages: { blocked, suspicious } })),
+    return this.api.dashboardData().pipe(
+      switchMap((data) => {
+        const key = JSON.stringify([pages, data.counts, latestAt(data.decision_events)]);
+        const shown = this.pages();
+        if (!rereadTables && shown?.key === key && Date.now() - shown.at < TABLES_MAX_AGE_MS)
+          return of<PollResult>({ ok: true, data, tables: shown });
+        return forkJoin([page('blocked'), page('suspicious')]).pipe(
+          map(([blocked, suspicious]): PollResult => ({ ok: true, data, tables: { blocked, suspicious, at: Date.now(), key } })),
+        );
+      }),
       catchError((err: unknown) => of<PollResult>({ ok: false, error: toApiFailure(err).detail })),
     );
   }
@@ -329,8 +352,8 @@ export class Dashboard {
     if (result.ok) {
       const t = Date.now();
       this.data.set(result.data);
-      this.pages.set(result.pages);
-      this.backIntoRange(result.pages);
+      this.pages.set(result.tables);
+      this.backIntoRange(result.tables);
       this.fetchedAt.set(t);
       this.now.set(t);
       this.stale.set(false);
@@ -346,7 +369,7 @@ export class Dashboard {
    * A page past the last (its rows were lifted or ran out, or an old link) moves to the last page
    * in place, so the table never sits empty while others remain.
    */
-  private backIntoRange(pages: Record<TableState, DecisionPage>): void {
+  private backIntoRange(pages: TablesShown): void {
     for (const table of ['blocked', 'suspicious'] as const) {
       const p = pages[table];
       const last = pageCount(p);
@@ -357,3 +380,8 @@ export class Dashboard {
 }
 
 export { asCidr } from '../console/shared/ranges';
+
+/** The time of the newest event (ISO 8601 sorts as text), or null. */
+function latestAt(events: readonly { at: string }[]): string | null {
+  return events.reduce<string | null>((latest, e) => (latest === null || e.at > latest ? e.at : latest), null);
+}
