@@ -11,7 +11,7 @@ import { RANGES, type ViewRange, rangeParams, rangeSince, readRange, sameRange }
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
 import { type Column, ConsoleTable, FeedbackBanner } from '../shared/console-table';
-import { DateTimePipe, TIME_ZONE, formatDateTime } from '../shared/date-time';
+import { DateTimePipe, TIME_ZONE, formatDateTime, timePreferences } from '../shared/date-time';
 import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, textParam, urlState } from '../shared/url-state';
 
@@ -83,7 +83,10 @@ export class AccountsPage {
   /** When the shown counts were asked for: a named range ends then. */
   protected readonly fetchedAt = signal(Date.now());
   /** The range in words, for the headings: "last 24 h", "since 2026-12-02 17:40". */
-  protected readonly rangeLabel = computed(() => rangeLabel(this.view().range));
+  protected readonly rangeLabel = computed(() => {
+    timePreferences(); // a custom start is shown in the admin's zone and clock
+    return rangeLabel(this.timeRange());
+  });
   protected readonly search = { q: '' };
   protected readonly page = signal<AccountPage | null>(null);
   protected readonly range = computed(() => pageRange(this.page()));

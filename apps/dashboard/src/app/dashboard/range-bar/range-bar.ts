@@ -16,7 +16,7 @@ const FIELDS = [
 @Component({
   selector: 'bn-range-bar',
   template: `
-    <div class="range-bar" role="group" aria-label="Time range and refresh">
+    <div class="range-bar" role="group" [attr.aria-label]="live() ? 'Time range and refresh' : 'Time range'">
       <div class="seg" role="group" aria-label="Time range">
         @for (r of ranges; track r.key) {
           <button
