@@ -22,6 +22,8 @@ describe('console (real API + Chromium)', () => {
   const SEEDED = 1000;
   const seedAddress = (i: number) => `127.60.${Math.floor(i / 250)}.${(i % 250) + 1}`;
   const carolPassword = strongPassword();
+  /** A time after carol's failed sign-ins: an Accounts range from then does not count them. */
+  let afterCarol = '';
 
   const go = (path: string) => goInApp(page, path);
 
@@ -46,6 +48,7 @@ describe('console (real API + Chromium)', () => {
         from: GUESSER,
       });
     }
+    afterCarol = new Date().toISOString();
     // A scanner: 16 answers 404 make it suspicious (rule probing: 70 % of 20), then an admin blocks it.
     for (let i = 0; i < 16; i++) await http(api.baseUrl, `/wp-admin/${i}.php`, { from: ATTACKER });
     expect((await seed('/admin/blocks', { client: ATTACKER, duration_seconds: 7200, reason: 'scanning for admin pages' })).status).toBe(
@@ -72,7 +75,7 @@ describe('console (real API + Chromium)', () => {
     expect(await nav.getByRole('link', { name: 'Overview' }).getAttribute('aria-current')).toBe('page');
     await page.getByTestId('count-blocked').waitFor();
     await eventually(async () => Number(await page.getByTestId('count-blocked').innerText()) >= SEEDED, 'blocked counter', 30_000);
-    expect(await page.getByTestId('overview-blocked-shown').innerText()).toMatch(/of 100\d shown here/);
+    expect(await page.getByTestId('overview-blocked-shown').innerText()).toMatch(/^1–25 of 100\d, newest first\./);
 
     // Cumulative layout shift over 3 polls (2 s each) once the page has settled.
     const shift = await page.evaluate(
@@ -90,6 +93,43 @@ describe('console (real API + Chromium)', () => {
     expect(shift).toBeLessThan(0.01);
     await screenshot(page, 'console-overview');
     await expectAccessibleAsShown(page, 'overview');
+  });
+
+  it("pages the overview's blocked table on the server, with the pager (keyboard) and by a link", async () => {
+    await go('/dashboard');
+    const shown = page.getByTestId('overview-blocked-shown');
+    const showing = (rows: RegExp) => eventually(async () => rows.test(await shown.innerText()), `blocked ${rows}`, 20_000);
+    await showing(/^1–25 of/);
+    const rows = page.locator('[data-testid="blocked-table"] tbody tr');
+    const clients = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-client')));
+    const firstPage = await clients();
+    expect(firstPage).toHaveLength(25);
+    const pager = page.getByRole('navigation', { name: 'Pages of blocked clients' });
+    expect(await pager.innerText()).toMatch(/Page 1 of 4\d/);
+
+    // Keyboard: focus Next and press Enter; the page goes in the URL and the server answers rows 26-50.
+    await pager.getByRole('button', { name: 'Next' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/[?&]blockedPage=2(&|$)/);
+    await showing(/^26–50 of 100\d/);
+    const secondPage = await clients();
+    expect(secondPage).toHaveLength(25);
+    expect(secondPage.filter((c) => firstPage.includes(c))).toEqual([]);
+    // The same rows as the API's second page of blocked decisions, newest first.
+    const api2 = (await seed('/admin/decisions?state=blocked&page=2&page_size=25')).json as { items: { client: string }[] };
+    expect(secondPage).toEqual(api2.items.map((d) => d.client));
+    await screenshot(page, 'console-overview-page-2');
+    await expectAccessibleAsShown(page, 'overview, blocked page 2');
+
+    // A link opens the same view: page 3 of the blocked, the suspicious table on its first page.
+    await page.goto(`${api.baseUrl}/dashboard?blockedPage=3`);
+    await showing(/^51–75 of 100\d/);
+    expect(await pager.innerText()).toMatch(/Page 3 of/);
+    expect(await page.getByTestId('overview-suspicious-shown').innerText()).toMatch(/^(1–\d+ of \d+, newest first|None)\./);
+    // A page past the end moves to the last one, in place.
+    await page.goto(`${api.baseUrl}/dashboard?blockedPage=999`);
+    await page.waitForURL(/[?&]blockedPage=4\d(&|$)/);
+    await showing(/^\d+–100\d of 100\d/);
   });
 
   it('lets the keyboard alone find one client among 1,000 decisions, see why, and lift it', async () => {
@@ -266,8 +306,43 @@ describe('console (real API + Chromium)', () => {
     await go('/accounts');
     await page.getByTestId('accounts-table').waitFor();
     expect(await page.getByTestId('accounts-table').innerText()).toContain('carol');
+    expect(await page.getByTestId('range-24h').getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, 'console-accounts');
     await expectAccessibleAsShown(page, 'accounts');
+
+    // The time range: a named one in the URL, then a custom start (From alone: the API counts up to now).
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/admin/accounts') asked.push(r.url());
+    };
+    page.on('request', onRequest);
+    await page.getByTestId('range-1h').click();
+    await page.waitForURL(/\/accounts\?range=1h$/);
+    await eventually(async () => (await page.getByTestId('accounts-title').innerText()).endsWith('last 1 h'), '1 h heading');
+    expect(await page.getByTestId('accounts-table').innerText()).toContain('carol');
+    const since1h = Date.parse(new URL(asked.at(-1)!).searchParams.get('since')!);
+    expect(Math.abs(Date.now() - 3_600_000 - since1h)).toBeLessThan(60_000);
+
+    await page.getByTestId('range-custom').click();
+    await page.locator('#custom-range').waitFor();
+    expect(await page.locator('#custom-range label').allInnerTexts()).toEqual(['From']);
+    // The field holds the shown range's start; shown as is, it becomes a custom range in the URL.
+    await page.getByTestId('range-apply').click();
+    await page.waitForURL(/\/accounts\?since=[^&]+$/);
+    expect(await page.getByTestId('range-custom').getAttribute('aria-pressed')).toBe('true');
+    await eventually(async () => (await page.getByTestId('accounts-title').innerText()).includes('since'), 'custom heading');
+    expect(await page.getByTestId('accounts-table').innerText()).toContain('carol');
+    await expectAccessibleAsShown(page, 'accounts, custom range');
+    page.off('request', onRequest);
+
+    // A link with a start after carol's failures: they are not counted.
+    await page.goto(`${api.baseUrl}/accounts?since=${encodeURIComponent(afterCarol)}`);
+    await page
+      .getByTestId('accounts-count')
+      .filter({ hasText: /Accounts|No accounts/ })
+      .waitFor();
+    expect(await page.getByTestId('accounts-title').innerText()).toMatch(/since \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(await page.locator('[data-testid="accounts-table"] a', { hasText: /^carol$/ }).count()).toBe(0);
     await go('/clients');
     await page.getByLabel('Address or range').fill('127.0.0.77');
     await page.keyboard.press('Enter');

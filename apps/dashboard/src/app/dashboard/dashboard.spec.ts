@@ -1,7 +1,7 @@
-import { provideRouter } from '@angular/router';
+import { Router, provideRouter } from '@angular/router';
 import { TestBed } from '@angular/core/testing';
 import { HttpErrorResponse } from '@angular/common/http';
-import type { DashboardDataResponse, DecisionView, TrafficHistoryResponse, UserSummary } from '@bouncer/contracts';
+import type { DashboardDataResponse, DecisionView, Paged, TrafficHistoryResponse, UserSummary } from '@bouncer/contracts';
 import { provideCharts, withDefaultRegisterables } from 'ng2-charts';
 import { Observable, Subject, of, throwError } from 'rxjs';
 import { BouncerApi } from '../core/bouncer-api';
@@ -57,7 +57,7 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
       ],
     },
     top_clients: [{ client: '127.0.0.77', requests: 40, state: 'blocked' }],
-    decisions: [decision({}), decision({ client: '127.0.0.5', state: 'suspicious', remaining_seconds: 30 })],
+    decisions: twoDecisions(),
     events: [{ at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' }],
     decision_events: [
       { at: '2026-01-01T00:00:05Z', type: 'decision.blocked', client: '127.0.0.77', actor: null, detail: '6 failed logins' },
@@ -69,9 +69,19 @@ function data(over: Partial<DashboardDataResponse> = {}): DashboardDataResponse 
   };
 }
 
+/** Decisions the fake's `GET /admin/decisions` pages through, newest first: one blocked, one suspicious by default. */
+const twoDecisions = () => [decision({}), decision({ client: '127.0.0.5', state: 'suspicious', remaining_seconds: 30 })];
+
 class FakeApi {
   responses: (() => Observable<DashboardDataResponse>)[] = [];
   calls = 0;
+  rows: DecisionView[] = twoDecisions();
+  decisions = jest.fn((q: { state?: string; page?: number; page_size?: number }): Observable<Paged<DecisionView>> => {
+    const size = q.page_size ?? 50;
+    const page = q.page ?? 1;
+    const matching = this.rows.filter((d) => d.state === q.state);
+    return of({ items: matching.slice((page - 1) * size, page * size), total: matching.length, page, page_size: size });
+  });
   unblock = jest.fn(() => of(undefined));
   block = jest.fn(() => of({}));
   clearSuspicion = jest.fn(() => of(undefined));
@@ -243,5 +253,110 @@ describe('Dashboard', () => {
     fixture.detectChanges();
     el.querySelector<HTMLButtonElement>('button[aria-label="Block 127.0.0.5 for 24 hours, keeping its reason"]')!.click();
     expect(api.block).toHaveBeenLastCalledWith(expect.objectContaining({ client: '127.0.0.5', duration_seconds: 86400 }));
+  });
+
+  describe('paged tables', () => {
+    /** 60 blocked clients, newest first, and 2 suspicious. */
+    const many = () => [
+      ...Array.from({ length: 60 }, (_, i) => decision({ id: `d-${String(i).padStart(12, '0')}`, client: `127.0.2.${i + 1}` })),
+      ...twoDecisions().slice(1),
+      decision({ client: '127.0.0.6', state: 'suspicious' }),
+    ];
+    const router = () => TestBed.inject(Router);
+    /** Navigates with the fake clock: the router settles on microtasks and a zero timer. */
+    async function go(url: string) {
+      const done = router().navigateByUrl(url);
+      await jest.advanceTimersByTimeAsync(0);
+      await done;
+    }
+
+    it('asks the server for the page in the URL and says which rows of how many it shows', async () => {
+      api.rows = many();
+      await go('/?blockedPage=2');
+      const { fixture, el, text } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      expect(api.decisions).toHaveBeenCalledWith({ state: 'blocked', page: 2, page_size: 25 });
+      expect(api.decisions).toHaveBeenCalledWith({ state: 'suspicious', page: 1, page_size: 25 });
+      expect(text('overview-blocked-shown')).toMatch(/^26–50 of 60, newest first\./);
+      expect(text('overview-suspicious-shown')).toMatch(/^1–2 of 2, newest first\./);
+      expect(el.querySelectorAll('[data-testid="blocked-table"] tbody tr').length).toBe(25);
+      expect(el.querySelector('[data-testid="blocked-table"] tbody tr')?.getAttribute('data-client')).toBe('127.0.2.26');
+      expect(el.querySelector('nav[aria-label="Pages of blocked clients"]')?.textContent).toContain('Page 2 of 3');
+      expect(el.querySelector('nav[aria-label="Pages of suspicious clients"]')?.textContent).toContain('Page 1 of 1');
+    });
+
+    it('turns a page with the pager: the URL changes and the new page is read at once', async () => {
+      api.rows = many();
+      const { fixture, el, text } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      const next = Array.from(el.querySelectorAll<HTMLButtonElement>('nav[aria-label="Pages of blocked clients"] button')).find(
+        (b) => b.textContent?.trim() === 'Last',
+      )!;
+      next.click();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      expect(router().url).toBe('/?blockedPage=3');
+      expect(api.decisions).toHaveBeenLastCalledWith({ state: 'suspicious', page: 1, page_size: 25 });
+      expect(api.decisions).toHaveBeenCalledWith({ state: 'blocked', page: 3, page_size: 25 });
+      expect(text('overview-blocked-shown')).toMatch(/^51–60 of 60/);
+    });
+
+    it('keeps the rows on screen while the next poll is on its way', async () => {
+      api.rows = many();
+      const { fixture, el } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      const pending = new Subject<DashboardDataResponse>();
+      api.responses.push(() => pending);
+      await jest.advanceTimersByTimeAsync(1000);
+      fixture.detectChanges();
+      expect(api.calls).toBe(2);
+      expect(el.querySelectorAll('[data-testid="blocked-table"] tbody tr').length).toBe(25);
+    });
+
+    it('reads the tables again only when the counts, the newest decision event or the page change, or after 30 s', async () => {
+      const { fixture, el } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      const remaining = () => el.querySelector('[data-testid="blocked-table"] [data-testid="remaining"]')?.textContent?.trim();
+      expect(api.decisions).toHaveBeenCalledTimes(2);
+      // The live data is the same: one request a poll, and the rows count down from when they were read.
+      await jest.advanceTimersByTimeAsync(1000);
+      fixture.detectChanges();
+      expect([api.calls, api.decisions.mock.calls.length, remaining()]).toEqual([2, 2, '1 m 59 s']);
+      // The counts changed (a block, a lift): both tables are read again, and again when they change back.
+      api.responses.push(() => of(data({ counts: { blocked: 2, suspicious: 2 } })));
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(api.decisions).toHaveBeenCalledTimes(6);
+      // So does a new decision event.
+      const later = { ...data().decision_events[0]!, at: '2026-01-01T00:00:09Z' };
+      api.responses.push(
+        () => of(data({ decision_events: [later] })),
+        () => of(data({ decision_events: [later] })),
+      );
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(api.decisions).toHaveBeenCalledTimes(8);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(api.decisions).toHaveBeenCalledTimes(10); // the event is no longer in the answer
+      // Nothing changes: read again once 30 s have passed since the last read.
+      await jest.advanceTimersByTimeAsync(29_000);
+      expect(api.decisions).toHaveBeenCalledTimes(10);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(api.decisions).toHaveBeenCalledTimes(12);
+    });
+
+    it('moves a page past the end (rows lifted since, an old link) to the last page, in place', async () => {
+      api.rows = many();
+      await go('/?blockedPage=9&suspiciousPage=4');
+      const { fixture, text } = create();
+      await jest.advanceTimersByTimeAsync(0);
+      await jest.advanceTimersByTimeAsync(0);
+      fixture.detectChanges();
+      expect(router().url).toBe('/?blockedPage=3');
+      expect(api.decisions).toHaveBeenLastCalledWith({ state: 'suspicious', page: 1, page_size: 25 });
+      expect(text('overview-blocked-shown')).toMatch(/^51–60 of 60/);
+    });
   });
 });

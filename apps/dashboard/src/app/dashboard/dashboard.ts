@@ -2,7 +2,7 @@ import { DOCUMENT } from '@angular/common';
 import { ChangeDetectionStrategy, Component, ElementRef, computed, inject, signal } from '@angular/core';
 import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
 import { RouterLink } from '@angular/router';
-import type { BlockRequest, DashboardDataResponse, TrafficHistoryResponse } from '@bouncer/contracts';
+import type { BlockRequest, DashboardDataResponse, DecisionView, Paged, TrafficHistoryResponse } from '@bouncer/contracts';
 import {
   EMPTY,
   Observable,
@@ -22,7 +22,8 @@ import {
 import { ClientLink } from '../console/shared/client-link';
 import { DateTimePipe, formatDateTime } from '../console/shared/date-time';
 import { asCidr } from '../console/shared/ranges';
-import { urlState } from '../console/shared/url-state';
+import { Pager, pageCount, pageRange } from '../console/shared/pager';
+import { intParam, urlState } from '../console/shared/url-state';
 import { toApiFailure } from '../core/api-failure';
 import { BouncerApi } from '../core/bouncer-api';
 import { attackSummaries, listNames } from './attack-summary';
@@ -37,10 +38,30 @@ import { TopClientsChart } from './top-clients-chart/top-clients-chart';
 import { TrafficApi } from './traffic-api';
 import { TrafficChart } from './traffic-chart/traffic-chart';
 
-type PollResult = { ok: true; data: DashboardDataResponse } | { ok: false; error: string };
+/** The overview's two decision tables, each paged by the server. */
+type TableState = 'blocked' | 'suspicious';
+type DecisionPage = Paged<DecisionView>;
+type TablePages = Record<TableState, number>;
 
-/** Rows per table on the overview: the Decisions page pages through all of them (D19). */
+/** The rows both tables show, when they were read, and what the live data said then (see `fetch`). */
+interface TablesShown extends Record<TableState, DecisionPage> {
+  at: number;
+  key: string;
+}
+
+type PollResult = { ok: true; data: DashboardDataResponse; tables: TablesShown } | { ok: false; error: string };
+
+/** Rows per page of each table on the overview; the Decisions page searches and sorts them all (D19). */
 const OVERVIEW_ROWS = 25;
+/** The URL key of each table's page (`?blockedPage=3`), so a link shows the same rows. */
+const PAGE_PARAM: Record<TableState, string> = { blocked: 'blockedPage', suspicious: 'suspiciousPage' };
+/** The tables are read again at least this often when the live data shows no change (a decision extended). */
+const TABLES_MAX_AGE_MS = 30_000;
+/** The two tables, in page order; the blocked one also has the row block duration and the block form. */
+const TABLES = [
+  { state: 'blocked', title: 'Blocked clients', noun: 'blocked clients' },
+  { state: 'suspicious', title: 'Suspicious clients', noun: 'suspicious clients' },
+] as const;
 
 /** Which part of the page an action's feedback belongs beside (D6). */
 type StatusPlace = 'blocked' | 'suspicious' | 'form';
@@ -60,6 +81,7 @@ type StatusPlace = 'blocked' | 'suspicious' | 'form';
     BlockForm,
     DecisionTable,
     EventFeed,
+    Pager,
     RangeBar,
     TopClientsChart,
     TrafficChart,
@@ -78,6 +100,14 @@ export class Dashboard {
   private readonly url = urlState();
 
   protected readonly view = computed(() => readView(this.url.params()));
+  /** The page each table shows, from the URL. */
+  protected readonly tablePages = computed(
+    (): TablePages => {
+      const p = this.url.params();
+      return { blocked: intParam(p[PAGE_PARAM.blocked], 1), suspicious: intParam(p[PAGE_PARAM.suspicious], 1) };
+    },
+    { equal: (a, b) => a.blocked === b.blocked && a.suspicious === b.suspicious },
+  );
   protected readonly data = signal<DashboardDataResponse | null>(null);
   protected readonly traffic = signal<TrafficHistoryResponse | null>(null);
   protected readonly stale = signal(false);
@@ -95,10 +125,16 @@ export class Dashboard {
   protected readonly elapsed = computed(() => Math.max(0, Math.floor((this.now() - this.fetchedAt()) / 1000)));
   protected readonly dataTime = computed(() => this.fetchedAt());
 
-  private readonly allBlocked = computed(() => this.data()?.decisions.filter((d) => d.state === 'blocked') ?? []);
-  private readonly allSuspicious = computed(() => this.data()?.decisions.filter((d) => d.state === 'suspicious') ?? []);
-  protected readonly blocked = computed(() => this.allBlocked().slice(0, OVERVIEW_ROWS));
-  protected readonly suspicious = computed(() => this.allSuspicious().slice(0, OVERVIEW_ROWS));
+  /** The page of each table last received; kept on screen while the next one loads (no layout shift). */
+  protected readonly pages = signal<TablesShown | null>(null);
+  /** Whole seconds since the tables were read: their countdowns tick from then. */
+  protected readonly tablesElapsed = computed(() => Math.max(0, Math.floor((this.now() - (this.pages()?.at ?? this.now())) / 1000)));
+  /** Which rows of how many each table shows ("26–50 of 1003"). */
+  protected readonly ranges = computed(() => {
+    const p = this.pages();
+    return { blocked: pageRange(p?.blocked ?? null), suspicious: pageRange(p?.suspicious ?? null) };
+  });
+  protected readonly tables = TABLES;
   protected readonly attacks = computed(() => {
     const d = this.data();
     return d ? attackSummaries(d, this.elapsed()) : [];
@@ -119,20 +155,28 @@ export class Dashboard {
       () => {
         const v = this.view();
         const refreshMs = this.url.params()['refresh'] === undefined ? this.defaultPollMs : v.refreshSeconds * 1000;
-        return { visible: visible(), paused: v.paused, refreshMs, range: v.range, key: JSON.stringify([v.range, v.paused, refreshMs]) };
+        const pages = this.tablePages();
+        return {
+          visible: visible(),
+          paused: v.paused,
+          refreshMs,
+          range: v.range,
+          pages,
+          key: JSON.stringify([v.range, v.paused, refreshMs, pages]),
+        };
       },
       { equal: (a, b) => a.visible === b.visible && a.key === b.key },
     );
     toObservable(plan)
       .pipe(
-        // Poll only while the tab is visible and not paused; a change of range or interval starts
-        // over at once. Paused, the page still loads the chosen range once.
-        switchMap((p) => (!p.visible ? EMPTY : p.paused ? this.pollOnce(p.range) : this.pollLoop(p.range, p.refreshMs))),
+        // Poll only while the tab is visible and not paused; a change of range, interval or table
+        // page starts over at once. Paused, the page still loads the chosen view once.
+        switchMap((p) => (!p.visible ? EMPTY : p.paused ? this.pollOnce(p.range, p.pages) : this.pollLoop(p.range, p.pages, p.refreshMs))),
         takeUntilDestroyed(),
       )
       .subscribe();
 
-    // The countdowns tick locally; the tables show at most OVERVIEW_ROWS rows each (D19).
+    // The countdowns tick locally between polls.
     interval(1000)
       .pipe(takeUntilDestroyed())
       .subscribe(() => this.now.set(Date.now()));
@@ -156,6 +200,10 @@ export class Dashboard {
 
   protected setRefresh(seconds: number): void {
     this.url.set({ refresh: String(seconds) });
+  }
+
+  protected goToPage(table: TableState, page: number): void {
+    this.url.set({ [PAGE_PARAM[table]]: page <= 1 ? null : String(page) });
   }
 
   protected pickRowDuration(e: Event): void {
@@ -207,7 +255,7 @@ export class Dashboard {
           onOk();
           this.focusAfterRemoval(place as 'blocked' | 'suspicious', index);
         }
-        this.pollOnce(this.view().range).subscribe();
+        this.pollOnce(this.view().range, this.tablePages(), true).subscribe();
       },
       error: (err: unknown) => {
         this.busyClient.set(null);
@@ -233,7 +281,12 @@ export class Dashboard {
   }
 
   /** Remove a lifted decision at once instead of waiting for the next poll. */
-  private dropDecision(client: string, state: 'blocked' | 'suspicious'): void {
+  private dropDecision(client: string, state: TableState): void {
+    this.pages.update((p) => {
+      if (!p) return p;
+      const items = p[state].items.filter((x) => x.client !== client);
+      return { ...p, [state]: { ...p[state], items, total: p[state].total - (p[state].items.length - items.length) } };
+    });
     this.data.update(
       (d) =>
         d && {
@@ -250,10 +303,10 @@ export class Dashboard {
   }
 
   /** Polls at the chosen interval; after a failure waits longer each time, up to a minute (D18). */
-  private pollLoop(range: ViewRange, refreshMs: number): Observable<unknown> {
+  private pollLoop(range: ViewRange, pages: TablePages, refreshMs: number): Observable<unknown> {
     let failures = 0;
     const once = () =>
-      this.pollOnce(range).pipe(
+      this.pollOnce(range, pages).pipe(
         tap((ok) => {
           failures = ok ? 0 : failures + 1;
           this.retryIn.set(ok ? null : Math.round(nextPollDelay(refreshMs, failures) / 1000));
@@ -263,8 +316,8 @@ export class Dashboard {
   }
 
   /** One poll of both sources; true when the live data came. */
-  private pollOnce(range: ViewRange): Observable<boolean> {
-    return forkJoin([this.fetch(), this.trafficApi.series(range).pipe(catchError(() => of(null)))]).pipe(
+  private pollOnce(range: ViewRange, pages: TablePages, rereadTables = false): Observable<boolean> {
+    return forkJoin([this.fetch(pages, rereadTables), this.trafficApi.series(range).pipe(catchError(() => of(null)))]).pipe(
       map(([result, traffic]) => {
         this.apply(result);
         if (traffic) this.traffic.set(traffic);
@@ -273,9 +326,24 @@ export class Dashboard {
     );
   }
 
-  private fetch(): Observable<PollResult> {
+  /**
+   * The live data, then the shown page of each table (newest first, as the Decisions page sorts
+   * by default). Every admin request counts against the admin's own request rate, so the tables
+   * are read again only when their pages, the counts or the latest decision event changed, after
+   * an action, or after TABLES_MAX_AGE_MS: most polls are one request, not three.
+   */
+  private fetch(pages: TablePages, rereadTables: boolean): Observable<PollResult> {
+    const page = (state: TableState) => this.api.decisions({ state, page: pages[state], page_size: OVERVIEW_ROWS });
     return this.api.dashboardData().pipe(
-      map((data): PollResult => ({ ok: true, data })),
+      switchMap((data) => {
+        const key = JSON.stringify([pages, data.counts, latestAt(data.decision_events)]);
+        const shown = this.pages();
+        if (!rereadTables && shown?.key === key && Date.now() - shown.at < TABLES_MAX_AGE_MS)
+          return of<PollResult>({ ok: true, data, tables: shown });
+        return forkJoin([page('blocked'), page('suspicious')]).pipe(
+          map(([blocked, suspicious]): PollResult => ({ ok: true, data, tables: { blocked, suspicious, at: Date.now(), key } })),
+        );
+      }),
       catchError((err: unknown) => of<PollResult>({ ok: false, error: toApiFailure(err).detail })),
     );
   }
@@ -284,6 +352,8 @@ export class Dashboard {
     if (result.ok) {
       const t = Date.now();
       this.data.set(result.data);
+      this.pages.set(result.tables);
+      this.backIntoRange(result.tables);
       this.fetchedAt.set(t);
       this.now.set(t);
       this.stale.set(false);
@@ -294,6 +364,24 @@ export class Dashboard {
       this.pollError.set(result.error);
     }
   }
+
+  /**
+   * A page past the last (its rows were lifted or ran out, or an old link) moves to the last page
+   * in place, so the table never sits empty while others remain.
+   */
+  private backIntoRange(pages: TablesShown): void {
+    for (const table of ['blocked', 'suspicious'] as const) {
+      const p = pages[table];
+      const last = pageCount(p);
+      if (p.items.length === 0 && p.page > last)
+        this.url.set({ [PAGE_PARAM[table]]: last <= 1 ? null : String(last) }, { replaceUrl: true });
+    }
+  }
 }
 
 export { asCidr } from '../console/shared/ranges';
+
+/** The time of the newest event (ISO 8601 sorts as text), or null. */
+function latestAt(events: readonly { at: string }[]): string | null {
+  return events.reduce<string | null>((latest, e) => (latest === null || e.at > latest ? e.at : latest), null);
+}

@@ -1,4 +1,15 @@
-import { bucketLabel, nextPollDelay, rangeBounds, rangeParams, readView, zoomBy, zoomTo } from './time-range';
+import {
+  bucketLabel,
+  nextPollDelay,
+  rangeBounds,
+  rangeParams,
+  rangeSince,
+  readRange,
+  readView,
+  sameRange,
+  zoomBy,
+  zoomTo,
+} from './time-range';
 
 const now = Date.UTC(2026, 11, 3, 12, 0, 0);
 const MIN = 60_000;
@@ -19,6 +30,23 @@ describe('overview time range', () => {
     expect(readView({ since: '2026-12-03T11:00:00Z', until: '2026-12-03T10:00:00Z' }).range.kind).toBe('named');
     expect(rangeParams(custom)).toEqual({ range: null, since: '2026-12-03T10:00:00.000Z', until: '2026-12-03T11:00:00.000Z' });
     expect(rangeParams({ kind: 'named', key: '15m' })).toEqual({ range: null, since: null, until: null });
+  });
+
+  it("reads a page's own default range, and an open-ended one from `since` alone", () => {
+    expect(readRange({}, '24h', true)).toEqual({ kind: 'named', key: '24h' });
+    expect(rangeParams({ kind: 'named', key: '24h' }, '24h')).toEqual({ range: null, since: null, until: null });
+    expect(rangeParams({ kind: 'named', key: '15m' }, '24h')).toEqual({ range: '15m', since: null, until: null });
+    const open = readRange({ since: '2026-12-03T09:00:00.000Z' }, '24h', true);
+    expect(open).toEqual({ kind: 'custom', since: now - 3 * 60 * MIN, until: Infinity });
+    expect(rangeBounds(open, now)).toEqual({ from: now - 3 * 60 * MIN, to: now });
+    expect(rangeParams(open, '24h')).toEqual({ range: null, since: '2026-12-03T09:00:00.000Z', until: null });
+    // Without openEnded a lone `since` is no range.
+    expect(readRange({ since: '2026-12-03T09:00:00.000Z' })).toEqual({ kind: 'named', key: '15m' });
+    expect(readRange({ since: 'soon' }, '24h', true)).toEqual({ kind: 'named', key: '24h' });
+    expect(rangeSince({ kind: 'named', key: '1h' }, now)).toBe('2026-12-03T11:00:00.000Z');
+    expect(sameRange(open, { ...open })).toBe(true);
+    expect(sameRange(open, { kind: 'named', key: '24h' })).toBe(false);
+    expect(sameRange({ kind: 'named', key: '1h' }, { kind: 'named', key: '1h' })).toBe(true);
   });
 
   it('zooms by dragging and by buttons, within a minute and the kept week, never past now', () => {

@@ -17,7 +17,11 @@ export const DEFAULT_REFRESH_S = 2;
 const MIN_SPAN_MS = 60_000;
 const MAX_SPAN_MS = 7 * 86_400_000;
 
-/** What the overview shows, as read from the URL (`range`, `since`, `until`, `refresh`, `paused`). */
+/**
+ * A time range, as read from the URL (`range`, or `since` and `until`). A custom range whose
+ * `until` is Infinity is open-ended: from `since` up to now (the Accounts page's, whose API
+ * takes only `since`).
+ */
 export type ViewRange = { kind: 'named'; key: RangeKey } | { kind: 'custom'; since: number; until: number };
 
 export interface OverviewView {
@@ -26,25 +30,46 @@ export interface OverviewView {
   paused: boolean;
 }
 
+/** What the overview shows, as read from the URL (its range, `refresh`, `paused`). */
 export function readView(p: Params): OverviewView {
-  const since = typeof p['since'] === 'string' ? Date.parse(p['since']) : NaN;
-  const until = typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
-  const named = RANGES.find((r) => r.key === p['range'])?.key ?? '15m';
-  const range: ViewRange =
-    Number.isFinite(since) && Number.isFinite(until) && since < until ? { kind: 'custom', since, until } : { kind: 'named', key: named };
   const refresh = Number(p['refresh']);
   return {
-    range,
+    range: readRange(p),
     refreshSeconds: (REFRESH_CHOICES as readonly number[]).includes(refresh) ? refresh : DEFAULT_REFRESH_S,
     paused: p['paused'] === '1',
   };
 }
 
-/** The URL query for a range: a named range drops since/until, a custom one drops range. */
-export function rangeParams(range: ViewRange): Params {
+/**
+ * The range in the URL, or the page's default named range. `openEnded` reads a custom range
+ * from `since` alone, up to now; otherwise it needs both bounds, in order.
+ */
+export function readRange(p: Params, fallback: RangeKey = '15m', openEnded = false): ViewRange {
+  const since = typeof p['since'] === 'string' ? Date.parse(p['since']) : NaN;
+  const until = openEnded ? Infinity : typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
+  if (Number.isFinite(since) && !Number.isNaN(until) && since < until) return { kind: 'custom', since, until };
+  return { kind: 'named', key: RANGES.find((r) => r.key === p['range'])?.key ?? fallback };
+}
+
+/** The URL query for a range: a named range drops since/until (and the default its name too), a custom one drops range. */
+export function rangeParams(range: ViewRange, fallback: RangeKey = '15m'): Params {
   return range.kind === 'named'
-    ? { range: range.key === '15m' ? null : range.key, since: null, until: null }
-    : { range: null, since: new Date(range.since).toISOString(), until: new Date(range.until).toISOString() };
+    ? { range: range.key === fallback ? null : range.key, since: null, until: null }
+    : {
+        range: null,
+        since: new Date(range.since).toISOString(),
+        until: Number.isFinite(range.until) ? new Date(range.until).toISOString() : null,
+      };
+}
+
+export function sameRange(a: ViewRange, b: ViewRange): boolean {
+  if (a.kind === 'named') return b.kind === 'named' && a.key === b.key;
+  return b.kind === 'custom' && a.since === b.since && a.until === b.until;
+}
+
+/** Where a range starts, as an ISO time for an API's `since`. */
+export function rangeSince(range: ViewRange, now: number): string {
+  return new Date(rangeBounds(range, now).from).toISOString();
 }
 
 export function rangeBounds(range: ViewRange, now: number): { from: number; to: number } {

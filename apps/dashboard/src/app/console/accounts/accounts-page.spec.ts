@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { Router, provideRouter } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import type { AccountClientPage, AccountPage, UserSession } from '@bouncer/contracts';
 import { of } from 'rxjs';
@@ -16,6 +16,11 @@ const row = (username: string, failures: number, over: Partial<AccountPage['item
   known: true,
   ...over,
 });
+
+/** The page's clock: a named range ends now. */
+const NOW = Date.UTC(2026, 11, 3, 12, 0);
+const HOUR = 3_600_000;
+const iso = (t: number) => new Date(t).toISOString();
 
 describe('AccountsPage', () => {
   let api: {
@@ -37,7 +42,10 @@ describe('AccountsPage', () => {
   }
   const text = (el: HTMLElement, id: string) => el.querySelector(`[data-testid="${id}"]`)?.textContent?.replace(/\s+/g, ' ').trim();
 
+  afterEach(() => jest.restoreAllMocks());
+
   beforeEach(() => {
+    jest.spyOn(Date, 'now').mockReturnValue(NOW);
     const page: AccountPage = {
       items: [row('hana', 1200, { clients: 1200, throttled: true, known: false }), row('ivan', 3, { clients: 2 })],
       total: 120,
@@ -63,7 +71,7 @@ describe('AccountsPage', () => {
 
   it('asks the server for the page and the search in the URL, and says which rows of how many it shows', async () => {
     const { el } = await open('/accounts?q=a&page=2');
-    expect(api.accounts).toHaveBeenCalledWith({ q: 'a', page: 2, page_size: 50 });
+    expect(api.accounts).toHaveBeenCalledWith({ q: 'a', page: 2, page_size: 50, since: iso(NOW - 24 * HOUR) });
     expect(text(el, 'accounts-count')).toBe('Accounts 51–52 of 120');
     const cells = Array.from(el.querySelectorAll('[data-testid="accounts-table"] tbody tr:first-child td')).map((td) =>
       td.textContent?.replace(/\s+/g, ' ').trim(),
@@ -75,7 +83,7 @@ describe('AccountsPage', () => {
 
   it('lists the clients that guessed at an opened account, saying when only the first of them are shown', async () => {
     const { el } = await open('/accounts?user=Ivan');
-    expect(api.accountClients).toHaveBeenCalledWith('ivan', { page_size: 50 });
+    expect(api.accountClients).toHaveBeenCalledWith('ivan', { page_size: 50, since: iso(NOW - 24 * HOUR) });
     expect(text(el, 'account-clients-count')).toBe('The 1 with the most failures of 75; all of them are in the audit log.');
     expect(text(el, 'account-clients')).toContain('127.51.0.1 (2)');
   });
@@ -95,5 +103,35 @@ describe('AccountsPage', () => {
     expect(api.unlockAccount).toHaveBeenCalledWith('hana');
     expect(api.accounts).toHaveBeenCalledTimes(2);
     expect(text(el, 'accounts-feedback')).toBe('Unlocked hana: its failed sign-ins are forgotten.');
+  });
+
+  it('counts over the time range in the URL, the last 24 hours when it names none', async () => {
+    const { harness, el } = await open('/accounts?range=1h&user=ivan');
+    expect(api.accounts).toHaveBeenLastCalledWith(expect.objectContaining({ since: iso(NOW - HOUR) }));
+    expect(api.accountClients).toHaveBeenLastCalledWith('ivan', expect.objectContaining({ since: iso(NOW - HOUR) }));
+    expect(text(el, 'accounts-title')).toBe('Failed sign-ins by account, last 1 h');
+    expect(el.querySelector('[data-testid="range-1h"]')?.getAttribute('aria-pressed')).toBe('true');
+
+    // Open-ended custom range: a start alone, up to now, as the API takes only `since`.
+    await harness.navigateByUrl(`/accounts?since=${iso(NOW - 3 * HOUR)}`);
+    harness.detectChanges();
+    expect(api.accounts).toHaveBeenLastCalledWith(expect.objectContaining({ since: iso(NOW - 3 * HOUR) }));
+    expect(text(el, 'accounts-title')).toMatch(/^Failed sign-ins by account, since \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(el.querySelector('[data-testid="range-custom"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(Array.from(el.querySelectorAll('#custom-range label')).map((l) => l.textContent?.trim())).toEqual(['From']);
+  });
+
+  it('puts the chosen range in the URL and goes back to the first page', async () => {
+    const { harness, el } = await open('/accounts?page=2&q=a');
+    el.querySelector<HTMLButtonElement>('[data-testid="range-7d"]')!.click();
+    await harness.fixture.whenStable();
+    harness.detectChanges();
+    const url = new URL(TestBed.inject(Router).url, 'http://x');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ q: 'a', range: '7d' });
+    expect(api.accounts).toHaveBeenLastCalledWith({ q: 'a', page: 1, page_size: 50, since: iso(NOW - 7 * 24 * HOUR) });
+    // The default range leaves the URL.
+    el.querySelector<HTMLButtonElement>('[data-testid="range-24h"]')!.click();
+    await harness.fixture.whenStable();
+    expect(TestBed.inject(Router).url).toBe('/accounts?q=a');
   });
 });

@@ -6,10 +6,12 @@ import type { AccountClientPage, AccountPage, UserSession, UserSummary } from '@
 import { type Observable, Subject, catchError, map, of, startWith, switchMap } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
+import { RangeBar } from '../../dashboard/range-bar/range-bar';
+import { RANGES, type ViewRange, rangeParams, rangeSince, readRange, sameRange } from '../../dashboard/time-range';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
 import { type Column, ConsoleTable, FeedbackBanner } from '../shared/console-table';
-import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
+import { DateTimePipe, TIME_ZONE, formatDateTime, timePreferences } from '../shared/date-time';
 import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, textParam, urlState } from '../shared/url-state';
 
@@ -20,18 +22,21 @@ interface Feedback {
 
 /** Accounts per page of the table. */
 const PAGE_SIZE = 50;
+/** The window when the URL names none: the API's own default. */
+const DEFAULT_RANGE = '24h';
 
 /**
- * Accounts under attack in the last 24 hours: failed sign-ins per targeted account, from how
- * many clients, since when, and whether rule 3 throttled it, counted and paged by the server
- * (`GET /admin/accounts`, "n of N", no cap); `?q=` finds accounts by part of their name;
+ * Accounts under attack in a time range (the console's picker, `?range=` or `?since=`; the last
+ * 24 hours by default): failed sign-ins per targeted account, from how many clients, since
+ * when, and whether rule 3 throttled it, counted and paged by the server (`GET /admin/accounts`,
+ * "n of N", no cap); `?q=` finds accounts by part of their name;
  * unlock per account. `?user=NAME` opens one account: its open sessions (revoke one), the
  * clients that guessed at it, unlock, and an admin-set temporary password (reset). Every
  * action is audited by the server.
  */
 @Component({
   selector: 'bn-accounts-page',
-  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, ConsoleTable, DateTimePipe, FeedbackBanner, Pager],
+  imports: [FormsModule, RouterLink, ClientLink, ConfirmButton, ConsoleTable, DateTimePipe, FeedbackBanner, Pager, RangeBar],
   templateUrl: './accounts-page.html',
   styles: `
     h3 {
@@ -45,6 +50,10 @@ const PAGE_SIZE = 50;
     }
     .badge {
       margin-left: 0.35rem;
+    }
+    bn-range-bar {
+      display: block;
+      margin: 0.75rem 0 1rem;
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -64,10 +73,19 @@ export class AccountsPage {
 
   protected readonly zone = TIME_ZONE;
   private readonly users = signal<UserSummary[]>([]);
+  /** The time range of the counts, from the URL; a change of page or search keeps it the same value. */
+  private readonly timeRange = computed(() => readRange(this.url.params(), DEFAULT_RANGE, true), { equal: sameRange });
   /** The table's view, from the URL. */
   protected readonly view = computed(() => {
     const p = this.url.params();
-    return { q: textParam(p['q']).trim(), page: intParam(p['page'], 1) };
+    return { q: textParam(p['q']).trim(), page: intParam(p['page'], 1), range: this.timeRange() };
+  });
+  /** When the shown counts were asked for: a named range ends then. */
+  protected readonly fetchedAt = signal(Date.now());
+  /** The range in words, for the headings: "last 24 h", "since 2026-12-02 17:40". */
+  protected readonly rangeLabel = computed(() => {
+    timePreferences(); // a custom start is shown in the admin's zone and clock
+    return rangeLabel(this.timeRange());
   });
   protected readonly search = { q: '' };
   protected readonly page = signal<AccountPage | null>(null);
@@ -106,7 +124,7 @@ export class AccountsPage {
           ),
         ),
         switchMap((v) =>
-          this.api.accounts({ q: v.q, page: v.page, page_size: PAGE_SIZE }).pipe(
+          this.api.accounts({ q: v.q, page: v.page, page_size: PAGE_SIZE, since: this.since(v.range) }).pipe(
             map((page) => ({ page, error: null as string | null })),
             catchError((err: unknown) => of({ page: null, error: toApiFailure(err).detail })),
           ),
@@ -119,6 +137,8 @@ export class AccountsPage {
       });
     effect(() => {
       const name = this.selected();
+      // The opened account's clients count over the same range as the table.
+      this.timeRange();
       untracked(() => {
         this.lookup.name = name;
         this.panelFeedback.set(null);
@@ -131,6 +151,10 @@ export class AccountsPage {
 
   protected find(): void {
     this.url.set({ q: this.search.q.trim(), page: '' });
+  }
+
+  protected changeRange(range: ViewRange): void {
+    this.url.set({ ...rangeParams(range, DEFAULT_RANGE), page: '' });
   }
 
   protected goTo(page: number): void {
@@ -185,9 +209,16 @@ export class AccountsPage {
     this.selectedClients.set(null);
     if (!name) return;
     this.api
-      .accountClients(name, { page_size: PAGE_SIZE })
+      .accountClients(name, { page_size: PAGE_SIZE, since: this.since(this.view().range) })
       .pipe(catchError(() => of(null)))
       .subscribe((c) => this.selectedClients.set(c));
+  }
+
+  /** The API's `since` for a range, taken from now; notes the time so the picker shows the real bounds. */
+  private since(range: ViewRange): string {
+    const now = Date.now();
+    this.fetchedAt.set(now);
+    return rangeSince(range, now);
   }
 
   private loadSessions(name: string): void {
@@ -216,4 +247,9 @@ export class AccountsPage {
       },
     });
   }
+}
+
+function rangeLabel(range: ViewRange): string {
+  if (range.kind === 'custom') return `since ${formatDateTime(range.since).slice(0, 16)}`;
+  return `last ${RANGES.find((r) => r.key === range.key)!.label}`;
 }

@@ -6,8 +6,10 @@ import { catchError, map, of, switchMap } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi, type EventPage, type Query } from '../../core/bouncer-api';
 import { ClientLink } from '../shared/client-link';
+import { ConsoleTable } from '../shared/console-table';
 import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
 import { eventTone } from '../shared/event-line';
+import { Pager } from '../shared/pager';
 import { oneOf, textParam, urlState } from '../shared/url-state';
 
 export const RANGES = [
@@ -44,7 +46,7 @@ export function isoToLocal(v: string): string {
  */
 @Component({
   selector: 'bn-audit-page',
-  imports: [FormsModule, ClientLink, DateTimePipe],
+  imports: [FormsModule, ClientLink, ConsoleTable, DateTimePipe, Pager],
   templateUrl: './audit-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -56,6 +58,7 @@ export class AuditPage {
   protected readonly ranges = RANGES;
   protected readonly zone = TIME_ZONE;
   protected readonly tone = eventTone;
+  protected readonly columns = ['Time', 'Action', 'Client', 'Actor', 'Detail'];
 
   protected readonly view = computed(() => {
     const p = this.url.params();

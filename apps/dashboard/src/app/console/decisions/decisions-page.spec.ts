@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { Router, provideRouter } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import type { BulkDecisionResult, DecisionView, Paged } from '@bouncer/contracts';
 import { of } from 'rxjs';
@@ -103,5 +103,34 @@ describe('DecisionsPage bulk actions', () => {
     expect(api.extendDecisions).toHaveBeenCalledWith(['d-000000000001', 'd-00000000000a', 'd-000000000002', 'd-000000000003'], 3600);
     expect(feedback()).toBe('Extended 3 decisions by 1 hour.');
     expect(api.decisions).toHaveBeenCalledTimes(2);
+  });
+
+  it('sorts by a column header: the first press sorts by it, the next reverses, aria-sort says which', async () => {
+    const sorted = () =>
+      Array.from(el.querySelectorAll('[data-testid="decisions-table"] th[aria-sort]')).map((th) => [
+        th.textContent?.trim(),
+        th.getAttribute('aria-sort'),
+      ]);
+    // Newest first by default.
+    expect(sorted()).toEqual([['Decided', 'descending']]);
+    const header = (label: string) =>
+      Array.from(el.querySelectorAll<HTMLButtonElement>('[data-testid="decisions-table"] th button')).find(
+        (b) => b.textContent?.trim() === label,
+      )!;
+    // The navigation, then the read on its zero-delay timer.
+    const settle = async () => {
+      await harness.fixture.whenStable();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      harness.detectChanges();
+    };
+    header('Client').click();
+    await settle();
+    expect(TestBed.inject(Router).url).toBe('/decisions?sort=client');
+    expect(api.decisions).toHaveBeenLastCalledWith(expect.objectContaining({ sort: 'client', order: '' }));
+    expect(sorted()).toEqual([['Client', 'ascending']]);
+    header('Client').click();
+    await settle();
+    expect(TestBed.inject(Router).url).toBe('/decisions?sort=client&order=desc');
+    expect(sorted()).toEqual([['Client', 'descending']]);
   });
 });

@@ -9,7 +9,7 @@ import { BouncerApi } from '../../core/bouncer-api';
 import { DurationPipe } from '../../dashboard/duration';
 import { ClientLink } from '../shared/client-link';
 import { ConfirmButton } from '../shared/confirm-button';
-import { FeedbackBanner } from '../shared/console-table';
+import { type Column, ConsoleTable, FeedbackBanner, type SortState } from '../shared/console-table';
 import { DateTimePipe } from '../shared/date-time';
 import { pageCount, Pager, pageRange } from '../shared/pager';
 import { intParam, oneOf, textParam, urlState } from '../shared/url-state';
@@ -48,7 +48,16 @@ export const PAGE_SIZES = [25, 50, 100, 200] as const;
 /** The list refreshes this often while the tab is visible. */
 const REFRESH_MS = 10_000;
 
-type Sort = (typeof SORTS)[number];
+/** The table's columns after the select-all box; four of them sort (by the API's `sort` key). */
+const COLUMNS: readonly Column[] = [
+  { label: 'Client', sort: 'client' },
+  'State and reason',
+  { label: 'Rule', sort: 'rule' },
+  { label: 'Decided', sort: 'created_at' },
+  { label: 'Time left', num: true, sort: 'expires_at' },
+  'Action',
+];
+
 type Result = { ok: true; page: Paged<DecisionView>; at: number } | { ok: false; error: string; field: string | null };
 
 /** Why a decision of a bulk action was not done, or null when it was. */
@@ -68,7 +77,7 @@ const keyOf = (d: Pick<DecisionView, 'client' | 'state'>) => `${d.state} ${d.cli
  */
 @Component({
   selector: 'bn-decisions-page',
-  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton, FeedbackBanner, Pager],
+  imports: [FormsModule, DurationPipe, DateTimePipe, ClientLink, ConfirmButton, ConsoleTable, FeedbackBanner, Pager],
   templateUrl: './decisions-page.html',
   styles: `
     .bulk-extend {
@@ -89,6 +98,7 @@ export class DecisionsPage {
   protected readonly sizes = PAGE_SIZES;
   protected readonly timeLeft = TIME_LEFT;
   protected readonly extensions = EXTENSIONS;
+  protected readonly columns = COLUMNS;
   /** The bulk extension chosen (seconds, as the select's value). */
   protected readonly extendBy = { seconds: '3600' };
 
@@ -210,15 +220,17 @@ export class DecisionsPage {
   }
 
   /** A column header: first press sorts by it, the next reverses. */
-  protected sortBy(sort: Sort): void {
+  protected sortBy(key: string): void {
+    const sort = oneOf(key, SORTS, 'created_at');
     const v = this.view();
     const order = v.sort === sort ? (this.effectiveOrder() === 'asc' ? 'desc' : 'asc') : '';
     this.url.set({ sort: sort === 'created_at' ? '' : sort, order, page: '' });
   }
 
-  protected ariaSort(sort: Sort): 'ascending' | 'descending' | null {
-    return this.view().sort === sort ? (this.effectiveOrder() === 'asc' ? 'ascending' : 'descending') : null;
-  }
+  protected readonly sortState = computed((): SortState => ({
+    key: this.view().sort,
+    direction: this.effectiveOrder() === 'asc' ? 'ascending' : 'descending',
+  }));
 
   private effectiveOrder(): 'asc' | 'desc' {
     const v = this.view();

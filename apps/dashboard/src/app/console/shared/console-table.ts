@@ -1,12 +1,22 @@
-import { ChangeDetectionStrategy, Component, input } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
 
-/** A column header: its label, and `num` for a right-aligned number column. */
-export type Column = string | { label: string; num: true };
+/**
+ * A column header: its label; `num` for a right-aligned number column; `sort` makes the header
+ * a button that asks to sort by that key.
+ */
+export type Column = string | { label: string; num?: true; sort?: string };
+
+/** The column the rows are sorted by and which way, as `aria-sort` says it. */
+export interface SortState {
+  key: string;
+  direction: 'ascending' | 'descending';
+}
 
 /**
  * The console's table skeleton: scrolls sideways when narrow, stacks its cells on a phone
- * (`stack`, each cell's `data-label`), a caption for screen readers, one header row. The host
- * projects its `<tr>` rows into the body.
+ * (`stack`, each cell's `data-label`), a caption for screen readers, one header row whose
+ * sortable headers are buttons (the sorted one carries `aria-sort`). The host projects its
+ * `<tr>` rows into the body, and any `<th>` of its own (a select-all box) before the columns.
  */
 @Component({
   selector: 'bn-console-table',
@@ -20,12 +30,15 @@ export type Column = string | { label: string; num: true };
         </caption>
         <thead>
           <tr>
-            @for (c of columns(); track $index) {
-              @if (typeof c === 'string') {
-                <th scope="col">{{ c }}</th>
-              } @else {
-                <th scope="col" class="num">{{ c.label }}</th>
-              }
+            <ng-content select="th" />
+            @for (h of headers(); track $index) {
+              <th scope="col" [class.num]="h.num" [attr.aria-sort]="h.sort && h.sort === sort()?.key ? sort()!.direction : null">
+                @if (h.sort; as key) {
+                  <button type="button" class="sort" (click)="sortBy.emit(key)">{{ h.label }}</button>
+                } @else {
+                  {{ h.label }}
+                }
+              </th>
             }
           </tr>
         </thead>
@@ -35,6 +48,25 @@ export type Column = string | { label: string; num: true };
       </table>
     </div>
   `,
+  styles: `
+    th .sort {
+      font: inherit;
+      text-transform: inherit;
+      letter-spacing: inherit;
+      color: inherit;
+      background: none;
+      border: 0;
+      padding: 0;
+      cursor: pointer;
+      text-decoration: underline dotted;
+    }
+    th[aria-sort='ascending'] .sort::after {
+      content: ' ▲';
+    }
+    th[aria-sort='descending'] .sort::after {
+      content: ' ▼';
+    }
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ConsoleTable {
@@ -42,6 +74,16 @@ export class ConsoleTable {
   readonly columns = input.required<readonly Column[]>();
   /** The table's `data-testid`, for the end-to-end tests. */
   readonly testId = input<string | null>(null);
+  /** How the rows are sorted, for the headers that sort; null when no sortable column is. */
+  readonly sort = input<SortState | null>(null);
+  /** A sortable header was pressed: the host decides the order and puts it in the URL. */
+  readonly sortBy = output<string>();
+
+  protected readonly headers = computed(() =>
+    this.columns().map((c) =>
+      typeof c === 'string' ? { label: c, num: false, sort: null } : { label: c.label, num: !!c.num, sort: c.sort ?? null },
+    ),
+  );
 }
 
 /** Whether a rule or route class acts: off, observed (recorded, not enforced) or enforced. */

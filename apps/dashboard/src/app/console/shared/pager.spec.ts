@@ -31,3 +31,28 @@ describe('Pager', () => {
     expect(asked).toEqual([2, 4]);
   });
 });
+
+describe('Pager by cursor', () => {
+  it('asks for newer and older pages, and disables the way that leads nowhere', () => {
+    const fixture = TestBed.createComponent(Pager);
+    fixture.componentRef.setInput('cursor', { newer: false, older: true });
+    fixture.componentRef.setInput('label', 'Pages of the log');
+    fixture.detectChanges();
+    const asked: string[] = [];
+    fixture.componentInstance.step.subscribe((s) => asked.push(s));
+    const el = fixture.nativeElement as HTMLElement;
+    const [newer, older] = Array.from(el.querySelectorAll('button'));
+    expect(el.querySelector('nav')?.getAttribute('aria-label')).toBe('Pages of the log');
+    expect([newer!.textContent?.trim(), newer!.disabled, older!.textContent?.trim(), older!.disabled]).toEqual([
+      'Newer',
+      true,
+      'Older',
+      false,
+    ]);
+    older!.click();
+    fixture.componentRef.setInput('cursor', { newer: true, older: true });
+    fixture.detectChanges();
+    el.querySelector('button')!.click();
+    expect(asked).toEqual(['older', 'newer']);
+  });
+});

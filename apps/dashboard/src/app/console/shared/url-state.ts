@@ -13,11 +13,14 @@ export function urlState() {
   const params = toSignal(route.queryParams, { initialValue: route.snapshot.queryParams });
   return {
     params,
-    /** Replaces the given keys; empty values are dropped from the URL. */
-    set(changes: Params): void {
+    /**
+     * Replaces the given keys; empty values are dropped from the URL. `replaceUrl` corrects the
+     * view in place (a page past the end) rather than adding a step to Back.
+     */
+    set(changes: Params, options: { replaceUrl?: boolean } = {}): void {
       const next: Params = { ...route.snapshot.queryParams, ...changes };
       for (const [k, v] of Object.entries(next)) if (v === '' || v === null || v === undefined) delete next[k];
-      void router.navigate([], { relativeTo: route, queryParams: next });
+      void router.navigate([], { relativeTo: route, queryParams: next, replaceUrl: options.replaceUrl ?? false });
     },
   };
 }

@@ -18,7 +18,7 @@ export type DecisionAction =
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class DecisionTable {
-  readonly decisions = input.required<DecisionView[]>();
+  readonly decisions = input.required<readonly DecisionView[]>();
   readonly state = input.required<'blocked' | 'suspicious'>();
   /** Seconds since the data was fetched; subtracted from `remaining_seconds`. */
   readonly elapsed = input(0);

@@ -6,7 +6,7 @@ import { RangeBar } from './range-bar';
 describe('RangeBar custom range', () => {
   function setup() {
     const fixture = TestBed.createComponent(RangeBar);
-    fixture.componentRef.setInput('view', { range: { kind: 'named', key: '1h' }, refreshSeconds: 2, paused: false });
+    fixture.componentRef.setInput('range', { kind: 'named', key: '1h' });
     fixture.componentRef.setInput('now', Date.UTC(2026, 11, 3, 12, 0));
     fixture.detectChanges();
     const el = fixture.nativeElement as HTMLElement;
@@ -54,5 +54,52 @@ describe('RangeBar custom range', () => {
     apply('2026-12-03 10:00', '2026-12-03 11:30');
     expect(el.querySelector('.field-error')).toBeNull();
     expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 10:00'), until: parseDateTime('2026-12-03 11:30') }]);
+  });
+});
+
+describe('RangeBar on a page read once (Accounts)', () => {
+  const now = Date.UTC(2026, 11, 3, 12, 0);
+  function setup() {
+    const fixture = TestBed.createComponent(RangeBar);
+    fixture.componentRef.setInput('range', { kind: 'named', key: '24h' });
+    fixture.componentRef.setInput('now', now);
+    fixture.componentRef.setInput('live', false);
+    fixture.componentRef.setInput('openEnded', true);
+    fixture.componentRef.setInput('note', 'counted from then until now');
+    fixture.detectChanges();
+    const el = fixture.nativeElement as HTMLElement;
+    document.body.appendChild(el);
+    const chosen: ViewRange[] = [];
+    fixture.componentInstance.rangeChange.subscribe((r) => chosen.push(r));
+    return { fixture, el, chosen };
+  }
+
+  it('has the named ranges and Custom, without zoom, pause or refresh', () => {
+    const { el } = setup();
+    expect(Array.from(el.querySelectorAll('button')).map((b) => b.textContent?.trim())).toEqual([
+      '15 min',
+      '1 h',
+      '24 h',
+      '7 days',
+      'Custom',
+    ]);
+    expect(el.querySelector('[data-testid="range-24h"]')?.getAttribute('aria-pressed')).toBe('true');
+    expect(el.querySelector('#refresh-every')).toBeNull();
+  });
+
+  it('takes a start alone and emits a range up to now; a start in the future is refused', () => {
+    const { fixture, el, chosen } = setup();
+    el.querySelector<HTMLButtonElement>('[data-testid="range-custom"]')!.click();
+    fixture.detectChanges();
+    expect(Array.from(el.querySelectorAll('form label')).map((l) => l.textContent?.trim())).toEqual(['From']);
+    expect(el.querySelector('#range-format')?.textContent).toContain('counted from then until now.');
+    const since = el.querySelector<HTMLInputElement>('#range-since')!;
+    since.value = '2099-01-01 00:00';
+    el.querySelector('form')!.dispatchEvent(new Event('submit'));
+    fixture.detectChanges();
+    expect(el.querySelector('#range-since-error')?.textContent).toBe('The start must be in the past.');
+    since.value = '2026-12-03 08:00';
+    el.querySelector('form')!.dispatchEvent(new Event('submit'));
+    expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 08:00'), until: Infinity }]);
   });
 });

@@ -1,16 +1,22 @@
 import { ChangeDetectionStrategy, Component, ElementRef, computed, effect, inject, input, output, signal } from '@angular/core';
 import { formatDateTime, parseDateTime, timePreferences, timeZoneLabel } from '../../console/shared/date-time';
-import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRange, rangeBounds } from '../time-range';
+import { DEFAULT_REFRESH_S, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRange, rangeBounds } from '../time-range';
+
+/** The custom range's two fields, in the order focus visits them. */
+const FIELDS = [
+  { key: 'since', label: 'From', example: '2026-12-02 17:40' },
+  { key: 'until', label: 'To', example: '2026-12-02 18:40' },
+] as const;
 
 /**
- * The overview's view controls: the time range (named or custom, typed in the console's time
- * format and zone), zoom, pause and the refresh interval. Presentational: it emits what the
- * admin chose and the overview puts it in the URL.
+ * The console's time range picker: a named range or a custom one (typed in the console's time
+ * format and zone) and, on the live overview, zoom, pause and the refresh interval.
+ * Presentational: it emits what the admin chose and the page puts it in the URL.
  */
 @Component({
   selector: 'bn-range-bar',
   template: `
-    <div class="range-bar" role="group" aria-label="Time range and refresh">
+    <div class="range-bar" role="group" [attr.aria-label]="live() ? 'Time range and refresh' : 'Time range'">
       <div class="seg" role="group" aria-label="Time range">
         @for (r of ranges; track r.key) {
           <button
@@ -27,8 +33,8 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
         <button
           type="button"
           class="btn btn-small"
-          [class.btn-ghost]="view().range.kind !== 'custom'"
-          [attr.aria-pressed]="view().range.kind === 'custom'"
+          [class.btn-ghost]="range().kind !== 'custom'"
+          [attr.aria-pressed]="range().kind === 'custom'"
           [attr.aria-expanded]="customOpen()"
           aria-controls="custom-range"
           data-testid="range-custom"
@@ -37,38 +43,40 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
           Custom
         </button>
       </div>
-      <div class="seg" role="group" aria-label="Zoom">
-        <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-in" (click)="zoomBy.emit(0.5)">Zoom in</button>
-        <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-out" (click)="zoomBy.emit(2)">Zoom out</button>
-      </div>
-      <div class="seg">
-        <button
-          type="button"
-          class="btn btn-small"
-          [class.btn-ghost]="!view().paused"
-          [attr.aria-pressed]="view().paused"
-          data-testid="pause"
-          (click)="pausedChange.emit(!view().paused)"
-        >
-          {{ view().paused ? 'Resume' : 'Pause' }}
-        </button>
-        <label for="refresh-every" class="inline-label">Refresh every</label>
-        <select id="refresh-every" data-testid="refresh-every" [value]="view().refreshSeconds" (change)="pickRefresh($event)">
-          @for (s of refreshChoices; track s) {
-            <option [value]="s" [selected]="s === view().refreshSeconds">{{ s < 60 ? s + ' s' : s / 60 + ' min' }}</option>
-          }
-        </select>
-      </div>
+      @if (live()) {
+        <div class="seg" role="group" aria-label="Zoom">
+          <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-in" (click)="zoomBy.emit(0.5)">Zoom in</button>
+          <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-out" (click)="zoomBy.emit(2)">Zoom out</button>
+        </div>
+        <div class="seg">
+          <button
+            type="button"
+            class="btn btn-small"
+            [class.btn-ghost]="!paused()"
+            [attr.aria-pressed]="paused()"
+            data-testid="pause"
+            (click)="pausedChange.emit(!paused())"
+          >
+            {{ paused() ? 'Resume' : 'Pause' }}
+          </button>
+          <label for="refresh-every" class="inline-label">Refresh every</label>
+          <select id="refresh-every" data-testid="refresh-every" [value]="refreshSeconds()" (change)="pickRefresh($event)">
+            @for (s of refreshChoices; track s) {
+              <option [value]="s" [selected]="s === refreshSeconds()">{{ s < 60 ? s + ' s' : s / 60 + ' min' }}</option>
+            }
+          </select>
+        </div>
+      }
     </div>
     <p class="hint range-shown" data-testid="range-shown">
       Showing {{ shown() }} · times in {{ zone() }}
-      @if (view().paused) {
+      @if (paused()) {
         · <strong>paused</strong>
       }
     </p>
     @if (customOpen()) {
       <form id="custom-range" class="form-row custom" (submit)="applyCustom($event)" novalidate aria-label="Custom time range">
-        @for (f of fields; track f.key) {
+        @for (f of fields(); track f.key) {
           <div class="field">
             <label [for]="'range-' + f.key">{{ f.label }}</label>
             <input
@@ -87,7 +95,7 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
           </div>
         }
         <button type="submit" class="btn btn-small" data-testid="range-apply">Show this range</button>
-        <p id="range-format" class="hint">YYYY-MM-DD HH:MM, in {{ zone() }}; at most the last 7 days are kept.</p>
+        <p id="range-format" class="hint">YYYY-MM-DD HH:MM, in {{ zone() }}; {{ note() }}.</p>
       </form>
     }
   `,
@@ -123,9 +131,20 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class RangeBar {
-  readonly view = input.required<OverviewView>();
+  readonly range = input.required<ViewRange>();
   /** The time the shown data was made, so "Showing …" names the real bounds of a named range. */
   readonly now = input.required<number>();
+  /** The live overview's controls (zoom, pause, refresh); a page read once has none. */
+  readonly live = input(true);
+  readonly paused = input(false);
+  readonly refreshSeconds = input(DEFAULT_REFRESH_S);
+  /**
+   * A custom range from a start up to now (only a From field): for a page whose API takes only
+   * `since`. It emits `until: Infinity`.
+   */
+  readonly openEnded = input(false);
+  /** What the format hint adds about the range's limits. */
+  readonly note = input('at most the last 7 days are kept');
   readonly rangeChange = output<ViewRange>();
   readonly zoomBy = output<number>();
   readonly pausedChange = output<boolean>();
@@ -134,11 +153,8 @@ export class RangeBar {
   protected readonly ranges = RANGES;
   protected readonly refreshChoices = REFRESH_CHOICES;
   protected readonly customOpen = signal(false);
-  /** The custom range's two fields, in the order focus visits them. */
-  protected readonly fields = [
-    { key: 'since', label: 'From', example: '2026-12-02 17:40' },
-    { key: 'until', label: 'To', example: '2026-12-02 18:40' },
-  ] as const;
+  /** The custom range's fields, in the order focus visits them (From alone when open-ended). */
+  protected readonly fields = computed(() => (this.openEnded() ? FIELDS.slice(0, 1) : FIELDS));
   protected readonly errors = signal<Record<Bound, string | null>>({ since: null, until: null });
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
 
@@ -148,25 +164,25 @@ export class RangeBar {
   });
   protected readonly shown = computed(() => {
     timePreferences();
-    const { from, to } = rangeBounds(this.view().range, this.now());
+    const { from, to } = rangeBounds(this.range(), this.now());
     return `${formatDateTime(from).slice(0, 16)} – ${formatDateTime(to).slice(0, 16)}`;
   });
   /** The fields' text: the bounds of the range shown. */
   protected readonly boundsText = computed((): Record<Bound, string> => {
     timePreferences();
-    const { from, to } = rangeBounds(this.view().range, this.now());
+    const { from, to } = rangeBounds(this.range(), this.now());
     return { since: formatDateTime(from).slice(0, 16), until: formatDateTime(to).slice(0, 16) };
   });
 
   constructor() {
     // A custom range from the URL (a shared link) opens its form.
     effect(() => {
-      if (this.view().range.kind === 'custom') this.customOpen.set(true);
+      if (this.range().kind === 'custom') this.customOpen.set(true);
     });
   }
 
   protected isActive(key: RangeKey): boolean {
-    const r = this.view().range;
+    const r = this.range();
     return r.kind === 'named' && r.key === key;
   }
 
@@ -183,15 +199,16 @@ export class RangeBar {
     e.preventDefault();
     const text = (key: Bound) => this.input(key)?.value ?? '';
     const since = parseDateTime(text('since'));
-    const until = parseDateTime(text('until'));
+    // Open-ended, the range runs up to now: the start only has to be before it.
+    const until = this.openEnded() ? Infinity : parseDateTime(text('until'));
     const badTime = 'Enter a time as YYYY-MM-DD HH:MM.';
     const errors: Record<Bound, string | null> = {
-      since: since === null ? badTime : null,
+      since: since === null ? badTime : this.openEnded() && since >= this.now() ? 'The start must be in the past.' : null,
       until: until === null ? badTime : since !== null && since >= until ? 'The end must be after the start.' : null,
     };
     this.errors.set(errors);
     // Focus goes to the first field the admin has to fix.
-    const wrong = this.fields.find((f) => errors[f.key] !== null);
+    const wrong = this.fields().find((f) => errors[f.key] !== null);
     if (wrong) return this.input(wrong.key)?.focus();
     this.rangeChange.emit({ kind: 'custom', since: since!, until: until! });
   }
