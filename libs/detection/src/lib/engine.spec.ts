@@ -340,6 +340,17 @@ describe('mode off', () => {
   });
 });
 
+describe('events no rule watches', () => {
+  it('are answered without a program: a 200 costs the probing rule nothing, a 404 is counted', () => {
+    const store = new SpyStore();
+    const t = setup({ store });
+    for (let i = 0; i < 100; i++) expect(t.decide({ type: 'response', client: A, status: 200 })).toEqual({ verdict: 'allow' });
+    expect(store.programs).toEqual([]);
+    t.decide({ type: 'response', client: A, status: 404 });
+    expect(store.programs.map((p) => p.map((op) => op.key))).toEqual([[`probing:c:${A}`]]);
+  });
+});
+
 describe('follow-up programs', () => {
   it('run after the decision: the block restarts the count', () => {
     const store = new SpyStore();

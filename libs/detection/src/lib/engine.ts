@@ -109,11 +109,14 @@ export class DetectionEngine {
     const steps: Step[] = [];
     const ops: CounterOp[] = [];
     for (const rule of this.byEvent.get(event.type) ?? []) {
+      if (rule.kind.watches && !rule.kind.watches(event, rule.spec)) continue;
       const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
       const program = rule.kind.plan(event, rule.spec, ctx);
       steps.push({ rule, ctx, offset: ops.length, length: program.length });
       ops.push(...rebase(program, rule.id, ops.length));
     }
+    // Nothing watches it (an answer the probing rule does not count): nothing to conclude.
+    if (steps.length === 0 && event.type !== 'sign-in-attempt' && event.type !== 'request') return ALLOW;
     const results = ops.length ? this.options.store.run(ops, now) : [];
     return andThen(results, (r) => this.conclude(event, steps, r, now));
   }
@@ -152,6 +155,7 @@ export class DetectionEngine {
     const steps: Step[] = [];
     const ops: CounterOp[] = [];
     for (const rule of rules) {
+      if (rule.kind.watches && !rule.kind.watches(event, rule.spec)) continue;
       const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
       const program = rule.kind.plan(event, rule.spec, ctx);
       steps.push({ rule, ctx, offset: ops.length, length: program.length });

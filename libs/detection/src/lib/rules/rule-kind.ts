@@ -45,6 +45,12 @@ export interface RuleKind<S extends object = Record<string, unknown>> {
   /** The settings, as the rules document gives them. Field errors read "<field> must be …". */
   readonly params: z.ZodType<S>;
   readonly events: readonly EventType[];
+  /**
+   * Whether this event concerns the rule at all (it neither counts nor judges it otherwise).
+   * Optional: without it every event of `events` is planned and judged. Lets the engine answer
+   * an event no rule cares about (a 200 for the probing rule) without building anything.
+   */
+  watches?(event: DetectionEvent, spec: S): boolean;
   plan(event: DetectionEvent, spec: S, ctx: RuleContext): CounterOp[];
   judge(event: DetectionEvent, spec: S, results: readonly CounterResult[], ctx: RuleContext): Judgement | null;
   /**

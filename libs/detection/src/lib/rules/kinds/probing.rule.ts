@@ -17,6 +17,7 @@ export const probing = defineRuleKind({
     statuses: z.array(status, { error: 'must list HTTP status codes' }).min(1, { error: 'must list at least one status' }),
   }),
   events: ['response'],
+  watches: (e, spec) => e.type === 'response' && spec.statuses.includes(e.status),
   plan: (e, spec, ctx) => (e.type === 'response' && spec.statuses.includes(e.status) ? planCount(e.client, spec, ctx) : []),
   judge: (e, spec, r, ctx) => (r.length ? judgeCount(e.client, spec, r, ctx, `answers ${spec.statuses.join('/')}`, false) : null),
   forget: (client) => [{ op: 'del', key: `c:${client}` }],
