@@ -421,7 +421,19 @@ describe('console API: client activity, account unlock, user sessions', () => {
       const later = new Date(server.clock.now() + 1).toISOString();
       server.clock.advance(1_000);
       const none = await req(`/admin/accounts?since=${encodeURIComponent(later)}`, { token });
-      expect(none.json).toMatchObject({ items: [], total: 0, since: later });
+      expect(none.json).toMatchObject({ items: [], total: 0, since: later, until: null });
+      // A window with an end: before the failures, nothing; around them, all of them.
+      const all = (await req('/admin/accounts', { token })).json.total as number;
+      const dayAgoMs = server.clock.now() - 24 * 3_600_000;
+      const dayAgo = new Date(dayAgoMs).toISOString();
+      const justAfter = new Date(dayAgoMs + 1_000).toISOString();
+      const before = await req(`/admin/accounts?since=${encodeURIComponent(dayAgo)}&until=${encodeURIComponent(justAfter)}`, { token });
+      expect(before.json).toMatchObject({ total: 0 });
+      const end = new Date(server.clock.now() + 3_600_000).toISOString();
+      const around = await req(`/admin/accounts?since=${encodeURIComponent(dayAgo)}&until=${encodeURIComponent(end)}`, { token });
+      expect(around.json).toMatchObject({ total: all, since: dayAgo, until: end });
+      const ivan = await req(`/admin/accounts/ivan/clients?until=${encodeURIComponent(later)}`, { token });
+      expect(ivan.json).toMatchObject({ total: 2, until: later });
     });
 
     it('lists the clients that guessed at one account, paged with their total', async () => {
@@ -445,6 +457,9 @@ describe('console API: client activity, account unlock, user sessions', () => {
         'page=0',
         'since=yesterday',
         `since=${new Date(server.clock.now() + 3_600_000).toISOString()}`,
+        'until=tomorrow',
+        `since=${new Date(server.clock.now() - 60_000).toISOString()}&until=${new Date(server.clock.now() - 60_000).toISOString()}`,
+        `until=${new Date(server.clock.now() - 25 * 3_600_000).toISOString()}`,
         `q=${'x'.repeat(65)}`,
       ])
         expect((await req(`/admin/accounts?${query}`, { token })).status).toBe(400);

@@ -310,7 +310,7 @@ describe('console (real API + Chromium)', () => {
     await screenshot(page, 'console-accounts');
     await expectAccessibleAsShown(page, 'accounts');
 
-    // The time range: a named one in the URL, then a custom start (From alone: the API counts up to now).
+    // The time range: a named one in the URL, then a custom window (From and To, both sent to the API).
     const asked: string[] = [];
     const onRequest = (r: { url(): string }) => {
       if (new URL(r.url()).pathname === '/admin/accounts') asked.push(r.url());
@@ -325,23 +325,25 @@ describe('console (real API + Chromium)', () => {
 
     await page.getByTestId('range-custom').click();
     await page.locator('#custom-range').waitFor();
-    expect(await page.locator('#custom-range label').allInnerTexts()).toEqual(['From']);
+    expect(await page.locator('#custom-range label').allInnerTexts()).toEqual(['From', 'To']);
     // The field holds the shown range's start; shown as is, it becomes a custom range in the URL.
     await page.getByTestId('range-apply').click();
-    await page.waitForURL(/\/accounts\?since=[^&]+$/);
+    await page.waitForURL(/\/accounts\?since=[^&]+&until=[^&]+$/);
+    expect(new URL(asked.at(-1)!).searchParams.get('until')).not.toBeNull();
     expect(await page.getByTestId('range-custom').getAttribute('aria-pressed')).toBe('true');
-    await eventually(async () => (await page.getByTestId('accounts-title').innerText()).includes('since'), 'custom heading');
+    await eventually(async () => (await page.getByTestId('accounts-title').innerText()).includes(' – '), 'custom heading');
     expect(await page.getByTestId('accounts-table').innerText()).toContain('carol');
     await expectAccessibleAsShown(page, 'accounts, custom range');
     page.off('request', onRequest);
 
-    // A link with a start after carol's failures: they are not counted.
-    await page.goto(`${api.baseUrl}/accounts?since=${encodeURIComponent(afterCarol)}`);
+    // A link with a window after carol's failures: they are not counted.
+    const anHourOn = new Date(Date.parse(afterCarol) + 3_600_000).toISOString();
+    await page.goto(`${api.baseUrl}/accounts?since=${encodeURIComponent(afterCarol)}&until=${encodeURIComponent(anHourOn)}`);
     await page
       .getByTestId('accounts-count')
       .filter({ hasText: /Accounts|No accounts/ })
       .waitFor();
-    expect(await page.getByTestId('accounts-title').innerText()).toMatch(/since \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(await page.getByTestId('accounts-title').innerText()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d$/);
     expect(await page.locator('[data-testid="accounts-table"] a', { hasText: /^carol$/ }).count()).toBe(0);
     await go('/clients');
     await page.getByLabel('Address or range').fill('127.0.0.77');

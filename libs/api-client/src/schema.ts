@@ -505,7 +505,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Accounts with failed sign-ins since a time (default 24 hours), most failures first, one page; total counts them all */
+    /** Accounts with failed sign-ins in a window (default: the last 24 hours), most failures first, one page; total counts them all */
     get: operations['AccountAttacksController_accounts'];
     put?: never;
     post?: never;
@@ -522,7 +522,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The clients whose sign-ins at one account failed since a time (default 24 hours), most first, one page */
+    /** The clients whose sign-ins at one account failed in a window (default: the last 24 hours), most first, one page */
     get: operations['AccountAttacksController_clients'];
     put?: never;
     post?: never;
@@ -1011,6 +1011,7 @@ export interface components {
       page: number;
       page_size: number;
       since: string;
+      until: string | null;
     };
     AccountClientPage: {
       items: {
@@ -1023,6 +1024,7 @@ export interface components {
       page: number;
       page_size: number;
       since: string;
+      until: string | null;
     };
     RulesDocument: {
       /** @enum {number} */
@@ -3359,6 +3361,8 @@ export interface operations {
         page_size?: number;
         /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
         since?: string;
+        /** @description ISO 8601; failed sign-ins before it (default: up to now); after since */
+        until?: string;
         /** @description only accounts whose name contains this (case-insensitive: names are stored normalized) */
         q?: string;
       };
@@ -3428,6 +3432,8 @@ export interface operations {
         page_size?: number;
         /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
         since?: string;
+        /** @description ISO 8601; failed sign-ins before it (default: up to now); after since */
+        until?: string;
       };
       header?: never;
       path: {

@@ -6,7 +6,7 @@ import { Roles } from '../access/roles.decorator';
 import { ProblemException } from '../http/problem.exception';
 import { ApiJson, ApiProblems } from '../openapi/api-docs.decorators';
 import { normalizeUsername } from '../policy/username';
-import { AccountAttacksService } from './account-attacks.service';
+import { AccountAttacksService, DEFAULT_WINDOW_MS } from './account-attacks.service';
 import { AccountClientsQueryDto, AccountsQueryDto } from './accounts-query.dto';
 
 /** The Accounts page: accounts under attack and the clients that guessed at one, paged by the database. */
@@ -23,18 +23,21 @@ export class AccountAttacksController {
 
   @Get('admin/accounts')
   @ApiJson(
-    'Accounts with failed sign-ins since a time (default 24 hours), most failures first, one page; total counts them all',
+    'Accounts with failed sign-ins in a window (default: the last 24 hours), most failures first, one page; total counts them all',
     'AccountPage',
   )
   @ApiProblems(400, 503)
   accounts(@Query() q: AccountsQueryDto): Promise<AccountPage> {
     // Names are stored normalized (NFKC, lower case): so is the part looked for, so ＩＶＡＮ finds ivan.
     const part = q.q === undefined ? undefined : normalizeUsername(q.q) || undefined;
-    return this.attacks.accounts({ since: this.since(q.since), q: part, page: q.page ?? 1, pageSize: q.page_size ?? 50 });
+    return this.attacks.accounts({ ...this.window(q), q: part, page: q.page ?? 1, pageSize: q.page_size ?? 50 });
   }
 
   @Get('admin/accounts/:username/clients')
-  @ApiJson('The clients whose sign-ins at one account failed since a time (default 24 hours), most first, one page', 'AccountClientPage')
+  @ApiJson(
+    'The clients whose sign-ins at one account failed in a window (default: the last 24 hours), most first, one page',
+    'AccountClientPage',
+  )
   @ApiProblems(400, 503)
   clients(@Param('username') raw: string, @Query() q: AccountClientsQueryDto): Promise<AccountClientPage> {
     const account = normalizeUsername(raw);
@@ -43,17 +46,23 @@ export class AccountAttacksController {
         errors: [{ field: 'username', message: 'must be 1 to 256 characters' }],
       });
     }
-    return this.attacks.clients(account, { since: this.since(q.since), page: q.page ?? 1, pageSize: q.page_size ?? 50 });
+    return this.attacks.clients(account, { ...this.window(q), page: q.page ?? 1, pageSize: q.page_size ?? 50 });
   }
 
-  private since(raw: string | undefined): Date | undefined {
-    if (raw === undefined) return undefined;
-    const since = new Date(raw);
-    if (since.getTime() > this.clock.now()) {
+  /** The window asked for, checked: a start not in the future, an end after the start. */
+  private window(q: { since?: string; until?: string }): { since?: Date; until?: Date } {
+    const since = q.since === undefined ? undefined : new Date(q.since);
+    if (since && since.getTime() > this.clock.now()) {
       throw new ProblemException(400, 'Bad Request', 'since is in the future.', {
         errors: [{ field: 'since', message: 'must not be in the future' }],
       });
     }
-    return since;
+    const until = q.until === undefined ? undefined : new Date(q.until);
+    if (until && until.getTime() <= (since?.getTime() ?? this.clock.now() - DEFAULT_WINDOW_MS)) {
+      throw new ProblemException(400, 'Bad Request', 'until must come after since.', {
+        errors: [{ field: 'until', message: 'must be after since (default: 24 hours ago)' }],
+      });
+    }
+    return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
   }
 }

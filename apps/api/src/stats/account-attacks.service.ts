@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, countDistinct, desc, eq, gte, inArray, isNotNull, like, max, min, sql, type SQL } from 'drizzle-orm';
+import { and, count, countDistinct, desc, eq, gte, inArray, isNotNull, like, lt, max, min, sql, type SQL } from 'drizzle-orm';
 import type { AccountClientPage, AccountPage } from '@bouncer/contracts';
 import { escapeLike } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../core/clock';
@@ -14,6 +14,8 @@ const DELAYED = 'account.delayed';
 
 export interface AccountsQuery {
   since?: Date;
+  /** End of the window (exclusive); none: up to now. */
+  until?: Date;
   /** Part of the account name, normalized as names are. */
   q?: string;
   page: number;
@@ -39,6 +41,7 @@ export class AccountAttacksService {
     const where = and(
       inArray(auditLog.type, [...FAILED_SIGN_IN_TYPES, DELAYED]),
       gte(auditLog.at, since),
+      query.until ? lt(auditLog.at, query.until) : undefined,
       isNotNull(auditLog.actor),
       query.q ? like(auditLog.actor, `%${escapeLike(query.q)}%`) : undefined,
     );
@@ -83,6 +86,7 @@ export class AccountAttacksService {
       page: query.page,
       page_size: query.pageSize,
       since: since.toISOString(),
+      until: query.until?.toISOString() ?? null,
     };
   }
 
@@ -92,6 +96,7 @@ export class AccountAttacksService {
     const where: SQL | undefined = and(
       inArray(auditLog.type, FAILED_SIGN_IN_TYPES),
       gte(auditLog.at, since),
+      query.until ? lt(auditLog.at, query.until) : undefined,
       eq(auditLog.actor, account),
       isNotNull(auditLog.client),
     );
@@ -116,6 +121,7 @@ export class AccountAttacksService {
       page: query.page,
       page_size: query.pageSize,
       since: since.toISOString(),
+      until: query.until?.toISOString() ?? null,
     };
   }
 }

@@ -8,6 +8,14 @@ export class AccountClientsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   since?: string;
+
+  @ApiPropertyOptional({
+    description: 'ISO 8601; failed sign-ins before it (default: up to now); after since',
+    example: '2026-01-02T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
 }
 
 /** `GET /admin/accounts`: the same, and a part of the account name to look for. */

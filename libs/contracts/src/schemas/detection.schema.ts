@@ -115,13 +115,13 @@ export const AccountUnderAttackSchema = z.object({
   known: z.boolean(),
 });
 
-/** `GET /admin/accounts`: one page of the accounts with failed sign-ins since `since`, most failures first. */
-export const AccountPageSchema = pagedSchema(AccountUnderAttackSchema).extend({ since: z.string() });
+/** `GET /admin/accounts`: one page of the accounts with failed sign-ins from `since` to `until` (null: up to now), most failures first. */
+export const AccountPageSchema = pagedSchema(AccountUnderAttackSchema).extend({ since: z.string(), until: z.string().nullable() });
 
-/** `GET /admin/accounts/{username}/clients`: the clients that guessed at one account since `since`, most failures first. */
+/** `GET /admin/accounts/{username}/clients`: the clients that guessed at one account in the same window, most failures first. */
 export const AccountClientPageSchema = pagedSchema(
   z.object({ client: z.string(), failures: z.int(), first_at: z.string(), last_at: z.string() }),
-).extend({ since: z.string() });
+).extend({ since: z.string(), until: z.string().nullable() });
 
 /** One rule of `GET /admin/rules`: its kind, whether it is on and enforced, and its numbers. */
 export const RuleEntrySchema = z.looseObject({

@@ -32,20 +32,23 @@ describe('overview time range', () => {
     expect(rangeParams({ kind: 'named', key: '15m' })).toEqual({ range: null, since: null, until: null });
   });
 
-  it("reads a page's own default range, and an open-ended one from `since` alone", () => {
-    expect(readRange({}, '24h', true)).toEqual({ kind: 'named', key: '24h' });
+  it("reads a page's own default range, and a custom one only with both bounds in order", () => {
+    expect(readRange({}, '24h')).toEqual({ kind: 'named', key: '24h' });
     expect(rangeParams({ kind: 'named', key: '24h' }, '24h')).toEqual({ range: null, since: null, until: null });
     expect(rangeParams({ kind: 'named', key: '15m' }, '24h')).toEqual({ range: '15m', since: null, until: null });
-    const open = readRange({ since: '2026-12-03T09:00:00.000Z' }, '24h', true);
-    expect(open).toEqual({ kind: 'custom', since: now - 3 * 60 * MIN, until: Infinity });
-    expect(rangeBounds(open, now)).toEqual({ from: now - 3 * 60 * MIN, to: now });
-    expect(rangeParams(open, '24h')).toEqual({ range: null, since: '2026-12-03T09:00:00.000Z', until: null });
-    // Without openEnded a lone `since` is no range.
+    const custom = readRange({ since: '2026-12-03T09:00:00.000Z', until: '2026-12-03T10:00:00.000Z' }, '24h');
+    expect(custom).toEqual({ kind: 'custom', since: now - 3 * 60 * MIN, until: now - 2 * 60 * MIN });
+    expect(rangeParams(custom, '24h')).toEqual({ range: null, since: '2026-12-03T09:00:00.000Z', until: '2026-12-03T10:00:00.000Z' });
+    // A lone `since`, bounds out of order, or no time at all: no range.
     expect(readRange({ since: '2026-12-03T09:00:00.000Z' })).toEqual({ kind: 'named', key: '15m' });
-    expect(readRange({ since: 'soon' }, '24h', true)).toEqual({ kind: 'named', key: '24h' });
+    expect(readRange({ since: '2026-12-03T10:00:00.000Z', until: '2026-12-03T09:00:00.000Z' }, '24h')).toEqual({
+      kind: 'named',
+      key: '24h',
+    });
+    expect(readRange({ since: 'soon', until: 'later' }, '24h')).toEqual({ kind: 'named', key: '24h' });
     expect(rangeSince({ kind: 'named', key: '1h' }, now)).toBe('2026-12-03T11:00:00.000Z');
-    expect(sameRange(open, { ...open })).toBe(true);
-    expect(sameRange(open, { kind: 'named', key: '24h' })).toBe(false);
+    expect(sameRange(custom, { ...custom })).toBe(true);
+    expect(sameRange(custom, { kind: 'named', key: '24h' })).toBe(false);
     expect(sameRange({ kind: 'named', key: '1h' }, { kind: 'named', key: '1h' })).toBe(true);
   });
 

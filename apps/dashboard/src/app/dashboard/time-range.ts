@@ -40,13 +40,10 @@ export function readView(p: Params): OverviewView {
   };
 }
 
-/**
- * The range in the URL, or the page's default named range. `openEnded` reads a custom range
- * from `since` alone, up to now; otherwise it needs both bounds, in order.
- */
-export function readRange(p: Params, fallback: RangeKey = '15m', openEnded = false): ViewRange {
+/** The range in the URL (a custom one needs both bounds, in order), or the page's default named range. */
+export function readRange(p: Params, fallback: RangeKey = '15m'): ViewRange {
   const since = typeof p['since'] === 'string' ? Date.parse(p['since']) : NaN;
-  const until = openEnded ? Infinity : typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
+  const until = typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
   if (Number.isFinite(since) && !Number.isNaN(until) && since < until) return { kind: 'custom', since, until };
   return { kind: 'named', key: RANGES.find((r) => r.key === p['range'])?.key ?? fallback };
 }
@@ -55,11 +52,7 @@ export function readRange(p: Params, fallback: RangeKey = '15m', openEnded = fal
 export function rangeParams(range: ViewRange, fallback: RangeKey = '15m'): Params {
   return range.kind === 'named'
     ? { range: range.key === fallback ? null : range.key, since: null, until: null }
-    : {
-        range: null,
-        since: new Date(range.since).toISOString(),
-        until: Number.isFinite(range.until) ? new Date(range.until).toISOString() : null,
-      };
+    : { range: null, since: new Date(range.since).toISOString(), until: new Date(range.until).toISOString() };
 }
 
 export function sameRange(a: ViewRange, b: ViewRange): boolean {

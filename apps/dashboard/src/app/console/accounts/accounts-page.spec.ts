@@ -112,13 +112,13 @@ describe('AccountsPage', () => {
     expect(text(el, 'accounts-title')).toBe('Failed sign-ins by account, last 1 h');
     expect(el.querySelector('[data-testid="range-1h"]')?.getAttribute('aria-pressed')).toBe('true');
 
-    // Open-ended custom range: a start alone, up to now, as the API takes only `since`.
-    await harness.navigateByUrl(`/accounts?since=${iso(NOW - 3 * HOUR)}`);
+    // A custom window: both bounds go to the API.
+    await harness.navigateByUrl(`/accounts?since=${iso(NOW - 3 * HOUR)}&until=${iso(NOW - 2 * HOUR)}`);
     harness.detectChanges();
-    expect(api.accounts).toHaveBeenLastCalledWith(expect.objectContaining({ since: iso(NOW - 3 * HOUR) }));
-    expect(text(el, 'accounts-title')).toMatch(/^Failed sign-ins by account, since \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(api.accounts).toHaveBeenLastCalledWith(expect.objectContaining({ since: iso(NOW - 3 * HOUR), until: iso(NOW - 2 * HOUR) }));
+    expect(text(el, 'accounts-title')).toMatch(/^Failed sign-ins by account, \d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d$/);
     expect(el.querySelector('[data-testid="range-custom"]')?.getAttribute('aria-pressed')).toBe('true');
-    expect(Array.from(el.querySelectorAll('#custom-range label')).map((l) => l.textContent?.trim())).toEqual(['From']);
+    expect(Array.from(el.querySelectorAll('#custom-range label')).map((l) => l.textContent?.trim())).toEqual(['From', 'To']);
   });
 
   it('puts the chosen range in the URL and goes back to the first page', async () => {

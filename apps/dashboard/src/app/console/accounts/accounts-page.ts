@@ -26,7 +26,7 @@ const PAGE_SIZE = 50;
 const DEFAULT_RANGE = '24h';
 
 /**
- * Accounts under attack in a time range (the console's picker, `?range=` or `?since=`; the last
+ * Accounts under attack in a time range (the console's picker, `?range=` or `?since=&until=`; the last
  * 24 hours by default): failed sign-ins per targeted account, from how many clients, since
  * when, and whether rule 3 throttled it, counted and paged by the server (`GET /admin/accounts`,
  * "n of N", no cap); `?q=` finds accounts by part of their name;
@@ -74,7 +74,7 @@ export class AccountsPage {
   protected readonly zone = TIME_ZONE;
   private readonly users = signal<UserSummary[]>([]);
   /** The time range of the counts, from the URL; a change of page or search keeps it the same value. */
-  private readonly timeRange = computed(() => readRange(this.url.params(), DEFAULT_RANGE, true), { equal: sameRange });
+  private readonly timeRange = computed(() => readRange(this.url.params(), DEFAULT_RANGE), { equal: sameRange });
   /** The table's view, from the URL. */
   protected readonly view = computed(() => {
     const p = this.url.params();
@@ -82,9 +82,9 @@ export class AccountsPage {
   });
   /** When the shown counts were asked for: a named range ends then. */
   protected readonly fetchedAt = signal(Date.now());
-  /** The range in words, for the headings: "last 24 h", "since 2026-12-02 17:40". */
+  /** The range in words, for the headings: "last 24 h", "2026-12-02 17:40 – 2026-12-02 19:40". */
   protected readonly rangeLabel = computed(() => {
-    timePreferences(); // a custom start is shown in the admin's zone and clock
+    timePreferences(); // a custom range is shown in the admin's zone and clock
     return rangeLabel(this.timeRange());
   });
   protected readonly search = { q: '' };
@@ -124,7 +124,7 @@ export class AccountsPage {
           ),
         ),
         switchMap((v) =>
-          this.api.accounts({ q: v.q, page: v.page, page_size: PAGE_SIZE, since: this.since(v.range) }).pipe(
+          this.api.accounts({ q: v.q, page: v.page, page_size: PAGE_SIZE, ...this.window(v.range) }).pipe(
             map((page) => ({ page, error: null as string | null })),
             catchError((err: unknown) => of({ page: null, error: toApiFailure(err).detail })),
           ),
@@ -209,16 +209,18 @@ export class AccountsPage {
     this.selectedClients.set(null);
     if (!name) return;
     this.api
-      .accountClients(name, { page_size: PAGE_SIZE, since: this.since(this.view().range) })
+      .accountClients(name, { page_size: PAGE_SIZE, ...this.window(this.view().range) })
       .pipe(catchError(() => of(null)))
       .subscribe((c) => this.selectedClients.set(c));
   }
 
-  /** The API's `since` for a range, taken from now; notes the time so the picker shows the real bounds. */
-  private since(range: ViewRange): string {
+  /** The API's window for a range (a named one from now, up to now); notes the time so the picker shows the real bounds. */
+  private window(range: ViewRange): { since: string; until?: string } {
     const now = Date.now();
     this.fetchedAt.set(now);
-    return rangeSince(range, now);
+    return range.kind === 'custom'
+      ? { since: rangeSince(range, now), until: new Date(range.until).toISOString() }
+      : { since: rangeSince(range, now) };
   }
 
   private loadSessions(name: string): void {
@@ -250,6 +252,6 @@ export class AccountsPage {
 }
 
 function rangeLabel(range: ViewRange): string {
-  if (range.kind === 'custom') return `since ${formatDateTime(range.since).slice(0, 16)}`;
+  if (range.kind === 'custom') return `${formatDateTime(range.since).slice(0, 16)} – ${formatDateTime(range.until).slice(0, 16)}`;
   return `last ${RANGES.find((r) => r.key === range.key)!.label}`;
 }

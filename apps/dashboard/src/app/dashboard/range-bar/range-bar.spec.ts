@@ -64,8 +64,7 @@ describe('RangeBar on a page read once (Accounts)', () => {
     fixture.componentRef.setInput('range', { kind: 'named', key: '24h' });
     fixture.componentRef.setInput('now', now);
     fixture.componentRef.setInput('live', false);
-    fixture.componentRef.setInput('openEnded', true);
-    fixture.componentRef.setInput('note', 'counted from then until now');
+    fixture.componentRef.setInput('note', 'counted from the start to the end');
     fixture.detectChanges();
     const el = fixture.nativeElement as HTMLElement;
     document.body.appendChild(el);
@@ -87,19 +86,19 @@ describe('RangeBar on a page read once (Accounts)', () => {
     expect(el.querySelector('#refresh-every')).toBeNull();
   });
 
-  it('takes a start alone and emits a range up to now; a start in the future is refused', () => {
+  it("takes a start and an end, in order, with the page's note", () => {
     const { fixture, el, chosen } = setup();
     el.querySelector<HTMLButtonElement>('[data-testid="range-custom"]')!.click();
     fixture.detectChanges();
-    expect(Array.from(el.querySelectorAll('form label')).map((l) => l.textContent?.trim())).toEqual(['From']);
-    expect(el.querySelector('#range-format')?.textContent).toContain('counted from then until now.');
-    const since = el.querySelector<HTMLInputElement>('#range-since')!;
-    since.value = '2099-01-01 00:00';
+    expect(Array.from(el.querySelectorAll('form label')).map((l) => l.textContent?.trim())).toEqual(['From', 'To']);
+    expect(el.querySelector('#range-format')?.textContent).toContain('counted from the start to the end.');
+    el.querySelector<HTMLInputElement>('#range-since')!.value = '2026-12-03 08:00';
+    el.querySelector<HTMLInputElement>('#range-until')!.value = '2026-12-03 07:00';
     el.querySelector('form')!.dispatchEvent(new Event('submit'));
     fixture.detectChanges();
-    expect(el.querySelector('#range-since-error')?.textContent).toBe('The start must be in the past.');
-    since.value = '2026-12-03 08:00';
+    expect(el.querySelector('#range-until-error')?.textContent).toBe('The end must be after the start.');
+    el.querySelector<HTMLInputElement>('#range-until')!.value = '2026-12-03 10:00';
     el.querySelector('form')!.dispatchEvent(new Event('submit'));
-    expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 08:00'), until: Infinity }]);
+    expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 08:00'), until: parseDateTime('2026-12-03 10:00') }]);
   });
 });

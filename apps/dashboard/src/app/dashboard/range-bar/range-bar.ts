@@ -76,7 +76,7 @@ const FIELDS = [
     </p>
     @if (customOpen()) {
       <form id="custom-range" class="form-row custom" (submit)="applyCustom($event)" novalidate aria-label="Custom time range">
-        @for (f of fields(); track f.key) {
+        @for (f of fields; track f.key) {
           <div class="field">
             <label [for]="'range-' + f.key">{{ f.label }}</label>
             <input
@@ -138,11 +138,6 @@ export class RangeBar {
   readonly live = input(true);
   readonly paused = input(false);
   readonly refreshSeconds = input(DEFAULT_REFRESH_S);
-  /**
-   * A custom range from a start up to now (only a From field): for a page whose API takes only
-   * `since`. It emits `until: Infinity`.
-   */
-  readonly openEnded = input(false);
   /** What the format hint adds about the range's limits. */
   readonly note = input('at most the last 7 days are kept');
   readonly rangeChange = output<ViewRange>();
@@ -153,8 +148,8 @@ export class RangeBar {
   protected readonly ranges = RANGES;
   protected readonly refreshChoices = REFRESH_CHOICES;
   protected readonly customOpen = signal(false);
-  /** The custom range's fields, in the order focus visits them (From alone when open-ended). */
-  protected readonly fields = computed(() => (this.openEnded() ? FIELDS.slice(0, 1) : FIELDS));
+  /** The custom range's fields, in the order focus visits them. */
+  protected readonly fields = FIELDS;
   protected readonly errors = signal<Record<Bound, string | null>>({ since: null, until: null });
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
 
@@ -199,16 +194,15 @@ export class RangeBar {
     e.preventDefault();
     const text = (key: Bound) => this.input(key)?.value ?? '';
     const since = parseDateTime(text('since'));
-    // Open-ended, the range runs up to now: the start only has to be before it.
-    const until = this.openEnded() ? Infinity : parseDateTime(text('until'));
+    const until = parseDateTime(text('until'));
     const badTime = 'Enter a time as YYYY-MM-DD HH:MM.';
     const errors: Record<Bound, string | null> = {
-      since: since === null ? badTime : this.openEnded() && since >= this.now() ? 'The start must be in the past.' : null,
+      since: since === null ? badTime : null,
       until: until === null ? badTime : since !== null && since >= until ? 'The end must be after the start.' : null,
     };
     this.errors.set(errors);
     // Focus goes to the first field the admin has to fix.
-    const wrong = this.fields().find((f) => errors[f.key] !== null);
+    const wrong = this.fields.find((f) => errors[f.key] !== null);
     if (wrong) return this.input(wrong.key)?.focus();
     this.rangeChange.emit({ kind: 'custom', since: since!, until: until! });
   }
