@@ -4,15 +4,10 @@ import { CLOCK, type Clock } from '../core/clock';
 import { Prunable, type PrunableProvider, type PruneResult } from '../core/prunable';
 import { describeError } from '../db/query-errors';
 import { DetectionService } from '../detection';
-import { ProblemException } from '../http/problem.exception';
+import { MAX_SPAN_MS, type RangeQuery, rangeBounds } from './time-range';
 import { HISTORY_HOURS, HISTORY_MINUTES, TrafficHistory } from './traffic-history';
 import { TrafficHistoryRepository } from './traffic-history.repository';
 
-/** Named ranges of the overview's time picker. */
-export const TRAFFIC_RANGES = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
-export type TrafficRange = keyof typeof TRAFFIC_RANGES;
-/** A custom range may not span more than the kept history (7 days) and a day of slack. */
-const MAX_SPAN_MS = 8 * 86_400_000;
 /** The live series covers 15 minutes: sampling it every minute loses nothing. */
 const SAMPLE_EVERY_MS = 60_000;
 const MINUTE_MS = 60_000;
@@ -87,9 +82,9 @@ export class TrafficHistoryService implements OnModuleInit, OnModuleDestroy, Pru
     return { pruned: await this.repository.prune(now - HISTORY_MINUTES * MINUTE_MS, now - MAX_SPAN_MS) };
   }
 
-  async series(q: { range?: TrafficRange; since?: string; until?: string }): Promise<TrafficHistoryResponse> {
+  async series(q: RangeQuery): Promise<TrafficHistoryResponse> {
     const now = this.clock.now();
-    const { from, to } = this.bounds(q, now);
+    const { from, to } = rangeBounds(q, now);
     const picture = await this.detection.traffic(now, 1);
     const s = this.history.series(from, to, now, picture.series, this.observedFrom(picture.merged));
     return {
@@ -108,21 +103,4 @@ export class TrafficHistoryService implements OnModuleInit, OnModuleDestroy, Pru
   private observedFrom(merged: boolean): number {
     return merged ? -Infinity : this.startedAt;
   }
-
-  private bounds(q: { range?: TrafficRange; since?: string; until?: string }, now: number): { from: number; to: number } {
-    if (q.since === undefined) {
-      if (q.until !== undefined) throw badRange('until', 'needs since');
-      return { from: now - TRAFFIC_RANGES[q.range ?? '15m'], to: now };
-    }
-    if (q.range !== undefined) throw badRange('range', 'give either range or since/until, not both');
-    const from = Date.parse(q.since);
-    const to = q.until === undefined ? now : Math.min(Date.parse(q.until), now);
-    if (from >= to) throw badRange('since', 'must be before until (and before now)');
-    if (to - from > MAX_SPAN_MS) throw badRange('since', 'a range may span at most 8 days');
-    return { from, to };
-  }
-}
-
-function badRange(field: string, message: string): ProblemException {
-  return new ProblemException(400, 'Bad Request', `${field} ${message}.`, { errors: [{ field, message }] });
 }
