@@ -1,4 +1,4 @@
-import { bucketLabel, nextPollDelay, rangeBounds, rangeParams, readView, zoomBy, zoomTo } from './time-range';
+import { bucketLabel, nextPollDelay, rangeBounds, rangeParams, rangeQuery, readView, zoomBy, zoomTo } from './time-range';
 
 const now = Date.UTC(2026, 11, 3, 12, 0, 0);
 const MIN = 60_000;
@@ -19,6 +19,22 @@ describe('overview time range', () => {
     expect(readView({ since: '2026-12-03T11:00:00Z', until: '2026-12-03T10:00:00Z' }).range.kind).toBe('named');
     expect(rangeParams(custom)).toEqual({ range: null, since: '2026-12-03T10:00:00.000Z', until: '2026-12-03T11:00:00.000Z' });
     expect(rangeParams({ kind: 'named', key: '15m' })).toEqual({ range: null, since: null, until: null });
+  });
+
+  it("takes a page's own default range (a client's page: 1 h), kept out of the URL", () => {
+    expect(readView({}, '1h').range).toEqual({ kind: 'named', key: '1h' });
+    expect(readView({ range: 'nonsense' }, '1h').range).toEqual({ kind: 'named', key: '1h' });
+    expect(readView({ range: '15m' }, '1h').range).toEqual({ kind: 'named', key: '15m' });
+    expect(rangeParams({ kind: 'named', key: '1h' }, '1h')).toEqual({ range: null, since: null, until: null });
+    expect(rangeParams({ kind: 'named', key: '15m' }, '1h')).toEqual({ range: '15m', since: null, until: null });
+  });
+
+  it("gives the API's query for a range", () => {
+    expect(rangeQuery({ kind: 'named', key: '7d' })).toEqual({ range: '7d' });
+    expect(rangeQuery({ kind: 'custom', since: now - 60 * MIN, until: now })).toEqual({
+      since: '2026-12-03T11:00:00.000Z',
+      until: '2026-12-03T12:00:00.000Z',
+    });
   });
 
   it('zooms by dragging and by buttons, within a minute and the kept week, never past now', () => {

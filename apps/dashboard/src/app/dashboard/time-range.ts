@@ -26,10 +26,11 @@ export interface OverviewView {
   paused: boolean;
 }
 
-export function readView(p: Params): OverviewView {
+/** `fallback`: the named range shown when the URL names none (the overview 15 min, a client's page 1 h). */
+export function readView(p: Params, fallback: RangeKey = '15m'): OverviewView {
   const since = typeof p['since'] === 'string' ? Date.parse(p['since']) : NaN;
   const until = typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
-  const named = RANGES.find((r) => r.key === p['range'])?.key ?? '15m';
+  const named = RANGES.find((r) => r.key === p['range'])?.key ?? fallback;
   const range: ViewRange =
     Number.isFinite(since) && Number.isFinite(until) && since < until ? { kind: 'custom', since, until } : { kind: 'named', key: named };
   const refresh = Number(p['refresh']);
@@ -40,11 +41,18 @@ export function readView(p: Params): OverviewView {
   };
 }
 
-/** The URL query for a range: a named range drops since/until, a custom one drops range. */
-export function rangeParams(range: ViewRange): Params {
+/** The URL query for a range: a named range drops since/until, a custom one drops range; the page's default range leaves the URL clean. */
+export function rangeParams(range: ViewRange, fallback: RangeKey = '15m'): Params {
   return range.kind === 'named'
-    ? { range: range.key === '15m' ? null : range.key, since: null, until: null }
+    ? { range: range.key === fallback ? null : range.key, since: null, until: null }
     : { range: null, since: new Date(range.since).toISOString(), until: new Date(range.until).toISOString() };
+}
+
+/** The API's query for a range (`GET /admin/traffic`, `GET /admin/clients/activity`): `range`, or `since` and `until`. */
+export function rangeQuery(range: ViewRange): { range: RangeKey } | { since: string; until: string } {
+  return range.kind === 'named'
+    ? { range: range.key }
+    : { since: new Date(range.since).toISOString(), until: new Date(range.until).toISOString() };
 }
 
 export function rangeBounds(range: ViewRange, now: number): { from: number; to: number } {

@@ -56,3 +56,24 @@ describe('RangeBar custom range', () => {
     expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 10:00'), until: parseDateTime('2026-12-03 11:30') }]);
   });
 });
+
+describe('RangeBar on a page that does not poll', () => {
+  it('offers the range and zoom but not pause or the refresh interval', () => {
+    const fixture = TestBed.createComponent(RangeBar);
+    fixture.componentRef.setInput('view', { range: { kind: 'named', key: '1h' }, refreshSeconds: 2, paused: false });
+    fixture.componentRef.setInput('now', Date.UTC(2026, 11, 3, 12, 0));
+    fixture.componentRef.setInput('live', false);
+    fixture.detectChanges();
+    const el = fixture.nativeElement as HTMLElement;
+    const has = (id: string) => el.querySelector(`[data-testid="${id}"]`) !== null;
+    expect(['range-15m', 'range-7d', 'range-custom', 'zoom-in', 'pause', 'refresh-every'].map(has)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(el.querySelector('[data-testid="range-1h"]')?.getAttribute('aria-pressed')).toBe('true');
+  });
+});

@@ -3,9 +3,9 @@ import { formatDateTime, parseDateTime, timePreferences, timeZoneLabel } from '.
 import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRange, rangeBounds } from '../time-range';
 
 /**
- * The overview's view controls: the time range (named or custom, typed in the console's time
- * format and zone), zoom, pause and the refresh interval. Presentational: it emits what the
- * admin chose and the overview puts it in the URL.
+ * The console's time range controls: the range (named or custom, typed in the console's time
+ * format and zone), zoom, and for a live page (the overview) pause and the refresh interval.
+ * Presentational: it emits what the admin chose and the page puts it in the URL.
  */
 @Component({
   selector: 'bn-range-bar',
@@ -41,28 +41,30 @@ import { type OverviewView, RANGES, REFRESH_CHOICES, type RangeKey, type ViewRan
         <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-in" (click)="zoomBy.emit(0.5)">Zoom in</button>
         <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-out" (click)="zoomBy.emit(2)">Zoom out</button>
       </div>
-      <div class="seg">
-        <button
-          type="button"
-          class="btn btn-small"
-          [class.btn-ghost]="!view().paused"
-          [attr.aria-pressed]="view().paused"
-          data-testid="pause"
-          (click)="pausedChange.emit(!view().paused)"
-        >
-          {{ view().paused ? 'Resume' : 'Pause' }}
-        </button>
-        <label for="refresh-every" class="inline-label">Refresh every</label>
-        <select id="refresh-every" data-testid="refresh-every" [value]="view().refreshSeconds" (change)="pickRefresh($event)">
-          @for (s of refreshChoices; track s) {
-            <option [value]="s" [selected]="s === view().refreshSeconds">{{ s < 60 ? s + ' s' : s / 60 + ' min' }}</option>
-          }
-        </select>
-      </div>
+      @if (live()) {
+        <div class="seg">
+          <button
+            type="button"
+            class="btn btn-small"
+            [class.btn-ghost]="!view().paused"
+            [attr.aria-pressed]="view().paused"
+            data-testid="pause"
+            (click)="pausedChange.emit(!view().paused)"
+          >
+            {{ view().paused ? 'Resume' : 'Pause' }}
+          </button>
+          <label for="refresh-every" class="inline-label">Refresh every</label>
+          <select id="refresh-every" data-testid="refresh-every" [value]="view().refreshSeconds" (change)="pickRefresh($event)">
+            @for (s of refreshChoices; track s) {
+              <option [value]="s" [selected]="s === view().refreshSeconds">{{ s < 60 ? s + ' s' : s / 60 + ' min' }}</option>
+            }
+          </select>
+        </div>
+      }
     </div>
     <p class="hint range-shown" data-testid="range-shown">
       Showing {{ shown() }} · times in {{ zone() }}
-      @if (view().paused) {
+      @if (live() && view().paused) {
         · <strong>paused</strong>
       }
     </p>
@@ -126,6 +128,8 @@ export class RangeBar {
   readonly view = input.required<OverviewView>();
   /** The time the shown data was made, so "Showing …" names the real bounds of a named range. */
   readonly now = input.required<number>();
+  /** A page that polls (the overview) also offers pause and the refresh interval; a client's page does not poll. */
+  readonly live = input(true);
   readonly rangeChange = output<ViewRange>();
   readonly zoomBy = output<number>();
   readonly pausedChange = output<boolean>();
