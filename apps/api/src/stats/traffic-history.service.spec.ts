@@ -118,6 +118,27 @@ describe('TrafficHistoryService (persisted history, controllable clock)', () => 
     expect(repo.get('minute', T0)?.requests).toBe(6);
   });
 
+  it('does not hold the shutdown up for more than 2 s when the last write hangs (database unreachable)', async () => {
+    jest.useFakeTimers();
+    try {
+      const clock = new ManualClock(T0);
+      const repo = new MemoryTrafficHistoryRepository();
+      repo.upsert = () => new Promise<void>(() => undefined);
+      const { service, live } = instance(clock, repo);
+      live.request('10.0.0.1', T0);
+      clock.advance(2 * MIN);
+      let done = false;
+      const stopping = service.onModuleDestroy().then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(1_900);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(200);
+      await stopping;
+      expect(done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('prunes minutes past 24 hours and hours past 8 days (the healing job)', async () => {
     const clock = new ManualClock(T0);
     const repo = new MemoryTrafficHistoryRepository();

@@ -11,6 +11,8 @@ import { TrafficHistoryRepository } from './traffic-history.repository';
 /** The live series covers 15 minutes: sampling it every minute loses nothing. */
 const SAMPLE_EVERY_MS = 60_000;
 const MINUTE_MS = 60_000;
+/** How long the shutdown waits for the last sample's write. */
+const FINAL_SAMPLE_WAIT_MS = 2_000;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -43,10 +45,15 @@ export class TrafficHistoryService implements OnModuleInit, OnModuleDestroy, Pru
     this.timer.unref();
   }
 
-  /** Samples once more on the way out, so a restart loses at most the minute in progress. */
+  /**
+   * Samples once more on the way out, so a restart loses at most the minute in progress. Waits
+   * at most FINAL_SAMPLE_WAIT_MS: an unreachable database must not hold the shutdown up.
+   */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
-    await this.sample();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.sample(), new Promise<void>((done) => (timer = setTimeout(done, FINAL_SAMPLE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Public so tests can load again without a restart. */
