@@ -113,8 +113,10 @@ describe('traffic history shared by two instances (PostgreSQL + Redis)', () => {
     expect(Number(row?.requests)).toBe(20);
     expect(Number((await rows('hour', minute - (minute % (60 * MIN))))[0]?.requests)).toBeGreaterThanOrEqual(20);
 
-    // b restarts: its rings come back from the table.
+    // b restarts 20 minutes later, when the merged live series (15 minutes) no longer holds that
+    // minute: only the table can bring it back.
     await b.close();
+    clock.set(minute + 20 * MIN);
     const b2 = await startServer(pair.env, { dataDir: b.dataDir, adminPassword: b.adminPassword, clock });
     try {
       const res = await http(b2.url, '/admin/traffic?range=1h', { token: await b2.adminToken(), from: '127.0.0.1' });
