@@ -473,3 +473,61 @@ describe('console API: client activity, account unlock, user sessions', () => {
     });
   });
 });
+
+describe('console API: a client timeline over the console time range', () => {
+  let server: TestServer;
+  const req = (path: string, opts?: HttpOptions) => http(server.url, path, { from: '127.0.0.1', ...opts });
+  beforeAll(async () => {
+    server = await startServer({ ALLOWLIST: '127.0.0.1/32' });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close(true);
+  });
+
+  it('takes the console time range: per minute within the last hour, per hour up to 7 days, the bucket named', async () => {
+    const WANDERER = '127.42.0.3';
+    const at = async (path: string) => {
+      expect((await req(path, { from: WANDERER })).status).toBe(404);
+    };
+    // Two requests now, then three a day and a half later (the server's clock moves, not the test's).
+    await at('/nothing-here');
+    await at('/nothing-here');
+    const firstAt = server.clock.now();
+    server.clock.advance(36 * 3_600_000);
+    for (let i = 0; i < 3; i++) await at('/nothing-here');
+    const token = await server.adminToken();
+    const timeline = async (query: string) => {
+      const res = await req(`/admin/clients/activity?client=${WANDERER}&${query}`, { token });
+      expect(res.status).toBe(200);
+      return res.json.timeline as { since: string; until: string; bucket_seconds: number; requests: number[] };
+    };
+    const total = (t: { requests: number[] }) => t.requests.reduce((a, b) => a + b, 0);
+
+    const quarter = await timeline('range=15m');
+    expect([quarter.bucket_seconds, quarter.requests.length, total(quarter)]).toEqual([60, 16, 3]);
+    const day = await timeline('range=24h');
+    expect([day.bucket_seconds, total(day)]).toEqual([3600, 3]);
+    const week = await timeline('range=7d');
+    expect([week.bucket_seconds, week.requests.length, total(week)]).toEqual([3600, 169, 5]);
+    // A custom range around the first two requests only.
+    const since = new Date(firstAt - 3_600_000).toISOString();
+    const until = new Date(firstAt + 3_600_000).toISOString();
+    const custom = await timeline(`since=${since}&until=${until}`);
+    expect([custom.bucket_seconds, total(custom), custom.until]).toEqual([3600, 2, until]);
+  });
+
+  it('refuses a bad time range with a 400 naming the field', async () => {
+    const bad: [string, string][] = [
+      ['range=2y', 'range'],
+      ['since=yesterday', 'since'],
+      ['until=2026-01-01T00:00:00Z', 'until'],
+      ['range=1h&since=2026-01-01T00:00:00Z', 'range'],
+      ['since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', 'since'],
+      ['since=2025-01-01T00:00:00Z&until=2025-02-01T00:00:00Z', 'since'],
+    ];
+    for (const [query, field] of bad) {
+      const res = await req(`/admin/clients/activity?client=127.0.0.9&${query}`, { token: await server.adminToken() });
+      expect([query, res.status, res.json.errors?.[0]?.field]).toEqual([query, 400, field]);
+    }
+  });
+});

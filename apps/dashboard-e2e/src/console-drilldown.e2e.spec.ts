@@ -103,6 +103,43 @@ describe('console drill-downs (real API + Chromium)', () => {
     await page.getByTestId('account-sessions').waitFor();
   });
 
+  it("takes the console's time range for a client's timeline, from the URL and from the picker, and names the bar's unit", async () => {
+    const unit = page.getByTestId('client-timeline-unit');
+    const summary = page.getByTestId('client-timeline-summary');
+    const pressed = (key: string) => page.getByTestId(`range-${key}`).getAttribute('aria-pressed');
+
+    // From the URL: a day, in hours.
+    await go(`/clients/${GUESSER}?range=24h`);
+    await eventually(async () => (await unit.innerText()).startsWith('requests / 1 h'), 'the timeline in hours');
+    expect(await pressed('24h')).toBe('true');
+    expect(await summary.innerText()).toMatch(/^3 requests in the last 24 h; the busiest hour was \d{4}-\d\d-\d\d \d\d:\d\d with 3\.$/);
+    // The client page does not poll: no pause, no refresh interval.
+    expect(await page.getByTestId('pause').count()).toBe(0);
+
+    // From the picker: 15 minutes, in minutes, and the URL follows.
+    await page.getByTestId('range-15m').click();
+    await page.waitForURL(/[?&]range=15m/);
+    await eventually(async () => (await unit.innerText()).startsWith('requests / 1 min'), 'the timeline in minutes');
+    expect(await summary.innerText()).toMatch(/^3 requests in the last 15 min; the busiest minute was \d\d:\d\d with 3\.$/);
+
+    // 7 days, then a custom range typed in the picker (the bounds it shows), both in the URL.
+    await page.getByTestId('range-7d').click();
+    await page.waitForURL(/[?&]range=7d/);
+    await eventually(async () => (await summary.innerText()).startsWith('3 requests in the last 7 days'), 'the week');
+    await page.getByTestId('range-custom').click();
+    await page.getByTestId('range-apply').click();
+    await page.waitForURL(/since=.*until=/);
+    await eventually(async () => (await summary.innerText()).startsWith('3 requests from '), 'the custom range');
+    expect(await pressed('custom')).toBe('true');
+    await screenshot(page, 'console-client-range');
+    await expectAccessible(page, 'client (custom range)');
+
+    // The default (1 h) leaves the URL without a range.
+    await page.getByTestId('range-1h').click();
+    await page.waitForURL((u) => !u.search.includes('range=') && !u.search.includes('since='));
+    await eventually(async () => (await summary.innerText()).startsWith('3 requests in the last hour'), 'the hour');
+  });
+
   it('unlocks an account from the Accounts page, with one confirmation, audited', async () => {
     await go('/accounts');
     const table = page.getByTestId('accounts-table');

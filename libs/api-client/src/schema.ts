@@ -539,7 +539,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One client's requests per minute over the last hour, the accounts it guessed at, and the sign-ins and sessions seen from it */
+    /** One client's requests over a time range (per minute within the last hour, per hour up to 7 days back; default the last hour), the accounts it guessed at, and the sign-ins and sessions seen from it */
     get: operations['ClientActivityController_read'];
     put?: never;
     post?: never;
@@ -975,6 +975,7 @@ export interface components {
       client: string;
       timeline: {
         since: string;
+        until: string;
         bucket_seconds: number;
         requests: number[];
         tracked: boolean;
@@ -3500,6 +3501,12 @@ export interface operations {
     parameters: {
       query: {
         client: string;
+        /** @description ISO 8601; the start of a custom range (at most 8 days long) */
+        since?: string;
+        /** @description ISO 8601; the end of a custom range (exclusive; default now) */
+        until?: string;
+        /** @description a range ending now */
+        range?: '15m' | '1h' | '24h' | '7d';
       };
       header?: never;
       path?: never;

@@ -1,4 +1,4 @@
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * One schema for the embedded database (PGlite) and PostgreSQL. Change it here, then run
@@ -181,3 +181,22 @@ export const deployment = pgTable('deployment', {
   id: uuid('id').notNull().defaultRandom(),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
+
+/**
+ * The overview's traffic history (`GET /admin/traffic`), one row per minute or hour bucket,
+ * written once a minute by the sampler and read back at start, so a restart keeps it. Keyed by
+ * granularity and bucket start: instances sampling the same merged series (Redis) write the same
+ * row, and a write keeps the larger of each count, so nothing is counted twice.
+ */
+export const trafficBuckets = pgTable(
+  'traffic_buckets',
+  {
+    granularity: text('granularity', { enum: ['minute', 'hour'] }).notNull(),
+    start: ts('start').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull(),
+    clientErrors: bigint('client_errors', { mode: 'number' }).notNull(),
+    unauthorized: bigint('unauthorized', { mode: 'number' }).notNull(),
+    blocks: bigint('blocks', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.granularity, t.start] })],
+);

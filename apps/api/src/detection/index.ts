@@ -9,4 +9,3 @@ export { DetectionService } from './detection.service';
 export { LoginDefenseService } from './login-defense.service';
 export { TokenMisuseService } from './token-misuse.service';
 export { ClientQueryDto } from './admin-detection.dto';
-export { TIMELINE_BUCKET_MS } from './traffic/client-timeline';

@@ -3,9 +3,10 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { ClientActivity } from '@bouncer/contracts';
 import { canonicalRange } from '@bouncer/detection';
 import { Roles } from '../access/roles.decorator';
-import { ClientQueryDto, DetectionService } from '../detection';
+import { DetectionService } from '../detection';
 import { ProblemException } from '../http/problem.exception';
 import { ApiJson, ApiProblems } from '../openapi/api-docs.decorators';
+import { ClientActivityQueryDto } from './client-activity-query.dto';
 import { ClientActivityService } from './client-activity.service';
 
 /** The client page's data beyond its decisions: timeline, targeted accounts, sign-ins and sessions seen. */
@@ -22,11 +23,11 @@ export class ClientActivityController {
 
   @Get('admin/clients/activity')
   @ApiJson(
-    "One client's requests per minute over the last hour, the accounts it guessed at, and the sign-ins and sessions seen from it",
+    "One client's requests over a time range (per minute within the last hour, per hour up to 7 days back; default the last hour), the accounts it guessed at, and the sign-ins and sessions seen from it",
     'ClientActivity',
   )
   @ApiProblems(400, 503)
-  read(@Query() q: ClientQueryDto): Promise<ClientActivity> {
+  read(@Query() q: ClientActivityQueryDto): Promise<ClientActivity> {
     const canonical = canonicalRange(q.client);
     if (!canonical) {
       throw new ProblemException(400, 'Bad Request', `${q.client} is not an IP address or CIDR.`, {
@@ -34,6 +35,10 @@ export class ClientActivityController {
       });
     }
     // An address becomes its client key (IPv6 -> its /64), as every decision and event is stored.
-    return this.activity.activity(canonical.includes('/') ? canonical : this.detection.identity.key(canonical));
+    return this.activity.activity(canonical.includes('/') ? canonical : this.detection.identity.key(canonical), {
+      range: q.range ?? (q.since === undefined && q.until === undefined ? '1h' : undefined),
+      since: q.since,
+      until: q.until,
+    });
   }
 }

@@ -5,7 +5,8 @@ import type { ClientActivity } from '@bouncer/contracts';
 import { CLOCK, type Clock } from '../core/clock';
 import { DATABASE, type DatabaseHandle } from '../db/database';
 import { auditLog, refreshFamilies, signIns, users } from '../db/schema';
-import { DetectionService, TIMELINE_BUCKET_MS } from '../detection';
+import { DetectionService } from '../detection';
+import { type RangeQuery, rangeBounds } from './time-range';
 
 /** How far back the targeted accounts are read. */
 const ACCOUNTS_WINDOW_MS = 24 * 3600_000;
@@ -27,10 +28,12 @@ export class ClientActivityService {
     private readonly detection: DetectionService,
   ) {}
 
-  async activity(client: string): Promise<ClientActivity> {
+  /** `range`: the timeline's time range (validated here: a contradictory one is a 400 before any query). */
+  async activity(client: string, range: RangeQuery = { range: '1h' }): Promise<ClientActivity> {
     const now = this.clock.now();
+    const { from, to } = rangeBounds(range, now);
     const db = this.database.db;
-    const timeline = this.detection.timeline.read(client, now);
+    const timeline = this.detection.timeline.read(client, { from, to, now });
     const [accounts, seen, sessions] = await Promise.all([
       db
         .select({ username: auditLog.actor, failures: count(), first: min(auditLog.at), last: max(auditLog.at) })
@@ -77,7 +80,8 @@ export class ClientActivityService {
       client,
       timeline: {
         since: new Date(timeline.since).toISOString(),
-        bucket_seconds: TIMELINE_BUCKET_MS / 1000,
+        until: new Date(to).toISOString(),
+        bucket_seconds: timeline.bucketMs / 1000,
         requests: timeline.requests,
         tracked: timeline.tracked,
       },

@@ -13,7 +13,7 @@ export const MAX_POINTS = 360;
 const BUCKET_CHOICES = [10, 60, 300, 900, 3600, 10_800, 21_600] as const;
 const LONGEST_BUCKET = 21_600;
 
-interface Counts {
+export interface Counts {
   requests: number;
   client_errors: number;
   unauthorized: number;
@@ -40,24 +40,80 @@ export interface HistorySeries {
   points: SeriesPoint[];
 }
 
+/** A kept bucket as it is persisted: its size, start and counts. */
+export interface StoredBucket extends Counts {
+  granularity: 'minute' | 'hour';
+  start: number;
+}
+
 /**
  * Longer traffic history than the live 15-minute series: per-minute buckets for 24 hours and
- * per-hour buckets for 7 days, in two fixed rings (bounded memory, in process memory only: a
- * restart starts them empty, which `since` tells the dashboard).
+ * per-hour buckets for 7 days, in two fixed rings (bounded memory). The rings are filled from
+ * the database at start (`load`) and every bucket that changed is handed out (`takeChanged`)
+ * for the service to persist, so a restart keeps the history.
  *
  * It is fed the live 10-second series again and again (`record`). Each minute fully inside that
- * series is *set* from it, never added to, so feeding the same series twice counts nothing twice;
- * an hour is set from its minutes while they are still kept.
+ * series is merged into the kept one by the larger of each count, never added to: feeding the
+ * same series twice counts nothing twice, and after a restart the live series' zeros for the
+ * minutes before it (or a lost Redis series) do not wipe what was kept. A minute's counts only
+ * grow while it is observed, so the larger is the more complete. An hour is set from its minutes
+ * while they are still kept, merged the same way.
  */
 export class TrafficHistory {
   private readonly minutes: Slot[] = Array.from({ length: HISTORY_MINUTES }, () => empty(-1));
   private readonly hours: Slot[] = Array.from({ length: HISTORY_HOURS }, () => empty(-1));
 
-  /** @param since when this history starts (process start): nothing before it is known. */
-  constructor(readonly since: number) {}
+  /** Buckets changed since the last `takeChanged`, by ring and start. */
+  private readonly changed = new Map<string, StoredBucket>();
+  private knownSince: number;
 
-  /** Takes the live series (10-s buckets, oldest first) and updates every minute it fully covers. */
-  record(live: { bucket_seconds: number; points: SeriesPoint[] }): void {
+  /** @param startedAt when this process started: without older kept buckets, nothing before it is known. */
+  constructor(startedAt: number) {
+    this.knownSince = startedAt;
+  }
+
+  /** The oldest moment the history knows: its oldest kept (persisted) bucket, or the process start. */
+  get since(): number {
+    return this.knownSince;
+  }
+
+  /**
+   * Puts persisted buckets back into the rings (at start, before any sampling). A bucket too old
+   * for its ring, or whose slot holds a newer one, is skipped. Loading changes nothing to persist.
+   */
+  load(buckets: readonly StoredBucket[], now: number): void {
+    for (const b of buckets) {
+      const [ring, unit, length] =
+        b.granularity === 'minute' ? [this.minutes, MINUTE_MS, HISTORY_MINUTES] : [this.hours, HOUR_MS, HISTORY_HOURS];
+      if (b.start % unit !== 0 || b.start > now || b.start <= now - length * unit) continue;
+      const i = this.index(b.start, unit, length);
+      if (ring[i]!.start > b.start) continue;
+      ring[i] = { start: b.start, requests: b.requests, client_errors: b.client_errors, unauthorized: b.unauthorized, blocks: b.blocks };
+      this.knownSince = Math.min(this.knownSince, b.start);
+    }
+  }
+
+  /** The buckets changed since the last call (to persist), oldest first; they are then forgotten. */
+  takeChanged(): StoredBucket[] {
+    const out = [...this.changed.values()].sort((a, b) => a.start - b.start);
+    this.changed.clear();
+    return out;
+  }
+
+  /** Hands buckets back after a failed write, so the next call retries them (a newer change wins). */
+  returnChanged(buckets: readonly StoredBucket[]): void {
+    for (const b of buckets) {
+      const key = `${b.granularity}:${b.start}`;
+      if (!this.changed.has(key)) this.changed.set(key, b);
+    }
+  }
+
+  /**
+   * Takes the live series (10-s buckets, oldest first) and updates every minute it fully covers.
+   * `observedFrom`: when the series started counting (this process's start for its own series);
+   * a minute that ended before it is zeros for want of data, not quiet traffic, and is skipped.
+   */
+  record(live: { bucket_seconds: number; points: SeriesPoint[] }, observedFrom = -Infinity): void {
     const bucketMs = live.bucket_seconds * 1000;
     if (live.points.length === 0 || MINUTE_MS % bucketMs !== 0) return;
     const perMinute = MINUTE_MS / bucketMs;
@@ -73,9 +129,10 @@ export class TrafficHistory {
     const touchedHours = new Set<number>();
     for (const [minute, s] of sums) {
       // The window's first minute may be cut: only a minute seen whole replaces what was kept.
-      if (s.n < perMinute) continue;
-      this.minutes[this.index(minute, MINUTE_MS, HISTORY_MINUTES)] = { ...s.counts, start: minute };
-      touchedHours.add(minute - (minute % HOUR_MS));
+      if (s.n < perMinute || minute + MINUTE_MS <= observedFrom) continue;
+      if (this.merge(this.minutes, this.index(minute, MINUTE_MS, HISTORY_MINUTES), { ...s.counts, start: minute }, 'minute')) {
+        touchedHours.add(minute - (minute % HOUR_MS));
+      }
     }
     for (const hour of touchedHours) {
       const h = empty(hour);
@@ -83,8 +140,39 @@ export class TrafficHistory {
         const slot = this.minutes[this.index(m, MINUTE_MS, HISTORY_MINUTES)]!;
         if (slot.start === m) add(h, slot);
       }
-      this.hours[this.index(hour, HOUR_MS, HISTORY_HOURS)] = h;
+      this.merge(this.hours, this.index(hour, HOUR_MS, HISTORY_HOURS), h, 'hour');
     }
+  }
+
+  /**
+   * Puts `next` in ring slot `i`: replaces an older bucket, or keeps the larger of each count of
+   * the same one. Returns whether anything changed (and notes it for `takeChanged`).
+   */
+  private merge(ring: Slot[], i: number, next: Slot, granularity: StoredBucket['granularity']): boolean {
+    const kept = ring[i]!;
+    if (kept.start > next.start) return false;
+    const merged: Slot =
+      kept.start === next.start
+        ? {
+            start: next.start,
+            requests: Math.max(kept.requests, next.requests),
+            client_errors: Math.max(kept.client_errors, next.client_errors),
+            unauthorized: Math.max(kept.unauthorized, next.unauthorized),
+            blocks: Math.max(kept.blocks, next.blocks),
+          }
+        : next;
+    if (
+      kept.start === merged.start &&
+      kept.requests === merged.requests &&
+      kept.client_errors === merged.client_errors &&
+      kept.unauthorized === merged.unauthorized &&
+      kept.blocks === merged.blocks
+    ) {
+      return false;
+    }
+    ring[i] = merged;
+    this.changed.set(`${granularity}:${merged.start}`, { granularity, ...merged });
+    return true;
   }
 
   /**
@@ -92,8 +180,14 @@ export class TrafficHistory {
    * the kept resolution allows: 10 s within the live window, minutes within 24 h, hours beyond.
    * `live` is the current 10-s series (also used for the minute still in progress).
    */
-  series(from: number, to: number, now: number, live: { bucket_seconds: number; points: SeriesPoint[] }): HistorySeries {
-    this.record(live);
+  series(
+    from: number,
+    to: number,
+    now: number,
+    live: { bucket_seconds: number; points: SeriesPoint[] },
+    observedFrom = -Infinity,
+  ): HistorySeries {
+    this.record(live, observedFrom);
     const span = Math.max(1, to - from);
     const oldest = now - from;
     const finest = oldest <= LIVE_SPAN_MS + 10_000 ? live.bucket_seconds : oldest <= HISTORY_MINUTES * MINUTE_MS ? 60 : 3600;

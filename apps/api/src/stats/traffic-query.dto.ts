@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
-import { TRAFFIC_RANGES, type TrafficRange } from './traffic-history.service';
+import { TRAFFIC_RANGES, type TrafficRange } from './time-range';
 
-/** `GET /admin/traffic`: a named range ending now, or since/until. */
+/** `GET /admin/traffic` and the client page's timeline: a named range ending now, or since/until. */
 export class TrafficQueryDto {
   @ApiPropertyOptional({ enum: Object.keys(TRAFFIC_RANGES), default: '15m', description: 'a range ending now' })
   @IsOptional()

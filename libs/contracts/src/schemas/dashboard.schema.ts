@@ -87,7 +87,7 @@ export const TrafficHistoryResponseSchema = z.object({
   to: z.string(),
   /** Each point counts this many seconds: 10 within the last 15 minutes, whole minutes within 24 h, whole hours beyond. */
   bucket_seconds: z.int(),
-  /** Nothing before this is known (history is kept in memory since the process started): zeros before it are not quiet traffic. */
+  /** Nothing before this is known (the oldest stored bucket, or this process's start when none is stored): zeros before it are not quiet traffic. */
   history_since: z.string(),
   points: z.array(SeriesPointSchema),
 });

@@ -145,14 +145,22 @@ export const RoutePolicyViewSchema = z.object({
 });
 
 /**
- * `GET /admin/clients/activity?client=`: what one client (an address or a range) did lately,
+ * `GET /admin/clients/activity?client=&range=` (or `since=&until=`): what one client (an address or a range) did lately,
  * for its page. No secret appears: sessions by their id, tokens never.
  */
 export const ClientActivitySchema = z.object({
   client: z.string(),
-  /** Requests per minute over the last hour, oldest first, as this instance saw them (refused ones included). */
+  /**
+   * Requests over the asked range (default the last hour), oldest first, as this instance saw them
+   * (refused ones included): per minute (`bucket_seconds` 60) when the range starts within the
+   * last hour, else per hour (3600), kept 7 days. A range reaching further back starts at the
+   * oldest kept bucket (`since`).
+   */
   timeline: z.object({
+    /** Start of the first bucket, ISO-8601. */
     since: z.string(),
+    /** End of the range (exclusive; now for a named range), ISO-8601. */
+    until: z.string(),
     bucket_seconds: z.int(),
     requests: z.array(z.int()),
     /** False when this instance keeps no timeline for the client (never seen, or forgotten). */

@@ -138,8 +138,12 @@ export class BouncerApi {
   }
 
   /** One client's timeline, targeted accounts, and the sign-ins and sessions seen from it. */
-  clientActivity(client: string): Observable<ApiAnswer<'/admin/clients/activity', 'get'>> {
-    const q: ApiQuery<'/admin/clients/activity', 'get'> = { client };
+  /** `range`: the timeline's time range (a named one, or since/until); the server's default is the last hour. */
+  clientActivity(
+    client: string,
+    range: Omit<ApiQuery<'/admin/clients/activity', 'get'>, 'client'> = {},
+  ): Observable<ApiAnswer<'/admin/clients/activity', 'get'>> {
+    const q: ApiQuery<'/admin/clients/activity', 'get'> = { client, ...range };
     return this.http.get<ApiAnswer<'/admin/clients/activity', 'get'>>(path('/admin/clients/activity'), { params: params(q) });
   }
 

@@ -4,6 +4,7 @@ import {
   rangeBounds,
   rangeParams,
   rangeSince,
+  rangeQuery,
   readRange,
   readView,
   sameRange,
@@ -50,6 +51,22 @@ describe('overview time range', () => {
     expect(sameRange(custom, { ...custom })).toBe(true);
     expect(sameRange(custom, { kind: 'named', key: '24h' })).toBe(false);
     expect(sameRange({ kind: 'named', key: '1h' }, { kind: 'named', key: '1h' })).toBe(true);
+  });
+
+  it("takes a page's own default range (a client's page: 1 h), kept out of the URL", () => {
+    expect(readView({}, '1h').range).toEqual({ kind: 'named', key: '1h' });
+    expect(readView({ range: 'nonsense' }, '1h').range).toEqual({ kind: 'named', key: '1h' });
+    expect(readView({ range: '15m' }, '1h').range).toEqual({ kind: 'named', key: '15m' });
+    expect(rangeParams({ kind: 'named', key: '1h' }, '1h')).toEqual({ range: null, since: null, until: null });
+    expect(rangeParams({ kind: 'named', key: '15m' }, '1h')).toEqual({ range: '15m', since: null, until: null });
+  });
+
+  it("gives the API's query for a range", () => {
+    expect(rangeQuery({ kind: 'named', key: '7d' })).toEqual({ range: '7d' });
+    expect(rangeQuery({ kind: 'custom', since: now - 60 * MIN, until: now })).toEqual({
+      since: '2026-12-03T11:00:00.000Z',
+      until: '2026-12-03T12:00:00.000Z',
+    });
   });
 
   it('zooms by dragging and by buttons, within a minute and the kept week, never past now', () => {

@@ -30,11 +30,11 @@ export interface OverviewView {
   paused: boolean;
 }
 
-/** What the overview shows, as read from the URL (its range, `refresh`, `paused`). */
-export function readView(p: Params): OverviewView {
+/** What the overview shows, as read from the URL (its range, `refresh`, `paused`); `fallback`: the named range when the URL names none (the overview 15 min, a client's page 1 h). */
+export function readView(p: Params, fallback: RangeKey = '15m'): OverviewView {
   const refresh = Number(p['refresh']);
   return {
-    range: readRange(p),
+    range: readRange(p, fallback),
     refreshSeconds: (REFRESH_CHOICES as readonly number[]).includes(refresh) ? refresh : DEFAULT_REFRESH_S,
     paused: p['paused'] === '1',
   };
@@ -44,7 +44,7 @@ export function readView(p: Params): OverviewView {
 export function readRange(p: Params, fallback: RangeKey = '15m'): ViewRange {
   const since = typeof p['since'] === 'string' ? Date.parse(p['since']) : NaN;
   const until = typeof p['until'] === 'string' ? Date.parse(p['until']) : NaN;
-  if (Number.isFinite(since) && !Number.isNaN(until) && since < until) return { kind: 'custom', since, until };
+  if (Number.isFinite(since) && Number.isFinite(until) && since < until) return { kind: 'custom', since, until };
   return { kind: 'named', key: RANGES.find((r) => r.key === p['range'])?.key ?? fallback };
 }
 
@@ -63,6 +63,13 @@ export function sameRange(a: ViewRange, b: ViewRange): boolean {
 /** Where a range starts, as an ISO time for an API's `since`. */
 export function rangeSince(range: ViewRange, now: number): string {
   return new Date(rangeBounds(range, now).from).toISOString();
+}
+
+/** The API's query for a range (`GET /admin/traffic`, `GET /admin/clients/activity`): `range`, or `since` and `until`. */
+export function rangeQuery(range: ViewRange): { range: RangeKey } | { since: string; until: string } {
+  return range.kind === 'named'
+    ? { range: range.key }
+    : { since: new Date(range.since).toISOString(), until: new Date(range.until).toISOString() };
 }
 
 export function rangeBounds(range: ViewRange, now: number): { from: number; to: number } {

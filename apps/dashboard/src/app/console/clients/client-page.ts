@@ -6,12 +6,18 @@ import { type Observable, forkJoin } from 'rxjs';
 import { toApiFailure } from '../../core/api-failure';
 import { BouncerApi } from '../../core/bouncer-api';
 import { BLOCK_DURATIONS, DurationPipe } from '../../dashboard/duration';
+import { RangeBar } from '../../dashboard/range-bar/range-bar';
+import { RANGES, type ViewRange, rangeParams, rangeQuery, readView, zoomBy } from '../../dashboard/time-range';
 import { ConfirmButton } from '../shared/confirm-button';
 import { FeedbackBanner } from '../shared/console-table';
-import { DateTimePipe, TIME_ZONE } from '../shared/date-time';
+import { DateTimePipe, TIME_ZONE, formatDateTime } from '../shared/date-time';
 import { EventLine } from '../shared/event-line';
 import { asCidr, overlaps } from '../shared/ranges';
+import { urlState } from '../shared/url-state';
 import { RequestTimeline } from './request-timeline';
+
+/** Without a range in the URL the timeline shows the last hour, as it did before it had a picker. */
+const TIMELINE_DEFAULT_RANGE = '1h';
 
 interface Feedback {
   ok: boolean;
@@ -21,18 +27,34 @@ interface Feedback {
 /**
  * One client (an address or a range): its decisions now and before, its request timeline, its
  * events, the accounts it guessed at, the sign-ins and sessions seen from it, its list status,
- * and the actions on it, all on one page at /clients/<address>.
+ * and the actions on it, all on one page at /clients/<address>. The timeline's range is the
+ * console's picker (the overview's), in the URL (`range`, or `since` and `until`; 1 h by default).
  */
 @Component({
   selector: 'bn-client-page',
-  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine, FeedbackBanner, RequestTimeline],
+  imports: [FormsModule, RouterLink, DurationPipe, DateTimePipe, ConfirmButton, EventLine, FeedbackBanner, RangeBar, RequestTimeline],
   templateUrl: './client-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ClientPage {
   private readonly api = inject(BouncerApi);
+  private readonly url = urlState();
   /** From the route (`/clients/:client`). */
   readonly client = input.required<string>();
+  /** The timeline's range, from the URL; the page does not poll, so only the range of the view counts. */
+  protected readonly view = computed(() => ({ ...readView(this.url.params(), TIMELINE_DEFAULT_RANGE), paused: false }), {
+    equal: (a, b) => JSON.stringify(a.range) === JSON.stringify(b.range),
+  });
+  /** When the shown activity was read: the picker's "Showing …" names its real bounds. */
+  protected readonly activityTime = signal(Date.now());
+  /** The range in words, for the timeline's summary. */
+  protected readonly during = computed(() => {
+    const r = this.view().range;
+    if (r.kind === 'named') return `in the last ${r.key === '1h' ? 'hour' : RANGES.find((n) => n.key === r.key)!.label}`;
+    return `from ${formatDateTime(r.since).slice(0, 16)} to ${formatDateTime(r.until).slice(0, 16)}`;
+  });
+  /** Answers to older range choices are dropped: only the latest one is shown. */
+  private activityRequest = 0;
 
   protected readonly durations = BLOCK_DURATIONS;
   protected readonly zone = TIME_ZONE;
@@ -63,11 +85,30 @@ export class ClientPage {
   constructor() {
     effect(() => {
       this.client();
-      untracked(() => this.load());
+      untracked(() => this.loadDetails());
+    });
+    // The timeline follows the client and the range; the rest of the page does not depend on the range.
+    effect(() => {
+      this.client();
+      this.view();
+      untracked(() => this.loadActivity());
     });
   }
 
   protected load(): void {
+    this.loadDetails();
+    this.loadActivity();
+  }
+
+  protected changeRange(range: ViewRange): void {
+    this.url.set(rangeParams(range, TIMELINE_DEFAULT_RANGE));
+  }
+
+  protected zoomRange(factor: number): void {
+    this.url.set(rangeParams(zoomBy(this.view().range, factor, Date.now()), TIMELINE_DEFAULT_RANGE));
+  }
+
+  private loadDetails(): void {
     const client = this.client();
     this.loadError.set(null);
     forkJoin({
@@ -75,7 +116,6 @@ export class ClientPage {
       history: this.api.events({ client, type: 'decision.', limit: 100 }),
       events: this.api.events({ client, limit: 50 }),
       lists: this.api.lists(),
-      activity: this.api.clientActivity(client),
     }).subscribe({
       next: (r) => {
         this.decisions.set(r.decisions.items);
@@ -83,9 +123,23 @@ export class ClientPage {
         this.events.set(r.events.items);
         this.nextEvents.set(r.events.next);
         this.lists.set(r.lists);
-        this.activity.set(r.activity);
       },
       error: (err: unknown) => this.loadError.set(toApiFailure(err).detail),
+    });
+  }
+
+  private loadActivity(): void {
+    const request = ++this.activityRequest;
+    const asked = Date.now();
+    this.api.clientActivity(this.client(), rangeQuery(this.view().range)).subscribe({
+      next: (a) => {
+        if (request !== this.activityRequest) return;
+        this.activityTime.set(asked);
+        this.activity.set(a);
+      },
+      error: (err: unknown) => {
+        if (request === this.activityRequest) this.loadError.set(toApiFailure(err).detail);
+      },
     });
   }
 

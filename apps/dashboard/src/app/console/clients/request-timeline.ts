@@ -1,13 +1,15 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import type { ClientActivity } from '@bouncer/contracts';
-import { formatDateTime } from '../shared/date-time';
+import { bucketLabel } from '../../dashboard/time-range';
+import { formatDateTime, timePreferences } from '../shared/date-time';
 
 const WIDTH = 600;
 const HEIGHT = 80;
 
 /**
- * A client's requests per minute over the last hour, as bars. Presentational: the numbers come
- * in, nothing is fetched. The bars are decoration for sighted users; the caption says the same
+ * A client's requests over the chosen range, as bars (one a minute within the last hour, one an
+ * hour beyond); the scale names the unit as the overview's chart does. Presentational: the
+ * numbers come in, nothing is fetched. The bars are decoration for sighted users; the caption says the same
  * in words (total, peak and when), so a screen reader gets the data, not "image".
  */
 @Component({
@@ -21,7 +23,8 @@ const HEIGHT = 80;
         }
       </svg>
       <div class="scale hint">
-        <span>{{ from() }}</span><span>requests / minute (peak {{ peak().count }})</span><span>now</span>
+        <span>{{ from() }}</span><span data-testid="client-timeline-unit">requests / {{ unit() }} (peak {{ peak().count }})</span
+        ><span>{{ to() }}</span>
       </div>
       <figcaption data-testid="client-timeline-summary">{{ summary() }}</figcaption>
     </figure>
@@ -56,6 +59,10 @@ const HEIGHT = 80;
 })
 export class RequestTimeline {
   readonly timeline = input.required<ClientActivity['timeline']>();
+  /** The range in words, for the summary: "in the last hour", "from … to …". */
+  readonly during = input('in the last hour');
+  /** Whether the range ends now (its right end then reads "now"). */
+  readonly endsNow = input(true);
 
   protected readonly width = WIDTH;
   protected readonly height = HEIGHT;
@@ -74,14 +81,25 @@ export class RequestTimeline {
     return r.map((n, i) => ({ x: i * w + 0.5, w: Math.max(1, w - 1), h: n === 0 ? 0 : Math.max(2, (n / max) * HEIGHT) }));
   });
 
-  protected readonly from = computed(() => formatDateTime(this.timeline().since).slice(11, 16));
+  protected readonly unit = computed(() => bucketLabel(this.timeline().bucket_seconds));
+  /** Bars of an hour or more span days: their times carry the date. */
+  private readonly withDate = computed(() => this.timeline().bucket_seconds >= 3600);
+  protected readonly from = computed(() => this.moment(this.timeline().since));
+  protected readonly to = computed(() => (this.endsNow() ? 'now' : this.moment(this.timeline().until)));
 
   protected readonly summary = computed(() => {
     const t = this.timeline();
-    if (!t.tracked) return 'No requests from this client in the last hour (as this server saw them).';
+    if (!t.tracked || t.requests.length === 0) return `No requests from this client ${this.during()} (as this server saw them).`;
     const total = t.requests.reduce((a, b) => a + b, 0);
     const { count, index } = this.peak();
-    const at = formatDateTime(new Date(Date.parse(t.since) + index * t.bucket_seconds * 1000).toISOString()).slice(11, 16);
-    return `${total} request${total === 1 ? '' : 's'} in the last hour; the busiest minute was ${at} with ${count}.`;
+    const at = this.moment(new Date(Date.parse(t.since) + index * t.bucket_seconds * 1000).toISOString());
+    const bucket = t.bucket_seconds >= 3600 ? 'hour' : 'minute';
+    return `${total} request${total === 1 ? '' : 's'} ${this.during()}; the busiest ${bucket} was ${at} with ${count}.`;
   });
+
+  private moment(iso: string): string {
+    timePreferences();
+    const text = formatDateTime(iso);
+    return this.withDate() ? text.slice(0, 16) : text.slice(11, 16);
+  }
 }

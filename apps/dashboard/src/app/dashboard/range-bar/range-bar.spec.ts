@@ -64,6 +64,7 @@ describe('RangeBar on a page read once (Accounts)', () => {
     fixture.componentRef.setInput('range', { kind: 'named', key: '24h' });
     fixture.componentRef.setInput('now', now);
     fixture.componentRef.setInput('live', false);
+    fixture.componentRef.setInput('zoomable', false);
     fixture.componentRef.setInput('note', 'counted from the start to the end');
     fixture.detectChanges();
     const el = fixture.nativeElement as HTMLElement;
@@ -100,5 +101,26 @@ describe('RangeBar on a page read once (Accounts)', () => {
     el.querySelector<HTMLInputElement>('#range-until')!.value = '2026-12-03 10:00';
     el.querySelector('form')!.dispatchEvent(new Event('submit'));
     expect(chosen).toEqual([{ kind: 'custom', since: parseDateTime('2026-12-03 08:00'), until: parseDateTime('2026-12-03 10:00') }]);
+  });
+});
+
+describe('RangeBar on a page that does not poll', () => {
+  it('offers the range and zoom but not pause or the refresh interval', () => {
+    const fixture = TestBed.createComponent(RangeBar);
+    fixture.componentRef.setInput('range', { kind: 'named', key: '1h' });
+    fixture.componentRef.setInput('now', Date.UTC(2026, 11, 3, 12, 0));
+    fixture.componentRef.setInput('live', false);
+    fixture.detectChanges();
+    const el = fixture.nativeElement as HTMLElement;
+    const has = (id: string) => el.querySelector(`[data-testid="${id}"]`) !== null;
+    expect(['range-15m', 'range-7d', 'range-custom', 'zoom-in', 'pause', 'refresh-every'].map(has)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(el.querySelector('[data-testid="range-1h"]')?.getAttribute('aria-pressed')).toBe('true');
   });
 });

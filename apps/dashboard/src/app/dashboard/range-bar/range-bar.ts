@@ -10,7 +10,8 @@ const FIELDS = [
 
 /**
  * The console's time range picker: a named range or a custom one (typed in the console's time
- * format and zone) and, on the live overview, zoom, pause and the refresh interval.
+ * format and zone), zoom where a chart shows the range, and on the live overview pause and the
+ * refresh interval.
  * Presentational: it emits what the admin chose and the page puts it in the URL.
  */
 @Component({
@@ -43,11 +44,13 @@ const FIELDS = [
           Custom
         </button>
       </div>
-      @if (live()) {
+      @if (zoomable()) {
         <div class="seg" role="group" aria-label="Zoom">
           <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-in" (click)="zoomBy.emit(0.5)">Zoom in</button>
           <button type="button" class="btn btn-small btn-ghost" data-testid="zoom-out" (click)="zoomBy.emit(2)">Zoom out</button>
         </div>
+      }
+      @if (live()) {
         <div class="seg">
           <button
             type="button"
@@ -134,8 +137,10 @@ export class RangeBar {
   readonly range = input.required<ViewRange>();
   /** The time the shown data was made, so "Showing …" names the real bounds of a named range. */
   readonly now = input.required<number>();
-  /** The live overview's controls (zoom, pause, refresh); a page read once has none. */
+  /** The live overview's controls (pause, refresh); a page read once has none. */
   readonly live = input(true);
+  /** Zoom in and out: for a page with a chart of the range (the overview, a client's timeline). */
+  readonly zoomable = input(true);
   readonly paused = input(false);
   readonly refreshSeconds = input(DEFAULT_REFRESH_S);
   /** What the format hint adds about the range's limits. */

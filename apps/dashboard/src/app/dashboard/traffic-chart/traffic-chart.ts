@@ -13,7 +13,7 @@ function historyStartIndex(s: TrafficHistoryResponse): number | null {
   return i < 0 ? null : i;
 }
 
-/** Draws the "history since" line where the server's memory starts (after a restart). */
+/** Draws the "history since" line where the server's stored history starts (its first start, or the oldest bucket it still keeps). */
 const historyMarker: Plugin<'line'> = {
   id: 'bnHistoryMarker',
   afterDatasetsDraw(chart: Chart<'line'>) {
@@ -111,7 +111,7 @@ export class TrafficChart {
     const s = this.series();
     if (this.historyIndex() === null) return null;
     timePreferences();
-    return `History since ${formatTime(Date.parse(s.history_since))} (restart): the server keeps traffic in memory, so nothing before ${formatDateTime(s.history_since)} is known.`;
+    return `History since ${formatTime(Date.parse(s.history_since))}: the server stores traffic from its first start and for 8 days, so nothing before ${formatDateTime(s.history_since)} is known.`;
   });
 
   protected readonly summary = computed(() => {
