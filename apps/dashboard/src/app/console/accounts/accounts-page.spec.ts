@@ -52,6 +52,7 @@ describe('AccountsPage', () => {
       page: 2,
       page_size: 50,
       since: '2026-12-02T12:00:00Z',
+      until: null,
     };
     const clients: AccountClientPage = {
       items: [{ client: '127.51.0.1', failures: 2, first_at: '2026-12-03T10:00:00Z', last_at: '2026-12-03T11:00:00Z' }],
@@ -59,6 +60,7 @@ describe('AccountsPage', () => {
       page: 1,
       page_size: 50,
       since: '2026-12-02T12:00:00Z',
+      until: null,
     };
     api = {
       accounts: jest.fn(() => of(page)),
