@@ -171,7 +171,10 @@ export class RangeBar {
   protected readonly boundsText = computed((): Record<Bound, string> => {
     timePreferences();
     const { from, to } = rangeBounds(this.range(), this.now());
-    return { since: formatDateTime(from).slice(0, 16), until: formatDateTime(to).slice(0, 16) };
+    // Fields hold whole minutes: the end rounds up, so applying them as they are keeps what is shown
+    // (a custom range ending at the minute's start would drop the last seconds' events).
+    const end = Math.ceil(to / 60_000) * 60_000;
+    return { since: formatDateTime(from).slice(0, 16), until: formatDateTime(end).slice(0, 16) };
   });
 
   constructor() {
