@@ -112,6 +112,10 @@ export async function openDatabase(opts: {
       connectionTimeoutMillis: 5_000,
       // Fail a query rather than hang when the server stops answering.
       query_timeout: 10_000,
+      // A session whose client vanished mid-transaction (a killed instance behind a connection
+      // the network did not close) would hold its row locks until TCP gave up, and every request
+      // for those rows would wait out its query timeout: the server ends such a session itself.
+      idle_in_transaction_session_timeout: 10_000,
     });
     // A client losing its connection must not crash the process, idle or not. The pool listens
     // to its idle clients only; a checked-out one (a transaction, the migration) emits 'error'

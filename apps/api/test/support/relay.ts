@@ -19,9 +19,19 @@ export class Relay {
     this.server = createServer((client) => {
       const upstream = new Socket();
       upstream.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
+      // Either side gone takes the other with it, as one TCP connection would: a client killed
+      // with unread data resets its socket (an error, not an end), and pipe() does not pass that
+      // on, so PostgreSQL kept the dead client's session, with its open transaction and its row
+      // locks, and the next requests for those rows waited out their query timeout.
+      for (const [s, other] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
         this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
+        s.on('close', () => {
+          this.sockets.delete(s);
+          other.destroy();
+        });
         s.on('error', () => s.destroy());
       }
       client.pipe(upstream).pipe(client);
