@@ -58,7 +58,7 @@ export const engineProviders: Provider[] = [
       });
       // A peer appeared: what was counted here goes to the shared store at once.
       roster.onChange((alone) => {
-        if (!alone) void batching.flush();
+        if (!alone) void batching.handOver();
       });
       return batching;
     },

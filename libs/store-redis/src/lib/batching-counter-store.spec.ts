@@ -86,6 +86,25 @@ describe('BatchingCounterStore', () => {
     expect(remote.count('d', T0 + 3)).toBe(3);
   });
 
+  it('does not trust a copy made before a peer counted, whether or not a request came meanwhile', async () => {
+    for (const requestWhilePeer of [true, false]) {
+      const { remote, store, setAlone } = setUp();
+      for (let i = 0; i < 3; i++) await store.run([quiet('p', 10)], T0);
+      // A peer appears and counts 5 hits of the same client in the shared store.
+      setAlone(false);
+      if (requestWhilePeer) await store.run([quiet('other', 10)], T0);
+      else await store.handOver();
+      remote.inner.run([{ op: 'add', key: 'p', windowMs: 60_000, sliding: true, by: 5 }], T0);
+      setAlone(true);
+      // 3 + 5 + 1 = 9: answered by the shared store, not from the copy (which would say 4).
+      const before = remote.programs.length;
+      expect((await store.run([quiet('p', 10)], T0))[0]!.count).toBe(9);
+      expect(remote.programs.length).toBeGreaterThan(before);
+      // The 10th is the first judged: exact.
+      expect((await store.run([quiet('p', 10)], T0))[0]!.count).toBe(10);
+    }
+  });
+
   it('lets a read see the hits waiting, and del forget them', async () => {
     const { remote, store } = setUp();
     for (let i = 0; i < 4; i++) await store.run([quiet('e', 100)], T0);
@@ -125,20 +144,33 @@ describe('BatchingCounterStore', () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('hit' as const), key: fc.constantFrom('x', 'y'), dt: fc.integer({ min: 0, max: 400 }) }),
       fc.record({
-        kind: fc.constantFrom('flush' as const, 'del' as const, 'get' as const),
+        kind: fc.constantFrom('flush' as const, 'del' as const, 'get' as const, 'peer' as const, 'alone' as const),
         key: fc.constantFrom('x', 'y'),
         dt: fc.constant(0),
       }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), async (steps, quietBelow) => {
-        const { store } = setUp();
+        const { store, remote, setAlone } = setUp();
         const exact = new MemoryCounterStore();
         let now = T0;
         for (const s of steps) {
           now += s.dt;
           if (s.kind === 'flush') {
             await store.flush(now);
+            continue;
+          }
+          if (s.kind === 'alone') {
+            setAlone(true);
+            continue;
+          }
+          if (s.kind === 'peer') {
+            // Another instance joins (the roster tells this one) and counts two hits of its own.
+            setAlone(false);
+            await store.handOver();
+            const peerHits: CounterOp = { op: 'add', key: s.key, windowMs: 1000, sliding: true, by: 2 };
+            remote.inner.run([peerHits], now);
+            exact.run([peerHits], now);
             continue;
           }
           const op: CounterOp = s.kind === 'hit' ? quiet(s.key, quietBelow, 1000) : { op: s.kind, key: s.key };

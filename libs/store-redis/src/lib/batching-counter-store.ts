@@ -50,6 +50,8 @@ export class BatchingCounterStore implements CounterStore {
   private readonly unsent = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
+  /** Set while another instance counts: the copies kept here fall behind the shared counts. */
+  private peersCounted = false;
   private readonly flushEveryMs: number;
   private readonly maxKeys: number;
 
@@ -62,7 +64,10 @@ export class BatchingCounterStore implements CounterStore {
   }
 
   run(ops: readonly CounterOp[], now: number): MaybePromise<CounterResult[]> {
-    const local = this.options.sole() ? this.answerLocally(ops, now) : null;
+    const sole = this.options.sole();
+    if (!sole) this.peersCounted = true;
+    else if (this.peersCounted) this.distrustCopies();
+    const local = sole ? this.answerLocally(ops, now) : null;
     if (local) return local;
     // A read (or take, see) of a key with hits waiting here must see them: send them first.
     // So must a hit after the window the waiting ones belong to (they are sent as of that window's end).
@@ -82,6 +87,16 @@ export class BatchingCounterStore implements CounterStore {
 
   size(): MaybePromise<number> {
     return this.shared.size();
+  }
+
+  /**
+   * Another instance counts now: what waits here goes to the shared store at once, and the copies
+   * are not trusted again until refreshed (the peer's hits will not be in them). Call it when a peer
+   * appears, even if no request comes meanwhile.
+   */
+  handOver(): Promise<void> {
+    this.peersCounted = true;
+    return this.flush();
   }
 
   /** Hits counted here and not yet in the shared store (for tests and shutdown). */
@@ -155,7 +170,8 @@ export class BatchingCounterStore implements CounterStore {
         const by = carried.get(i);
         const c = this.counts.get(op.key);
         if (by !== undefined && c) c.inFlight -= by;
-        if (op.op === 'add' && op.quietBelow !== undefined && r?.ran) this.learn(op, r);
+        // Copies are kept only while alone: one made while a peer counts could be behind at once.
+        if (op.op === 'add' && op.quietBelow !== undefined && r?.ran && !this.peersCounted) this.learn(op, r);
       }
       return results;
     };
@@ -179,8 +195,7 @@ export class BatchingCounterStore implements CounterStore {
   private learn(op: Extract<CounterOp, { op: 'add' }>, r: CounterResult): void {
     const c = this.counts.get(op.key);
     if (c) {
-      c.synced = r.count;
-      c.resetAt = r.resetAt;
+      this.update(c, r);
       // Most recently synced last: the map's order is the eviction order.
       this.counts.delete(op.key);
       this.counts.set(op.key, c);
@@ -190,11 +205,29 @@ export class BatchingCounterStore implements CounterStore {
     if (this.counts.size > this.maxKeys) this.evict();
   }
 
+  private update(c: LocalCount, r: CounterResult): void {
+    c.synced = r.count;
+    c.resetAt = r.resetAt;
+  }
+
   private evict(): void {
     for (const [key, c] of this.counts) {
       if (this.counts.size <= this.maxKeys) return;
       if (c.pending === 0 && c.inFlight === 0) this.counts.delete(key);
     }
+  }
+
+  /**
+   * Alone again after another instance counted: what was copied before may be behind the shared
+   * counts by the peer's hits. Copies with nothing waiting are dropped; the others are marked
+   * unknown (the next hit asks the shared store, which answers with the true count).
+   */
+  private distrustCopies(): void {
+    for (const [key, c] of this.counts) {
+      if (c.pending === 0 && c.inFlight === 0) this.counts.delete(key);
+      else c.synced = Infinity;
+    }
+    this.peersCounted = false;
   }
 
   private forget(key: string): void {
@@ -234,10 +267,7 @@ export class BatchingCounterStore implements CounterStore {
         if (!c) return;
         c.inFlight -= by;
         const r = results[i];
-        if (r?.ran) {
-          c.synced = r.count;
-          c.resetAt = r.resetAt;
-        }
+        if (r?.ran) this.update(c, r);
       });
     } catch (error) {
       // Not counted: the hits wait here again for the next flush.

@@ -84,7 +84,7 @@ describe('InstanceRoster in Redis', () => {
     const redis = new RedisCounterStore(client, { prefix: p });
     const store = new BatchingCounterStore(redis, { sole: () => a.alone(), flushEveryMs: 10 });
     a.onChange((alone) => {
-      if (!alone) void store.flush();
+      if (!alone) void store.handOver();
     });
     const now = Date.now();
     const hit = () => store.run([{ op: 'add', key: 'k', windowMs: 60_000, sliding: true, quietBelow: 1000 }], now);
