@@ -3362,7 +3362,7 @@ export interface operations {
         page_size?: number;
         /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
         since?: string;
-        /** @description ISO 8601; failed sign-ins before it (default: up to now); after since */
+        /** @description ISO 8601; failed sign-ins before it (default, and at most: now); after since */
         until?: string;
         /** @description only accounts whose name contains this (case-insensitive: names are stored normalized) */
         q?: string;
@@ -3433,7 +3433,7 @@ export interface operations {
         page_size?: number;
         /** @description ISO 8601; failed sign-ins at or after it (default: 24 hours ago) */
         since?: string;
-        /** @description ISO 8601; failed sign-ins before it (default: up to now); after since */
+        /** @description ISO 8601; failed sign-ins before it (default, and at most: now); after since */
         until?: string;
       };
       header?: never;

@@ -10,7 +10,7 @@ export class AccountClientsQueryDto extends PageQueryDto {
   since?: string;
 
   @ApiPropertyOptional({
-    description: 'ISO 8601; failed sign-ins before it (default: up to now); after since',
+    description: 'ISO 8601; failed sign-ins before it (default, and at most: now); after since',
     example: '2026-01-02T00:00:00Z',
   })
   @IsOptional()

@@ -13,8 +13,12 @@ export interface RangeQuery {
   until?: string;
 }
 
-/** [from, to) of a range query at `now` (a custom end is clipped to now); a contradictory query is a 400 naming the field. */
-export function rangeBounds(q: RangeQuery, now: number): { from: number; to: number } {
+/**
+ * [from, to) of a range query at `now` (a custom end is clipped to now); a contradictory query is
+ * a 400 naming the field. `maxSpanMs`: the longest range that means anything (the traffic history
+ * keeps 8 days; the audit log behind the Accounts page as long as its retention).
+ */
+export function rangeBounds(q: RangeQuery, now: number, maxSpanMs = MAX_SPAN_MS): { from: number; to: number } {
   if (q.since === undefined) {
     if (q.until !== undefined) throw badRange('until', 'needs since');
     return { from: now - TRAFFIC_RANGES[q.range ?? '15m'], to: now };
@@ -23,7 +27,7 @@ export function rangeBounds(q: RangeQuery, now: number): { from: number; to: num
   const from = Date.parse(q.since);
   const to = q.until === undefined ? now : Math.min(Date.parse(q.until), now);
   if (from >= to) throw badRange('since', 'must be before until (and before now)');
-  if (to - from > MAX_SPAN_MS) throw badRange('since', 'a range may span at most 8 days');
+  if (to - from > maxSpanMs) throw badRange('since', `a range may span at most ${Math.round(maxSpanMs / 86_400_000)} days`);
   return { from, to };
 }
 
