@@ -11,7 +11,7 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import { ANSWER_HEADERS, type AnswerHeaders, COUNTED_BY_GATEWAY } from './detection';
+import { ANSWER_HEADERS, type AnswerHeaders, ClientGate, COUNTED_BY_GATEWAY, EARLY_REQUEST_ID, installEarlyGate } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
@@ -58,7 +58,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
       : (parent: FastifyBaseLogger) => parent,
     bodyLimit: BODY_LIMIT_BYTES,
     // Always ours: a client-chosen id could collide with (or impersonate) another request's in the logs.
-    genReqId: () => randomUUID(),
+    // The early gate (detection/client-gate.ts) names a request before Fastify sees it: the same id.
+    genReqId: (raw: IncomingMessage & { [EARLY_REQUEST_ID]?: string }) => raw[EARLY_REQUEST_ID] ?? randomUUID(),
     // Client addresses are resolved by the detection module from TRUSTED_PROXIES.
     trustProxy: false,
     frameworkErrors,
@@ -136,6 +137,9 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     await installReverseProxy(app, { ...config, upstream: config.upstream }, proxySetup, (raw) => origin.isHttps(raw), index);
   }
   await app.init();
+  // Refused clients are answered before Fastify routes their requests (not in reverse-proxy mode,
+  // where the gateway check counts a forwarded request).
+  if (!config.upstream) installEarlyGate(fastify.server, app.get(ClientGate), gateHeaders);
   loggers.set(app, logger);
   const terminal = process.stdout.isTTY ? (line: string) => process.stdout.write(line + '\n') : undefined;
   await app.get(UsersService).ensureAdmin(opts.print ?? terminal);

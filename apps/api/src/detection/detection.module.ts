@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type NestModule, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { installClientGate } from './client-gate';
+import { ClientGate, installClientGate } from './client-gate';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { DETECTION_OPTIONS, type DetectionOptions, type DetectionOptionsInput, resolveOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
@@ -32,6 +32,7 @@ const services: Provider[] = [
   DetectionService,
   LoginDefenseService,
   RefusalPacing,
+  ClientGate,
   TokenMisuseService,
   ClientThrottlerGuard,
   DecisionRecorder,
@@ -47,13 +48,12 @@ const services: Provider[] = [
 export class DetectionModule implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly detection: DetectionService,
-    private readonly pacing: RefusalPacing,
+    private readonly gate: ClientGate,
   ) {}
 
   /** Nest's place for request wiring, run by app.init before the routes are declared. */
   configure(): void {
-    installClientGate(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.detection, this.pacing);
+    installClientGate(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.gate);
   }
 
   static forRoot(options: DetectionOptionsInput = {}): DynamicModule {
