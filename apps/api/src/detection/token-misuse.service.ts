@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { DetectionEngine } from '@bouncer/detection';
+import { andThen, type Decision, type DetectionEngine, type MaybePromise } from '@bouncer/detection';
 import { CLOCK, type Clock } from '../core/clock';
 import { DecisionRecorder } from './decisions/decision-recorder';
 import { DETECTION_ENGINE } from './engine.provider';
@@ -22,12 +22,18 @@ export class TokenMisuseService {
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
-  /** Called on every authenticated request. */
-  observeAccessToken(jti: string, client: string, username: string, expiresAtSec: number, requestId?: string): Promise<'ok' | 'revoke'> {
+  /** Called on every authenticated request: answered at once (no promise) when the store is in memory. */
+  observeAccessToken(
+    jti: string,
+    client: string,
+    username: string,
+    expiresAtSec: number,
+    requestId?: string,
+  ): MaybePromise<'ok' | 'revoke'> {
     return this.observe(`jti:${jti}`, client, `access token of ${username}`, expiresAtSec * 1000, requestId);
   }
 
-  observeRefreshFamily(familyId: string, client: string, username: string, requestId?: string): Promise<'ok' | 'revoke'> {
+  async observeRefreshFamily(familyId: string, client: string, username: string, requestId?: string): Promise<'ok' | 'revoke'> {
     return this.observe(`family:${familyId}`, client, `session of ${username}`, this.clock.now() + FAMILY_WINDOW_MS, requestId);
   }
 
@@ -38,9 +44,12 @@ export class TokenMisuseService {
     await this.recorder.flush();
   }
 
-  private async observe(token: string, client: string, what: string, expiresAt: number, requestId?: string): Promise<'ok' | 'revoke'> {
-    const d = await this.engine.decide({ type: 'token-seen', client, token, what, expiresAt, cause: requestId });
-    if (this.recorder.busy) await this.recorder.flush();
+  private observe(token: string, client: string, what: string, expiresAt: number, requestId?: string): MaybePromise<'ok' | 'revoke'> {
+    const seen = this.engine.decide({ type: 'token-seen', client, token, what, expiresAt, cause: requestId });
+    return andThen(seen, (d) => (this.recorder.busy ? this.recorder.flush().then(() => this.outcome(d)) : this.outcome(d)));
+  }
+
+  private outcome(d: Decision): 'ok' | 'revoke' {
     if (!(d.revokeToken && d.verdict === 'blocked')) return 'ok';
     this.metrics?.tokenMisuse.labels('spread_revoked').inc();
     return 'revoke';

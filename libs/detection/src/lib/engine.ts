@@ -402,9 +402,16 @@ function refusal(d: StandingDecision, now: number, status: 403 | 429): Decision 
   };
 }
 
-/** Prefixes a rule's keys with its id and moves its guards to where its program lands. */
+/**
+ * Prefixes a rule's keys with its id and moves its guards to where its program lands. In place:
+ * programs are fresh on every call (RuleKind), and this runs for every request.
+ */
 function rebase(program: CounterOp[], ruleId: string, offset: number): CounterOp[] {
-  return program.map((op) => ({ ...op, key: `${ruleId}:${op.key}`, ...(op.if ? { if: { ...op.if, ref: op.if.ref + offset } } : {}) }));
+  for (const op of program) {
+    op.key = `${ruleId}:${op.key}`;
+    if (op.if && offset !== 0) op.if = { ...op.if, ref: op.if.ref + offset };
+  }
+  return program;
 }
 
 /** The pause that comes first (fewest failures left), and of those the longest. */

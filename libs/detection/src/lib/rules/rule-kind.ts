@@ -36,7 +36,9 @@ export interface Judgement {
  * One kind of rule: how it counts (`plan`, a program of counter operations the store runs
  * atomically with every other rule's for the same event) and what it concludes (`judge`).
  * Pure functions of the event, the settings and the counts: no I/O, no clock, no state.
- * Counter keys are relative; the engine prefixes them with the rule's id.
+ * Counter keys are relative; the engine prefixes them with the rule's id. The programs `plan`,
+ * `forget`, `forgetAccount` and a judgement's `followUp` return are fresh arrays of fresh
+ * objects on every call: the engine takes them over and rewrites their keys in place.
  */
 export interface RuleKind<S extends object = Record<string, unknown>> {
   readonly kind: string;

@@ -208,36 +208,38 @@ const split: { prefix: string | null; address: number } = { prefix: null, addres
  */
 function splitIpv4(key: string): boolean {
   split.prefix = null;
+  // Octets are read right to left; each is checked when its dot (or the start) is reached.
+  // No inner function: a closure over these locals would be allocated on every lookup.
   let address = 0;
   let octet = 0;
   let digits = 0;
-  let scale = 1;
   let dots = 0;
   let i = key.length - 1;
   for (; i >= 0; i--) {
     const c = key.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       if (digits === 3) return false;
-      octet += (c - 48) * scale;
-      scale *= 10;
+      octet += (c - 48) * POW10[digits]!;
       digits++;
     } else if (c === 46 && dots < 3) {
-      if (!endOctet()) return false;
+      if (!canonicalOctet(octet, digits)) return false;
+      address += octet * POW256[dots]!;
+      octet = 0;
+      digits = 0;
       dots++;
     } else break;
   }
-  if (dots !== 3 || !endOctet()) return false;
+  if (dots !== 3 || !canonicalOctet(octet, digits)) return false;
+  address += octet * POW256[3]!;
   split.prefix = i < 0 ? '' : key.slice(0, i + 1);
   split.address = address | 0;
   return true;
+}
 
-  function endOctet(): boolean {
-    // A leading zero ("01") or an empty or too large octet is not canonical.
-    if (digits === 0 || octet > 255 || (digits > 1 && octet < Math.pow(10, digits - 1))) return false;
-    address += octet * Math.pow(256, dots);
-    octet = 0;
-    digits = 0;
-    scale = 1;
-    return true;
-  }
+const POW10 = [1, 10, 100];
+const POW256 = [1, 256, 65_536, 16_777_216];
+
+/** A leading zero ("01") or an empty or too large octet is not canonical. */
+function canonicalOctet(octet: number, digits: number): boolean {
+  return digits > 0 && octet <= 255 && (digits === 1 || octet >= POW10[digits - 1]!);
 }
