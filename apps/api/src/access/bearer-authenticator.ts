@@ -7,8 +7,11 @@ import type { AuthUser } from './current-user.decorator';
  * tokens) and run by the global JwtAuthGuard, so `access/` depends on no feature.
  */
 export interface BearerAuthenticator {
-  /** The caller; throws a ProblemException (401) or an Error describing why the token is refused. */
-  authenticate(request: unknown): Promise<AuthUser>;
+  /**
+   * The caller; throws (or rejects with) a ProblemException (401) or an Error describing why the
+   * token is refused. May answer at once: the guard then answers without a turn of the event loop.
+   */
+  authenticate(request: unknown): AuthUser | Promise<AuthUser>;
 }
 
 export const BEARER_AUTHENTICATOR = Symbol('BEARER_AUTHENTICATOR');

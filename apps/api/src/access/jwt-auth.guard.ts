@@ -11,6 +11,7 @@ import {
 import type { AuthUser } from './current-user.decorator';
 import { ALLOWED_BEFORE_PASSWORD_CHANGE_KEY } from './password-change.decorator';
 import { IS_PUBLIC_KEY } from './public.decorator';
+import { RouteMetadata } from './route-metadata';
 
 /**
  * Global: every route needs a valid bearer token unless marked @Public().
@@ -23,34 +24,49 @@ import { IS_PUBLIC_KEY } from './public.decorator';
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private authenticator?: BearerAuthenticator;
+  private readonly isPublic: RouteMetadata<boolean>;
+  private readonly allowedBeforePasswordChange: RouteMetadata<boolean>;
 
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly moduleRef: ModuleRef,
-  ) {}
+  ) {
+    this.isPublic = new RouteMetadata(reflector, IS_PUBLIC_KEY);
+    this.allowedBeforePasswordChange = new RouteMetadata(reflector, ALLOWED_BEFORE_PASSWORD_CHANGE_KEY);
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+  /** Answers at once (no promise) when the authenticator does, as it does on the embedded store. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.isPublic.of(context.getHandler(), context.getClass())) return true;
     // Resolved on first use: auth/ provides it, and access/ must not import auth/.
     this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
     const request = context.switchToHttp().getRequest<{ user?: AuthUser }>();
-    let user: AuthUser;
+    let user: AuthUser | Promise<AuthUser>;
     try {
-      user = await this.authenticator.authenticate(request);
+      user = this.authenticator.authenticate(request);
     } catch (err) {
-      if (err instanceof ProblemException) throw err;
-      throw bearerUnauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
+      throw refusal(err);
     }
-    request.user = user;
-    // Here, before the role check: an admin whose password was reset gets this answer on /admin too.
-    if (user.mustChangePassword && !this.allowedBeforePasswordChange(context)) throw passwordChangeRequired();
-    return true;
+    if (user instanceof Promise)
+      return user.then(
+        (u) => this.admit(context, request, u),
+        (err: unknown) => {
+          throw refusal(err);
+        },
+      );
+    return this.admit(context, request, user);
   }
 
-  private allowedBeforePasswordChange(context: ExecutionContext): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean>(ALLOWED_BEFORE_PASSWORD_CHANGE_KEY, [context.getHandler(), context.getClass()]) === true
-    );
+  private admit(context: ExecutionContext, request: { user?: AuthUser }, user: AuthUser): boolean {
+    request.user = user;
+    // Here, before the role check: an admin whose password was reset gets this answer on /admin too.
+    if (user.mustChangePassword && this.allowedBeforePasswordChange.of(context.getHandler(), context.getClass()) !== true)
+      throw passwordChangeRequired();
+    return true;
   }
+}
+
+function refusal(err: unknown): ProblemException {
+  if (err instanceof ProblemException) return err;
+  return bearerUnauthorized(err instanceof BearerRefusal ? err.reason : 'invalid');
 }

@@ -4,6 +4,7 @@ import { type BearerAuthenticator, BearerRefusal } from '../access/bearer-authen
 import type { AuthUser } from '../access/current-user.decorator';
 import { RevocationService } from '../access/revocation.service';
 import { clientKeyOf, TokenMisuseService } from '../detection';
+import type { AccessClaims } from './access-token.service';
 import { TokenVerifier } from './token-verifier';
 import { requestIdOf } from '../http/request-id.decorator';
 
@@ -22,23 +23,39 @@ export class AccessTokenAuthenticator implements BearerAuthenticator {
     private readonly misuse: TokenMisuseService,
   ) {}
 
-  async authenticate(req: unknown): Promise<AuthUser> {
-    const token = this.tokenFrom(req as Parameters<typeof this.tokenFrom>[0]);
+  /** Answers at once (no promise) unless the token check waits for a shared store. */
+  authenticate(req: unknown): AuthUser | Promise<AuthUser> {
+    const token = this.bearerToken(req as Parameters<typeof this.tokenFrom>[0]);
     if (!token) throw new BearerRefusal('missing');
-    let claims;
+    let claims: AccessClaims;
     try {
       claims = this.verifier.verify(token);
     } catch (err) {
       throw new BearerRefusal((err as Error).name === 'TokenExpiredError' ? 'expired' : 'invalid');
     }
     if (this.revocation.isRevoked(claims)) throw new BearerRefusal('invalid');
-    const client = clientKeyOf(req);
-    // Usually answered at once (the embedded store): no await, no turn of the event loop.
-    const seen = this.misuse.observeAccessToken(claims.jti, client, claims.sub, claims.exp, requestIdOf(req));
-    if ((seen instanceof Promise ? await seen : seen) === 'revoke') {
+    const seen = this.misuse.observeAccessToken(claims.jti, clientKeyOf(req), claims.sub, claims.exp, requestIdOf(req));
+    return seen instanceof Promise ? seen.then((s) => this.conclude(s, claims)) : this.conclude(seen, claims);
+  }
+
+  /**
+   * The usual header, `Bearer <token>`, read without passport-jwt's regular expression and the
+   * objects it makes (per request, on the hottest route); any other form goes to its extractor,
+   * which stays the definition of what is accepted.
+   */
+  private bearerToken(req: Parameters<typeof this.tokenFrom>[0]): string | null {
+    const header = (req as { headers?: Record<string, unknown> }).headers?.['authorization'];
+    if (typeof header === 'string' && header.startsWith('Bearer ') && header.length > 7 && !WHITESPACE.test(header.slice(7)))
+      return header.slice(7);
+    return this.tokenFrom(req);
+  }
+
+  private conclude(seen: 'ok' | 'revoke', claims: AccessClaims): AuthUser | Promise<AuthUser> {
+    if (seen === 'revoke') {
       // The service's own revocation: refusing is the safe side, so in force even before it is stored.
-      await this.revocation.enforceNow([this.revocation.forToken(claims.jti, claims.exp * 1000)]);
-      throw new BearerRefusal('invalid');
+      return this.revocation.enforceNow([this.revocation.forToken(claims.jti, claims.exp * 1000)]).then(() => {
+        throw new BearerRefusal('invalid');
+      });
     }
     return {
       username: claims.sub,
@@ -51,3 +68,5 @@ export class AccessTokenAuthenticator implements BearerAuthenticator {
     };
   }
 }
+
+const WHITESPACE = /\s/;

@@ -30,7 +30,7 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
   assertRouteDeclaresOnly(TokenController, 'validate', [NoCrossSiteGuard]);
   const reflector = app.get(Reflector);
   // These three answer true or throw; a false is answered as Nest answers it (403).
-  const guards: { canActivate(context: ExecutionContext): boolean | Promise<boolean> }[] = [
+  const guards: Guard[] = [
     new JwtAuthGuard(reflector, app.get(ModuleRef)),
     new RolesGuard(reflector),
     new NoCrossSiteGuard(app.get(PublicOrigin, { strict: false })),
@@ -38,10 +38,13 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the function is the decorators' metadata key, never called unbound
   const handler = TokenController.prototype.validate;
 
-  const answer = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  // Synchronous while every guard answers at once (the embedded store): no promise, no turn of
+  // the event loop between the request and its answer. A throw is Fastify's to answer, as a rejection is.
+  const answer = (req: FastifyRequest, reply: FastifyReply): undefined | Promise<void> => {
     const context = httpContext(req, reply, TokenController, handler);
-    for (const guard of guards) if (!(await guard.canActivate(context))) throw new ForbiddenException('Forbidden resource');
-    return reply.send(TokenController.prototype.validate((req as FastifyRequest & { user: AuthUser }).user));
+    return passGuards(guards, context, 0, () => {
+      reply.send(TokenController.prototype.validate((req as FastifyRequest & { user: AuthUser }).user));
+    });
   };
 
   // Added to the route when Nest declares it (app.init), so no other route pays a check.
@@ -53,6 +56,23 @@ export function installValidateTokenFastPath(app: NestFastifyApplication): void 
       // This function becomes the route's handler in place of Nest's router proxy.
       route.handler = answer;
     });
+}
+
+type Guard = { canActivate(context: ExecutionContext): boolean | Promise<boolean> };
+
+/** Runs guards[from..] in order, waiting only for one that answers with a promise; then `pass`. */
+function passGuards(guards: readonly Guard[], context: ExecutionContext, from: number, pass: () => void): undefined | Promise<void> {
+  for (let i = from; i < guards.length; i++) {
+    const ok = guards[i]!.canActivate(context);
+    if (ok instanceof Promise)
+      return ok.then((yes) => {
+        if (!yes) throw new ForbiddenException('Forbidden resource');
+        return passGuards(guards, context, i + 1, pass);
+      });
+    if (!ok) throw new ForbiddenException('Forbidden resource');
+  }
+  pass();
+  return undefined;
 }
 
 /**

@@ -84,7 +84,9 @@ export class MetricsController implements OnModuleInit {
     if (presented) {
       // Resolved on first use, as the JWT guard does: auth/ provides it.
       this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
-      const user = await this.authenticator.authenticate(req).catch(() => null);
+      const user = await Promise.resolve()
+        .then(() => this.authenticator?.authenticate(req))
+        .catch(() => null);
       if (user?.role === 'admin' && !user.mustChangePassword) return;
     }
     throw new ProblemException(401, 'Unauthorized', 'The metrics need METRICS_TOKEN or an admin access token as a bearer token.', {

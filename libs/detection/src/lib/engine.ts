@@ -62,7 +62,12 @@ export class DetectionEngine {
   private readonly byEvent = new Map<EventType, CompiledRule[]>();
   private readonly escalation: EscalationSpec | null;
   private readonly observed: Set<string>;
-  private readonly seenTokens: LRUCache<string, true>;
+  /**
+   * Token to the clients it was allowed from: the usual request (a token used by the client it
+   * was issued to) is answered without a store trip and without building a key; a token seen
+   * from several clients keeps them in a set.
+   */
+  private readonly seenTokens: LRUCache<string, string | Set<string>>;
   /** `client|rule` of allow-listed clients reported as "would block", until the block would have ended. */
   private readonly skippedUntil: LRUCache<string, number>;
 
@@ -96,15 +101,19 @@ export class DetectionEngine {
 
   /** The one decision point. Synchronous when the store is. */
   decide(event: DetectionEvent): MaybePromise<Decision> {
-    const now = this.options.clock.now();
-    if (event.type === 'admin-block') return this.adminBlock(event, now);
-    if (event.type === 'admin-lift') return this.adminLift(event, now);
+    if (event.type === 'admin-block') return this.adminBlock(event, this.options.clock.now());
+    if (event.type === 'admin-lift') return this.adminLift(event, this.options.clock.now());
     if (this.mode === 'off') return event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
+    // Two answers every request asks for, first: a token its client already showed, and an
+    // answer no rule counts (a 200). Both are allowed whatever the lists and decisions say
+    // (nothing stands against these events; an allow-listed client's would be allowed too).
+    if (event.type === 'token-seen' && this.tokenSeenFrom(event.token, event.client)) return ALLOW;
+    if (event.type === 'response' && !this.watched(event)) return ALLOW;
+    const now = this.options.clock.now();
     if (this.book.isAllowlisted(event.client)) return this.allowlisted(event, now);
 
     const standing = this.standingRefusal(event, now);
     if (standing) return standing;
-    if (event.type === 'token-seen' && this.seenTokens.has(`${event.token}|${event.client}`)) return ALLOW;
 
     const steps: Step[] = [];
     const ops: CounterOp[] = [];
@@ -140,6 +149,24 @@ export class DetectionEngine {
   }
 
   // ---- inside ---------------------------------------------------------------------------
+
+  private watched(event: DetectionEvent): boolean {
+    for (const rule of this.byEvent.get(event.type) ?? []) if (!rule.kind.watches || rule.kind.watches(event, rule.spec)) return true;
+    return false;
+  }
+
+  private tokenSeenFrom(token: string, client: string): boolean {
+    const seen = this.seenTokens.get(token);
+    return seen === client || (typeof seen === 'object' && seen.has(client));
+  }
+
+  private rememberToken(token: string, client: string): void {
+    const seen = this.seenTokens.get(token);
+    if (seen === undefined || seen === client) this.seenTokens.set(token, client);
+    else if (typeof seen === 'string') this.seenTokens.set(token, new Set([seen, client]));
+    // The token-spread rule revokes a token long before its set grows large.
+    else if (seen.size < 64) seen.add(client);
+  }
 
   /**
    * An allow-listed client is always allowed. The rules that count its traffic alone still
@@ -248,7 +275,7 @@ export class DetectionEngine {
       if (standing) decision = { verdict: 'suspicious', ruleId: standing.rule, reason: standing.reason };
     }
     if (event.type === 'token-seen' && decision.verdict !== 'blocked' && !decision.revokeToken) {
-      this.seenTokens.set(`${event.token}|${event.client}`, true);
+      this.rememberToken(event.token, event.client);
     }
     // A refused attempt gives back what other rules reserved for it.
     if (event.type === 'sign-in-attempt' && decision.verdict === 'blocked' && decision.ticket) {

@@ -15,6 +15,12 @@ export type PutOutcome = 'new' | 'extended' | 'kept';
  */
 export class DecisionBook {
   private readonly exact = new Map<string, StandingDecision>();
+  /**
+   * How many entries of `exact` each client has: the usual request's client has none, and is
+   * answered by one lookup of its key (whose hash the string keeps) instead of building
+   * `state|scope|client` keys twice per request.
+   */
+  private readonly held = new Map<string, number>();
   /** Blocks on CIDR ranges an admin gave (not client keys). */
   private ranges: { list: CidrList; decision: StandingDecision }[] = [];
   private allow = new CidrList([]);
@@ -45,7 +51,7 @@ export class DecisionBook {
 
   /** The block (enforced or observed) that covers this client for the given scope, or null. */
   blockFor(client: string, scope: BlockScope, now: number): StandingDecision | null {
-    const d = this.live(key(client, 'blocked', scope), now);
+    const d = this.held.has(client) ? this.live(key(client, 'blocked', scope), now) : null;
     if (d) return d;
     if (scope !== 'all') return null;
     for (const r of this.ranges) if (r.decision.expiresAt > now && r.list.match(client)) return r.decision;
@@ -53,7 +59,7 @@ export class DecisionBook {
   }
 
   suspicion(client: string, now: number): StandingDecision | null {
-    return this.live(key(client, 'suspicious', 'all'), now);
+    return this.held.has(client) ? this.live(key(client, 'suspicious', 'all'), now) : null;
   }
 
   state(client: string, now: number): 'normal' | 'suspicious' | 'blocked' {
@@ -80,7 +86,7 @@ export class DecisionBook {
       if (d.state === 'suspicious' && existing.rule === d.rule) existing.reason = d.reason;
       return 'kept';
     }
-    this.exact.set(k, d);
+    this.set(k, d);
     return existing ? 'extended' : 'new';
   }
 
@@ -91,7 +97,7 @@ export class DecisionBook {
       const k = key(client, state, scope);
       const d = this.exact.get(k);
       if (d) {
-        this.exact.delete(k);
+        this.delete(k, d);
         if (d.expiresAt > now) out.push(d);
       }
     }
@@ -108,7 +114,7 @@ export class DecisionBook {
     const gone: StandingDecision[] = [];
     for (const [k, d] of this.exact) {
       if (d.expiresAt > now) continue;
-      this.exact.delete(k);
+      this.delete(k, d);
       gone.push(d);
     }
     const keep = this.ranges.filter((r) => r.decision.expiresAt > now);
@@ -154,6 +160,18 @@ export class DecisionBook {
       n++;
     }
     return n;
+  }
+
+  private set(k: string, d: StandingDecision): void {
+    if (!this.exact.has(k)) this.held.set(d.client, (this.held.get(d.client) ?? 0) + 1);
+    this.exact.set(k, d);
+  }
+
+  private delete(k: string, d: StandingDecision): void {
+    this.exact.delete(k);
+    const n = (this.held.get(d.client) ?? 1) - 1;
+    if (n > 0) this.held.set(d.client, n);
+    else this.held.delete(d.client);
   }
 
   private live(k: string, now: number): StandingDecision | null {

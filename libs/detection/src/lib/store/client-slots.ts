@@ -231,10 +231,25 @@ function splitIpv4(key: string): boolean {
   }
   if (dots !== 3 || !canonicalOctet(octet, digits)) return false;
   address += octet * POW256[3]!;
-  split.prefix = i < 0 ? '' : key.slice(0, i + 1);
+  split.prefix = i < 0 ? '' : prefixOf(key, i + 1);
   split.address = address | 0;
   return true;
 }
+
+/**
+ * The first `length` characters of `key`, as a string seen before when it is one of the few
+ * prefixes in use (a rule's `id:c:`): the same string object, whose hash is already computed,
+ * rather than a fresh slice to hash on every lookup.
+ */
+function prefixOf(key: string, length: number): string {
+  for (const p of recentPrefixes) if (p.length === length && key.startsWith(p)) return p;
+  const p = key.slice(0, length);
+  if (recentPrefixes.length >= 16) recentPrefixes.shift();
+  recentPrefixes.push(p);
+  return p;
+}
+
+const recentPrefixes: string[] = [];
 
 const POW10 = [1, 10, 100];
 const POW256 = [1, 256, 65_536, 16_777_216];
