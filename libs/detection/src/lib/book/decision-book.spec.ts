@@ -64,3 +64,37 @@ describe('DecisionBook: set, extend, lift, expire', () => {
     expect(book.isAllowlisted('198.51.100.7')).toBe(true);
   });
 });
+
+describe('DecisionBook: the request path answers what the list holds', () => {
+  // The request path skips clients the book holds nothing for (a count per client, kept by every
+  // change); a random mix of changes must never leave a decision it then fails to see.
+  it('after any mix of put, remove and expire, blockFor and suspicion agree with list()', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const clients = ['10.1.0.1', '10.1.0.2', '10.1.0.3', '2001:db8:1::/64'];
+    const book = new DecisionBook();
+    let now = T0;
+    for (let step = 0; step < 3_000; step++) {
+      const client = clients[random(clients.length)]!;
+      const roll = random(10);
+      if (roll < 5) {
+        const state = random(2) === 0 ? 'blocked' : 'suspicious';
+        const scope = state === 'blocked' && random(2) === 0 ? 'sign-in' : 'all';
+        book.put({ ...block(client, 1 + random(120)), state, scope, createdAt: now, expiresAt: now + (1 + random(120)) * 1000 }, now);
+      } else if (roll < 7) book.remove(client, random(2) === 0 ? 'blocked' : 'suspicious', now, random(3) === 0 ? 'sign-in' : undefined);
+      else if (roll < 8) book.expire(now);
+      else now += random(30) * 1000;
+      const standing = book.list(now);
+      for (const c of clients) {
+        const find = (state: string, scope: string) =>
+          standing.find((d) => d.client === c && d.state === state && d.scope === scope) ?? null;
+        expect(book.blockFor(c, 'all', now)).toBe(find('blocked', 'all'));
+        expect(book.blockFor(c, 'sign-in', now)).toBe(find('blocked', 'sign-in'));
+        expect(book.suspicion(c, now)).toBe(find('suspicious', 'all'));
+      }
+    }
+  });
+});
