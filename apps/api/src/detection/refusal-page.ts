@@ -41,31 +41,39 @@ export function blockedAnswer(
  * decision's reference, which names one decision; bounded (cleared when full).
  */
 export class BlockedAnswers {
-  private readonly built = new Map<string, BlockedAnswer & { length: number }>();
+  /** Per reference, the answers of its current second (a new second or status starts afresh). */
+  private readonly built = new Map<string, { retryAfter: number; status: number; json?: Answer; page?: Answer }>();
 
   constructor(
     private readonly rules: RuleSet,
     private readonly max = 1_000,
   ) {}
 
-  /** Answers kept now (at most `max`). */
+  /** Decisions with answers kept now (at most `max`). */
   get size(): number {
     return this.built.size;
   }
 
-  for(d: Decision, method: string | undefined, headers: Record<string, string | string[] | undefined>): BlockedAnswer & { length: number } {
+  for(d: Decision, method: string | undefined, headers: Record<string, string | string[] | undefined>): Answer {
     const html = wantsHtmlPage(method, headers);
     if (!d.ref) return measured(buildAnswer(d, this.rules, html));
-    const key = `${d.ref}|${d.retryAfter ?? 1}|${d.status ?? 403}|${html ? 'page' : 'json'}`;
-    let answer = this.built.get(key);
-    if (!answer) {
-      answer = measured(buildAnswer(d, this.rules, html));
-      if (this.built.size >= this.max) this.built.clear();
-      this.built.set(key, answer);
+    // Looked up by the reference alone (a string the engine keeps, its hash computed once), not
+    // by a key built per knock.
+    const retryAfter = d.retryAfter ?? 1;
+    const status = d.status ?? 403;
+    let entry = this.built.get(d.ref);
+    if (!entry || entry.retryAfter !== retryAfter || entry.status !== status) {
+      if (!entry && this.built.size >= this.max) this.built.clear();
+      entry = { retryAfter, status };
+      this.built.set(d.ref, entry);
     }
-    return answer;
+    return html
+      ? (entry.page ??= measured(buildAnswer(d, this.rules, true)))
+      : (entry.json ??= measured(buildAnswer(d, this.rules, false)));
   }
 }
+
+type Answer = BlockedAnswer & { length: number };
 
 function measured(a: BlockedAnswer): BlockedAnswer & { length: number } {
   return { ...a, length: Buffer.byteLength(a.body) };

@@ -90,6 +90,8 @@ export interface EventSink {
 /** Bounded: a flood of decisions costs at most this many remembered references (about 1 MB). */
 const KNOWN_REFS_MAX = 10_000;
 const knownRefs = new Map<string, string>();
+/** The fields a reference is made of are never changed on a decision object (the book replaces decisions). */
+const refsByDecision = new WeakMap<object, string>();
 
 /**
  * A standing decision's reference: the same on every instance and after a restart (it is
@@ -97,6 +99,10 @@ const knownRefs = new Map<string, string>();
  * A refusal carries it so the refused client can quote it and an admin can look it up.
  */
 export function decisionRef(d: Pick<StandingDecision, 'client' | 'state' | 'scope' | 'createdAt'>): string {
+  // The book hands out the same object for a decision's whole life: its reference is found by
+  // the object, without building the key below on every refusal.
+  const known = refsByDecision.get(d);
+  if (known !== undefined) return known;
   const key = `${d.client}|${d.state}|${d.scope}|${d.createdAt}`;
   // Every refusal of a blocked client quotes it: worked out once per decision, not per request
   // (the BigInt arithmetic below allocates on every step).
@@ -112,5 +118,6 @@ export function decisionRef(d: Pick<StandingDecision, 'client' | 'state' | 'scop
     if (knownRefs.size >= KNOWN_REFS_MAX) knownRefs.clear();
     knownRefs.set(key, ref);
   }
+  refsByDecision.set(d, ref);
   return ref;
 }
