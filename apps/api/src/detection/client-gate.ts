@@ -40,9 +40,12 @@ function pathOf(url: string): string {
 }
 
 const ADMITTED = Symbol('bouncer.gate.admitted');
-/** Set on a raw request the gate judged in front of Fastify (installEarlyGate): the hook skips it. */
-const JUDGED = Symbol('bouncer.gate.judged');
-/** The id the early gate gave a request; Fastify's genReqId takes it, so logs and decisions agree. */
+/**
+ * The id the early gate gave a request; Fastify's genReqId takes it, so logs and decisions agree.
+ * Its presence also tells the onRequest hook the request was judged already. (As few properties
+ * as possible are added to a request: each one changes the object's shape, and past a few the
+ * request's properties are read the slow way by everything that touches it after.)
+ */
 export const EARLY_REQUEST_ID = Symbol.for('bouncer.earlyRequestId');
 
 type GateRequest = IncomingMessage & {
@@ -50,7 +53,6 @@ type GateRequest = IncomingMessage & {
   [UNATTRIBUTED]?: boolean;
   [ANSWER_HEADERS]?: AnswerHeaders;
   [COUNTED_BY_GATEWAY]?: boolean;
-  [JUDGED]?: boolean;
   [EARLY_REQUEST_ID]?: string;
   /** Set when the gate admitted the request and its answer is to be counted (onResponse). */
   [ADMITTED]?: { client: string; routeClass: RouteClass };
@@ -66,7 +68,7 @@ type GateRequest = IncomingMessage & {
  */
 export function installClientGate(fastify: FastifyInstance, gate: ClientGate): void {
   fastify.addHook('onRequest', (req, reply, done) =>
-    (req.raw as GateRequest)[JUDGED] ? done() : gate.onRequest(req.raw, reply.raw, done, req.id),
+    (req.raw as GateRequest)[EARLY_REQUEST_ID] !== undefined ? done() : gate.onRequest(req.raw, reply.raw, done, req.id),
   );
   fastify.addHook('onResponse', (req, reply, done) => {
     gate.onAnswered(req.raw, reply.raw.statusCode, req.id);
@@ -111,12 +113,11 @@ export class ClientGate {
     if (!this.detection.enabled || isProbePath(req.url) || isGatewayPath(req.url)) return next();
     const requestId = randomUUID();
     req[EARLY_REQUEST_ID] = requestId;
-    req[JUDGED] = true;
-    req[ANSWER_HEADERS] ??= answerHeaders;
-    this.onRequest(req, res, next, requestId);
+    this.onRequest(req, res, next, requestId, answerHeaders);
   }
 
-  onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
+  /** `answerHeaders`: the host's answer headers, when the request does not carry them (the early gate). */
+  onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string, answerHeaders?: AnswerHeaders): void {
     if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
@@ -129,14 +130,14 @@ export class ClientGate {
       verdict.then(
         (v) => {
           timed();
-          this.pass(v, req, res, next, requestId);
+          this.pass(v, req, res, next, requestId, answerHeaders);
         },
         () => {
           timed();
           next();
         },
       );
-    } else this.pass(verdict, req, res, next, requestId);
+    } else this.pass(verdict, req, res, next, requestId, answerHeaders);
   }
 
   /** The answer of an admitted request: counted in the metrics and by the engine's probing rule. */
@@ -147,14 +148,21 @@ export class ClientGate {
     this.detection.answered(admitted.client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED], requestId);
   }
 
-  private pass(verdict: GateVerdict, req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
+  private pass(
+    verdict: GateVerdict,
+    req: GateRequest,
+    res: ServerResponse,
+    next: () => void,
+    requestId: string,
+    answerHeaders?: AnswerHeaders,
+  ): void {
     req[CLIENT_KEY] = verdict.client;
     const cls = routeClass(req.url);
     if (verdict.blocked) {
       this.detection.metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType, length } = this.answers.for(verdict.blocked, req.method, req.headers);
       // The answer headers come as a fresh object: completed in place rather than copied again.
-      const headers: Record<string, string | number> = req[ANSWER_HEADERS]?.(req, requestId) ?? {};
+      const headers: Record<string, string | number> = (answerHeaders ?? req[ANSWER_HEADERS])?.(req, requestId) ?? {};
       headers['content-type'] = contentType;
       headers['retry-after'] = String(retryAfter);
       headers['content-length'] = length;
