@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { percentile } from './http.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
@@ -244,7 +245,7 @@ export async function benchGateway({
       }
     }
     // Medians per case: one lucky or unlucky round does not decide the line.
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const median = (xs) => percentile(xs, 50);
     const stat = (name) => ({ rps: median(results[name].map((x) => x.rps)), p99: median(results[name].map((x) => x.p99)) });
     const direct = stat('direct');
     const row = (line, name, key, target, check) => {

@@ -3,7 +3,7 @@
 // ratio is the median of its rounds' ratios, so the drift of this shared machine's speed hits
 // both sides of a ratio alike.
 import { cannon } from './load.mjs';
-import { request } from './http.mjs';
+import { percentile, request } from './http.mjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ORIGINAL_DIR, redisPrefix, startBouncer, startOriginal, startReference, strongPassword } from './processes.mjs';
@@ -155,10 +155,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
       log(`round ${r + 1}/${rounds} line ${line}: ${keys.map((k) => `${k} ${Math.round(got[k].rps)} req/s`).join(', ')}`);
     }
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
+  const median = (xs) => percentile(xs, 50);
   const ratioOf = (line) => {
     const [a, b] = CASES_OF[line];
     return +median(paired[line].map((g) => g[a].rps / g[b].rps)).toFixed(2);

@@ -110,18 +110,27 @@ export class ClientGate {
 
   /** In front of Fastify (installEarlyGate): judged here, or left to the onRequest hook. */
   early(req: GateRequest, res: ServerResponse, answerHeaders: AnswerHeaders, next: () => void): void {
-    if (!this.detection.enabled || isProbePath(req.url) || isGatewayPath(req.url)) return next();
+    // What the gate does not count goes on unjudged: the onRequest hook names its client.
+    if (!this.counts(req)) return next();
     const requestId = randomUUID();
     req[EARLY_REQUEST_ID] = requestId;
-    this.onRequest(req, res, next, requestId, answerHeaders);
+    this.judge(req, res, next, requestId, answerHeaders);
   }
 
-  /** `answerHeaders`: the host's answer headers, when the request does not carry them (the early gate). */
-  onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string, answerHeaders?: AnswerHeaders): void {
-    if (!this.detection.enabled || req[COUNTED_BY_GATEWAY] || isProbePath(req.url) || isGatewayPath(req.url)) {
+  onRequest(req: GateRequest, res: ServerResponse, next: () => void, requestId: string): void {
+    if (!this.counts(req)) {
       req[CLIENT_KEY] = this.detection.identity.resolve(req.socket.remoteAddress, req.headers);
       return next();
     }
+    this.judge(req, res, next, requestId);
+  }
+
+  private counts(req: GateRequest): boolean {
+    return this.detection.enabled && !req[COUNTED_BY_GATEWAY] && !isProbePath(req.url) && !isGatewayPath(req.url);
+  }
+
+  /** One engine decision; `answerHeaders`: the host's answer headers when the request does not carry them (the early gate). */
+  private judge(req: GateRequest, res: ServerResponse, next: () => void, requestId: string, answerHeaders?: AnswerHeaders): void {
     const verdict = this.detection.admit(req.socket.remoteAddress, req.headers, requestId);
     if (verdict instanceof Promise) {
       const started = process.hrtime.bigint();

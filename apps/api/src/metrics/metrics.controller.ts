@@ -5,6 +5,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../access/public.decorator';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from '../access/bearer-authenticator';
+import type { AuthUser } from '../access/current-user.decorator';
 import { RevocationService } from '../access/revocation.service';
 import { ProblemException } from '../http/problem.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -84,9 +85,12 @@ export class MetricsController implements OnModuleInit {
     if (presented) {
       // Resolved on first use, as the JWT guard does: auth/ provides it.
       this.authenticator ??= this.moduleRef.get<BearerAuthenticator>(BEARER_AUTHENTICATOR, { strict: false });
-      const user = await Promise.resolve()
-        .then(() => this.authenticator?.authenticate(req))
-        .catch(() => null);
+      let user: AuthUser | null;
+      try {
+        user = await this.authenticator.authenticate(req);
+      } catch {
+        user = null;
+      }
       if (user?.role === 'admin' && !user.mustChangePassword) return;
     }
     throw new ProblemException(401, 'Unauthorized', 'The metrics need METRICS_TOKEN or an admin access token as a bearer token.', {
