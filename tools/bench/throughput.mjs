@@ -3,6 +3,7 @@
 // ratio is the median of its rounds' ratios, so the drift of this shared machine's speed hits
 // both sides of a ratio alike.
 import { cannon } from './load.mjs';
+import { pinned, pinningUnavailable } from './pinning.mjs';
 import { percentile, request } from './http.mjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,7 +93,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
   };
 
   const tokens = { on: adminOn, off: await off.signIn(), redisOn: await redisOn.signIn(), redisOff: await redisOff.signIn() };
-  const validate = (target, token) => ({ url: target.url, path: '/validate-token', headers: bearer(token), expect: 200 });
+  const validate = (target, token) => ({ url: target.url, pid: target.pid, path: '/validate-token', headers: bearer(token), expect: 200 });
   const cases = {
     ...(original ? { original: validate(original, original.token) } : {}),
     reference: validate(reference, 'none'),
@@ -104,6 +105,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     blocked: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
     refused: {
       url: signin.url,
+      pid: signin.pid,
       path: '/token',
       method: 'POST',
       headers: { ...form, 'x-forwarded-for': BUFFERED_CLIENT },
@@ -112,6 +114,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     },
     checked: {
       url: signin.url,
+      pid: signin.pid,
       path: '/token',
       method: 'POST',
       headers: form,
@@ -129,6 +132,11 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     4: ['blocked', 'served'],
     5: ['refused', 'checked'],
   };
+  // Lines 1-4 measure one-threaded servers' request paths: each runs with its server alone on a
+  // core (pinning.mjs). Line 5 does not: a checked sign-in's argon2 runs on libuv's threads, and
+  // one core would slow that side and flatter the ratio.
+  const PINNED_LINES = new Set(['1', '1r', '2', '3', '4']);
+  log(`pinning: ${pinningUnavailable ? `off (${pinningUnavailable})` : 'lines 1-4 with the server alone on the last core'}`);
   const runs = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   // The smoke too: without it the first Bouncer measured (detection on) ran cold in its one
   // round, and lines 1 and 2 of a smoke compared a cold process with warm ones.
@@ -145,7 +153,8 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
       const order = r % 2 === 0 ? keys : [...keys].reverse();
       const got = {};
       for (const key of order) {
-        const res = await cannon({ ...cases[key], seconds, connections });
+        const load = () => cannon({ ...cases[key], seconds, connections });
+        const res = await (PINNED_LINES.has(line) ? pinned(cases[key].pid, load) : load());
         // Wrong answers do not stop the run: the lines using this case show them and fail.
         if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${cases[key].expect} (${JSON.stringify(res.statuses)})`);
         runs[key].push(res);
@@ -258,5 +267,8 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
       gs.map((g) => Object.fromEntries(Object.entries(g).map(([k, r]) => [k, Math.round(r.rps)]))),
     ]),
   );
+  raw.pinning = pinningUnavailable
+    ? `off: ${pinningUnavailable}`
+    : 'lines 1-4: the server alone on the last core, the load generator on the others';
   return { rows, raw };
 }
