@@ -11,7 +11,15 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import { ANSWER_HEADERS, type AnswerHeaders, ClientGate, COUNTED_BY_GATEWAY, EARLY_REQUEST_ID, installEarlyGate } from './detection';
+import {
+  ANSWER_HEADERS,
+  type AnswerHeaders,
+  ClientGate,
+  COUNTED_BY_GATEWAY,
+  EARLY_REQUEST_ID,
+  headerList,
+  installEarlyGate,
+} from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
@@ -74,10 +82,14 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // The gate answers blocked clients itself, before Fastify's reply (and onSend) exists: it
   // takes the same headers from here. Added before NestFactory.create, so it runs before the
   // gate's hook (DetectionModule adds that one when the app initialises).
-  const gateHeaders: AnswerHeaders = (raw, requestId) => ({ ...headersFor(raw).api, 'x-request-id': requestId });
+  const plainList = headerList(plainHeaders.api);
+  const httpsList = headerList(httpsHeaders.api);
+  const gateHeaders: AnswerHeaders = (raw, requestId) => [...(origin.isHttps(raw) ? httpsList : plainList), 'x-request-id', requestId];
   let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
-    (req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders })[ANSWER_HEADERS] = gateHeaders;
+    // What the early gate judged has its headers already (installEarlyGate): one property fewer on the request.
+    const raw = req.raw as IncomingMessage & { [ANSWER_HEADERS]?: AnswerHeaders; [EARLY_REQUEST_ID]?: string };
+    if (raw[EARLY_REQUEST_ID] === undefined) raw[ANSWER_HEADERS] = gateHeaders;
     // Reverse-proxy mode: a forwarded request is counted by the gateway check, not by the gate too.
     if (proxySetup && isForwarded(proxySetup, req))
       (req.raw as IncomingMessage & { [COUNTED_BY_GATEWAY]?: boolean })[COUNTED_BY_GATEWAY] = true;

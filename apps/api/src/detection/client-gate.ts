@@ -170,11 +170,9 @@ export class ClientGate {
     if (verdict.blocked) {
       this.detection.metrics?.request(cls, 'blocked');
       const { body, retryAfter, contentType, length } = this.answers.for(verdict.blocked, req.method, req.headers);
-      // The answer headers come as a fresh object: completed in place rather than copied again.
-      const headers: Record<string, string | number> = (answerHeaders ?? req[ANSWER_HEADERS])?.(req, requestId) ?? {};
-      headers['content-type'] = contentType;
-      headers['retry-after'] = String(retryAfter);
-      headers['content-length'] = length;
+      // The answer headers come as a fresh flat list (AnswerHeaders says why not an object): completed in place.
+      const headers = (answerHeaders ?? req[ANSWER_HEADERS])?.(req, requestId) ?? [];
+      headers.push('content-type', contentType, 'retry-after', String(retryAfter), 'content-length', String(length));
       // Held first while the event loop is overloaded (see RefusalPacing); the client may be gone by then.
       this.pacing.answer(verdict.client, retryAfter, () => {
         if (res.headersSent || res.destroyed) return;
