@@ -10,6 +10,8 @@ const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 export interface ApiProcessOptions {
   /** The built API; default dist/apps/api/main.js (E2E_API_MAIN overrides). */
   mainJs?: string;
+  /** Node's own flags before the script (`--trace-gc-nvp`, say). */
+  nodeArgs?: string[];
   /** Settings for the process; PORT and HOST are filled in. */
   env: Record<string, string | undefined>;
   /** Port to listen on; a free one by default. */
@@ -37,7 +39,7 @@ export const API_MAIN = process.env['E2E_API_MAIN'] || resolve(WORKSPACE_ROOT, '
 /** Starts the built API on 127.0.0.1 and waits until GET /health answers 200 (or the process exits). */
 export async function startApiProcess(opts: ApiProcessOptions): Promise<ApiProcess> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [opts.mainJs ?? API_MAIN], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.mainJs ?? API_MAIN], {
     cwd: opts.cwd ?? WORKSPACE_ROOT,
     env: { ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
