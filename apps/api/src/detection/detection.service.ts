@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SeriesPoint } from '@bouncer/contracts';
-import { andThen, ClientIdentity, type CounterStore, type Decision, type DetectionEngine, type MaybePromise } from '@bouncer/detection';
+import { ClientIdentity, type CounterStore, type Decision, type DetectionEngine, type MaybePromise } from '@bouncer/detection';
 import { BatchingCounterStore, FallbackCounterStore, type InstanceRoster } from '@bouncer/store-redis';
 import { DETECTION_OPTIONS, type DetectionOptions } from '../config/detection-options';
 import { CLOCK, type Clock } from '../core/clock';
@@ -74,18 +74,21 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     const now = this.clock.now();
     const client = this.identity.resolve(peer, headers);
     const decided = this.engine.decide({ type: 'request', client, cause: requestId });
-    return andThen(decided, (d): GateVerdict => {
-      // Refused requests count too: a blocked client still knocking is what its page should show.
-      this.timeline.request(client, now);
-      if (d.verdict === 'blocked') {
-        this.monitor.blocked(now);
-        this.shared?.blocked(now);
-        return { client, blocked: d };
-      }
-      this.monitor.request(client, now);
-      this.shared?.request(client, now);
-      return { client, blocked: null };
-    });
+    // No closure for the usual (synchronous) answer: this runs for every request.
+    return decided instanceof Promise ? decided.then((d) => this.counted(client, now, d)) : this.counted(client, now, decided);
+  }
+
+  private counted(client: string, now: number, d: Decision): GateVerdict {
+    // Refused requests count too: a blocked client still knocking is what its page should show.
+    this.timeline.request(client, now);
+    if (d.verdict === 'blocked') {
+      this.monitor.blocked(now);
+      this.shared?.blocked(now);
+      return { client, blocked: d };
+    }
+    this.monitor.request(client, now);
+    this.shared?.request(client, now);
+    return { client, blocked: null };
   }
 
   /**

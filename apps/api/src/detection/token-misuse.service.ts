@@ -30,7 +30,11 @@ export class TokenMisuseService {
     expiresAtSec: number,
     requestId?: string,
   ): MaybePromise<'ok' | 'revoke'> {
-    return this.observe(`jti:${jti}`, client, `access token of ${username}`, expiresAtSec * 1000, requestId);
+    const token = `jti:${jti}`;
+    // The usual request: this client showed this token before. Nothing to decide, so no event is
+    // built (nor its text); a decision being recorded is still waited for, as below.
+    if (!this.recorder.busy && this.engine.seenBefore(token, client)) return 'ok';
+    return this.observe(token, client, `access token of ${username}`, expiresAtSec * 1000, requestId);
   }
 
   async observeRefreshFamily(familyId: string, client: string, username: string, requestId?: string): Promise<'ok' | 'revoke'> {

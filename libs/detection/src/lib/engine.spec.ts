@@ -397,6 +397,26 @@ describe('observe mode', () => {
   });
 });
 
+describe('a token its client showed before', () => {
+  it('is seenBefore exactly when a token-seen event for the pair would be allowed with no effect', () => {
+    const t = setup();
+    const seen = (client: string) =>
+      t.decide({ type: 'token-seen', client, token: 'jti:y', what: 'access token of bob', expiresAt: t.clock.now() + 600_000 });
+    expect(t.engine.seenBefore('jti:y', '10.0.0.1')).toBe(false);
+    expect(seen('10.0.0.1')).toMatchObject({ verdict: 'allow' });
+    expect(t.engine.seenBefore('jti:y', '10.0.0.1')).toBe(true);
+    t.sink.clear();
+    expect(seen('10.0.0.1')).toMatchObject({ verdict: 'allow' });
+    expect(t.sink.effects).toEqual([]);
+    // Another client, another token: not seen; a client refused with the token is never "seen".
+    expect(t.engine.seenBefore('jti:y', '10.0.0.2')).toBe(false);
+    expect(t.engine.seenBefore('jti:z', '10.0.0.1')).toBe(false);
+    for (const c of ['10.0.0.2', '10.0.0.3']) seen(c);
+    expect(seen('10.0.0.4')).toMatchObject({ verdict: 'blocked', revokeToken: true });
+    expect(t.engine.seenBefore('jti:y', '10.0.0.4')).toBe(false);
+  });
+});
+
 describe('a client already blocked', () => {
   it('is not blocked again, nor escalated, when a rule fires again during its block', () => {
     const t = setup();

@@ -99,6 +99,15 @@ export class DetectionEngine {
     return this.options.rules.rules.find((r) => r.id === ruleId)?.mode !== 'observe';
   }
 
+  /**
+   * True when `client` already showed `token` and was allowed: a `token-seen` event for the pair
+   * would be allowed at once and change nothing. The request path asks this first, so the usual
+   * request (a token used by the client it was issued to) builds no event at all.
+   */
+  seenBefore(token: string, client: string): boolean {
+    return this.mode !== 'off' && this.tokenSeenFrom(token, client);
+  }
+
   /** The one decision point. Synchronous when the store is. */
   decide(event: DetectionEvent): MaybePromise<Decision> {
     if (event.type === 'admin-block') return this.adminBlock(event, this.options.clock.now());
