@@ -105,7 +105,8 @@ export class BoundCounter {
 export class Metrics implements OnModuleDestroy {
   readonly registry = new Registry();
   private sources: MetricsSources | null = null;
-  private readonly requests: Map<string, CounterChild>;
+  /** Per route class, per outcome: plain property reads on the request path (no key to build and hash). */
+  private readonly requests = {} as Record<RouteClass, Record<Outcome, CounterChild>>;
   readonly decisions: BoundCounter;
   readonly lifts: BoundCounter;
   readonly signIns: BoundCounter;
@@ -123,8 +124,11 @@ export class Metrics implements OnModuleDestroy {
       'HTTP requests answered by this instance, by route class and outcome (blocked: refused by the client gate).',
       ['route_class', 'outcome'],
     );
-    this.requests = new Map();
-    for (const c of ROUTE_CLASSES) for (const o of OUTCOMES) this.requests.set(`${c}|${o}`, requests.labels(c, o));
+    for (const c of ROUTE_CLASSES) {
+      const byOutcome = {} as Record<Outcome, CounterChild>;
+      for (const o of OUTCOMES) byOutcome[o] = requests.labels(c, o);
+      this.requests[c] = byOutcome;
+    }
     this.decisions = new BoundCounter(
       r,
       'bouncer_decisions_total',
@@ -235,7 +239,7 @@ export class Metrics implements OnModuleDestroy {
   }
 
   request(cls: RouteClass, outcome: Outcome): void {
-    this.requests.get(`${cls}|${outcome}`)?.inc();
+    this.requests[cls]?.[outcome]?.inc();
   }
 
   /** Rule id to rule kind (from the rules in force); ids outside it are a person's or a list's. */
