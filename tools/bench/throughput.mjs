@@ -105,7 +105,6 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     blocked: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
     refused: {
       url: signin.url,
-      pid: signin.pid,
       path: '/token',
       method: 'POST',
       headers: { ...form, 'x-forwarded-for': BUFFERED_CLIENT },
@@ -114,7 +113,6 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     },
     checked: {
       url: signin.url,
-      pid: signin.pid,
       path: '/token',
       method: 'POST',
       headers: form,

@@ -11,15 +11,7 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { Clock } from './core/clock';
-import {
-  ANSWER_HEADERS,
-  type AnswerHeaders,
-  ClientGate,
-  COUNTED_BY_GATEWAY,
-  EARLY_REQUEST_ID,
-  headerList,
-  installEarlyGate,
-} from './detection';
+import { ANSWER_HEADERS, type AnswerHeaders, ClientGate, COUNTED_BY_GATEWAY, EARLY_REQUEST_ID, installEarlyGate } from './detection';
 import { OpenApiDocumentHolder } from './docs/docs.module';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { clientRequestIdBinding, createLogger, PinoNestLogger } from './http/pino-logger';
@@ -82,9 +74,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   // The gate answers blocked clients itself, before Fastify's reply (and onSend) exists: it
   // takes the same headers from here. Added before NestFactory.create, so it runs before the
   // gate's hook (DetectionModule adds that one when the app initialises).
-  const plainList = headerList(plainHeaders.api);
-  const httpsList = headerList(httpsHeaders.api);
-  const gateHeaders: AnswerHeaders = (raw, requestId) => [...(origin.isHttps(raw) ? httpsList : plainList), 'x-request-id', requestId];
+  const gateHeaders: AnswerHeaders = (raw, requestId) => [...headersFor(raw).apiList, 'x-request-id', requestId];
   let proxySetup: ReverseProxySetup | null = null;
   adapter.getInstance().addHook('onRequest', (req, _reply, done) => {
     // What the early gate judged has its headers already (installEarlyGate): one property fewer on the request.

@@ -39,11 +39,6 @@ export const ANSWER_HEADERS = Symbol.for('bouncer.answerHeaders');
  */
 export type AnswerHeaders = (req: IncomingMessage, requestId: string) => string[];
 
-/** A header object as Node's flat header list (built once per set of constant headers). */
-export function headerList(headers: Record<string, string>): readonly string[] {
-  return Object.entries(headers).flat();
-}
-
 /**
  * A request a page on another site (or another origin of this site) made the visitor's browser
  * send, with no credentials of ours (no Authorization header; our cookies are SameSite=Strict

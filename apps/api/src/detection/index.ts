@@ -1,14 +1,6 @@
 /** What other features use of detection (auth's sign-in and token checks, stats and health reads). */
 export { AuthRouteThrottle } from './throttle/client-throttler.guard';
-export {
-  ANSWER_HEADERS,
-  type AnswerHeaders,
-  CLIENT_KEY,
-  clientKeyOf,
-  COUNTED_BY_GATEWAY,
-  headerList,
-  markUnattributed,
-} from './client-key';
+export { ANSWER_HEADERS, type AnswerHeaders, CLIENT_KEY, clientKeyOf, COUNTED_BY_GATEWAY, markUnattributed } from './client-key';
 export { ClientGate, EARLY_REQUEST_ID, installEarlyGate } from './client-gate';
 export { DETECTION_ENGINE } from './engine.provider';
 export { refusalProblem } from './refusal';

@@ -8,6 +8,12 @@ import helmet, { type HelmetOptions } from 'helmet';
 export interface SecurityHeaders {
   html: Record<string, string>;
   api: Record<string, string>;
+  /**
+   * `api` in Node's flat form (`[name, value, ...]`), for answers written with `writeHead`
+   * outside Fastify (the client gate's refusals): copied and appended to, not spread into a new
+   * object per answer (see AnswerHeaders in detection/client-key.ts).
+   */
+  apiList: readonly string[];
 }
 
 function capture(options: HelmetOptions): Record<string, string> {
@@ -50,5 +56,5 @@ export function securityHeaders(tls: boolean): SecurityHeaders {
     'cache-control': 'no-store',
   };
   if (full['strict-transport-security']) api['strict-transport-security'] = full['strict-transport-security'];
-  return { html, api };
+  return { html, api, apiList: Object.entries(api).flat() };
 }
