@@ -33,25 +33,42 @@ const bearer = (token, extra = {}) => ({ authorization: `Bearer ${token}`, ...ex
 export async function benchThroughput({ seconds, connections, rounds, log }) {
   // Without the original (a checkout without ../shared/original) line 1 says so; the rest runs.
   const haveOriginal = existsSync(join(ORIGINAL_DIR, 'run.sh'));
-  log(`starting ${haveOriginal ? 'the original prototype and ' : ''}four Bouncer processes`);
+  log(`starting ${haveOriginal ? 'the original prototype and ' : ''}nine Bouncer processes`);
   const original = haveOriginal ? await startOriginal() : null;
   const reference = await startReference();
-  // One after the other: on a loaded 2-core machine, four start-ups at once time out.
-  const on = await startBouncer('on', UNREFUSED);
-  const off = await startBouncer('off', { ...UNREFUSED, SHIELD_MODE: 'off' });
-  const redisOn = await startBouncer('redis-on', { ...UNREFUSED, ...redisPrefix() });
-  const redisOff = await startBouncer('redis-off', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' });
+  // Lines 1-3 compare processes that served nothing but the measured route, two of each kind
+  // (see INSTANCES); lines 4 and 5 attack a process of their own. One after the other: on a
+  // loaded 2-core machine, several start-ups at once time out.
+  const on = [await startBouncer('on', UNREFUSED), await startBouncer('on-b', UNREFUSED)];
+  const off = [
+    await startBouncer('off', { ...UNREFUSED, SHIELD_MODE: 'off' }),
+    await startBouncer('off-b', { ...UNREFUSED, SHIELD_MODE: 'off' }),
+  ];
+  const redisOn = [
+    await startBouncer('redis-on', { ...UNREFUSED, ...redisPrefix() }),
+    await startBouncer('redis-on-b', { ...UNREFUSED, ...redisPrefix() }),
+  ];
+  const redisOff = [
+    await startBouncer('redis-off', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' }),
+    await startBouncer('redis-off-b', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' }),
+  ];
+  // Lines 4 and 5 (refusals, sign-ins) leave a process slower for a while, in either mode: in
+  // the seconds after 10 s of sign-ins a process spent 12 to 55 % more CPU per /validate-token
+  // than before, the collector working through the sign-ins' garbage (README, Performance). On
+  // the detection-on process of lines 1 and 2, as until 2026-12-04, line 2 compared an attacked
+  // process with an idle one.
+  const attacked = await startBouncer('attacked', UNREFUSED);
 
   // Line 4: a client blocked by an admin, and a served one, both behind the trusted proxy (the
-  // bench's own address), on the detection-on process. The served client signs in itself, so its
+  // bench's own address), on the attacked process. The served client signs in itself, so its
   // token is not "seen from a second client".
-  const adminOn = await on.signIn();
-  const blocked = await request(on.url, '/admin/blocks', {
-    token: adminOn,
+  const adminAttacked = await attacked.signIn();
+  const blocked = await request(attacked.url, '/admin/blocks', {
+    token: adminAttacked,
     body: { client: BLOCKED_CLIENT, duration_seconds: 3600, reason: 'benchmark: line 4' },
   });
   if (blocked.status !== 201) throw new Error(`blocking ${BLOCKED_CLIENT} answered ${blocked.status} ${blocked.text}`);
-  const servedToken = await on.signIn('admin', on.adminPassword, { 'x-forwarded-for': SERVED_CLIENT });
+  const servedToken = await attacked.signIn('admin', attacked.adminPassword, { 'x-forwarded-for': SERVED_CLIENT });
 
   // Line 5, on the same process. The refused side: one client put in the failed-login buffer by
   // wrong passwords at an account of its own. The checked side signs in to other accounts, which
@@ -60,12 +77,12 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
   // the rest), so a checked side on one account measured mostly refusals (215 of 249 "checked"
   // sign-ins answered 429 when it shared the attacked account; 1,539 of 1,585 with 16
   // connections on one account of its own).
-  const signin = on;
+  const signin = attacked;
   const BUFFERED_ACCOUNT = 'bench-buffered';
   const checkedAccounts = [];
   for (let i = 0; i < Math.max(connections, 1); i++) {
     const account = { username: `bench-checked-${i}`, password: strongPassword() };
-    const created = await request(signin.url, '/admin/users', { token: adminOn, body: { ...account, role: 'user' } });
+    const created = await request(signin.url, '/admin/users', { token: adminAttacked, body: { ...account, role: 'user' } });
     if (created.status !== 201) throw new Error(`line 5: creating ${account.username} answered ${created.status} ${created.text}`);
     checkedAccounts.push(new URLSearchParams(account).toString());
   }
@@ -92,17 +109,24 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     };
   };
 
-  const tokens = { on: adminOn, off: await off.signIn(), redisOn: await redisOn.signIn(), redisOff: await redisOff.signIn() };
-  const validate = (target, token) => ({ url: target.url, pid: target.pid, path: '/validate-token', headers: bearer(token), expect: 200 });
+  const validate = (target, token) => ({
+    process: target.name,
+    url: target.url,
+    pid: target.pid,
+    path: '/validate-token',
+    headers: bearer(token),
+    expect: 200,
+  });
+  const validateEach = async (targets) => Promise.all(targets.map(async (t) => validate(t, await t.signIn())));
   const cases = {
     ...(original ? { original: validate(original, original.token) } : {}),
     reference: validate(reference, 'none'),
-    on: validate(on, tokens.on),
-    off: validate(off, tokens.off),
-    redisOn: validate(redisOn, tokens.redisOn),
-    redisOff: validate(redisOff, tokens.redisOff),
-    served: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': SERVED_CLIENT }) },
-    blocked: { ...validate(on, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
+    on: await validateEach(on),
+    off: await validateEach(off),
+    redisOn: await validateEach(redisOn),
+    redisOff: await validateEach(redisOff),
+    served: { ...validate(attacked, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': SERVED_CLIENT }) },
+    blocked: { ...validate(attacked, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
     refused: {
       url: signin.url,
       path: '/token',
@@ -139,27 +163,40 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
   // The smoke too: without it the first Bouncer measured (detection on) ran cold in its one
   // round, and lines 1 and 2 of a smoke compared a cold process with warm ones.
   log('warm-up (1 s per case)');
-  for (const c of Object.values(cases)) await cannon({ ...c, seconds: 1, connections });
+  for (const c of Object.values(cases).flat()) await cannon({ ...c, seconds: 1, connections });
   // Each line's two cases run back to back (in turn first), in short rounds, and the line's ratio
   // is the median of its rounds' ratios: this machine's speed drifts by a third within minutes,
   // and two cases measured seconds apart see the same machine, where the best round of each (the
   // method until 2026-12-04) could pair a quiet moment of one with a busy moment of the other.
   const pairs = Object.entries(CASES_OF).filter(([, keys]) => keys.every((k) => cases[k]));
+  // A case run by two processes alike (lines 1-3): which one measures round r. The first side of
+  // a line takes them in turn and the second every other pair of rounds, so five rounds measure
+  // every pairing (a-a, b-a, a-b, b-b, a-a). Processes of one build started the same way
+  // differ steadily (4 such processes, 6 rounds: medians 6 % apart; memory layout, JIT
+  // decisions): with one process per side, a line's ratio was partly the luck of the two.
+  const instance = (key, side, r) => {
+    const c = cases[key];
+    if (!Array.isArray(c)) return c;
+    return c[(side === 0 ? r : Math.floor(r / 2)) % c.length];
+  };
   const paired = Object.fromEntries(pairs.map(([line]) => [line, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [line, keys] of pairs) {
       const order = r % 2 === 0 ? keys : [...keys].reverse();
       const got = {};
       for (const key of order) {
-        const load = () => cannon({ ...cases[key], seconds, connections });
-        const res = await (PINNED_LINES.has(line) ? pinned(cases[key].pid, load) : load());
+        const c = instance(key, keys.indexOf(key), r);
+        const load = () => cannon({ ...c, seconds, connections });
+        const res = await (PINNED_LINES.has(line) ? pinned(c.pid, load) : load());
         // Wrong answers do not stop the run: the lines using this case show them and fail.
-        if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${cases[key].expect} (${JSON.stringify(res.statuses)})`);
-        runs[key].push(res);
-        got[key] = res;
+        if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${c.expect} (${JSON.stringify(res.statuses)})`);
+        runs[key].push({ ...res, process: c.process });
+        got[key] = { ...res, process: c.process };
       }
       paired[line].push(got);
-      log(`round ${r + 1}/${rounds} line ${line}: ${keys.map((k) => `${k} ${Math.round(got[k].rps)} req/s`).join(', ')}`);
+      log(
+        `round ${r + 1}/${rounds} line ${line}: ${keys.map((k) => `${k} (${got[k].process}) ${Math.round(got[k].rps)} req/s`).join(', ')}`,
+      );
     }
   }
   const median = (xs) => percentile(xs, 50);
@@ -257,12 +294,15 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     ),
   ];
   const raw = Object.fromEntries(
-    Object.entries(runs).map(([k, v]) => [k, v.map(({ rps: x, p50, p99, total }) => ({ rps: Math.round(x), p50, p99, total }))]),
+    Object.entries(runs).map(([k, v]) => [
+      k,
+      v.map(({ rps: x, p50, p99, total, process }) => ({ process, rps: Math.round(x), p50, p99, total })),
+    ]),
   );
   raw.paired_rounds = Object.fromEntries(
     Object.entries(paired).map(([line, gs]) => [
       line,
-      gs.map((g) => Object.fromEntries(Object.entries(g).map(([k, r]) => [k, Math.round(r.rps)]))),
+      gs.map((g) => Object.fromEntries(Object.entries(g).map(([k, r]) => [k, { process: r.process, rps: Math.round(r.rps) }]))),
     ]),
   );
   raw.pinning = pinningUnavailable
