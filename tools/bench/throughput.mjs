@@ -128,6 +128,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
     served: { ...validate(attacked, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': SERVED_CLIENT }) },
     blocked: { ...validate(attacked, servedToken), headers: bearer(servedToken, { 'x-forwarded-for': BLOCKED_CLIENT }), expect: 403 },
     refused: {
+      process: signin.name,
       url: signin.url,
       path: '/token',
       method: 'POST',
@@ -136,6 +137,7 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
       expect: 429,
     },
     checked: {
+      process: signin.name,
       url: signin.url,
       path: '/token',
       method: 'POST',
