@@ -1,5 +1,13 @@
 import { ManualClock } from '@bouncer/detection/testing';
-import { MAX_HELD, MAX_HOLD_MS, OVERLOAD_LAG_MS, OVERLOAD_CLIENTS, PACING_COOLDOWN_MS, RefusalPacing } from './refusal-pacing';
+import {
+  FLOOD_REFUSALS,
+  MAX_HELD,
+  MAX_HOLD_MS,
+  OVERLOAD_LAG_MS,
+  OVERLOAD_CLIENTS,
+  PACING_COOLDOWN_MS,
+  RefusalPacing,
+} from './refusal-pacing';
 
 /** A pacing whose held refusals wait until the test releases them (no timers, no sleeps). */
 function pacingWithManualTimers() {
@@ -21,9 +29,10 @@ describe('RefusalPacing', () => {
 
   it('answers at once while the event loop keeps up, or is slow but refusing few clients', () => {
     const { pacing, scheduled } = pacingWithManualTimers();
-    pacing.observeWindow(OVERLOAD_LAG_MS - 1, OVERLOAD_CLIENTS * 10);
-    // One client hammering a slow machine (lines 4 and 5 of issue 12) is not a flood.
+    pacing.observeWindow(OVERLOAD_LAG_MS - 1, OVERLOAD_CLIENTS * 10, FLOOD_REFUSALS - 1);
+    // One client hammering (lines 4 and 5 of issue 12), on a slow machine or as fast as it can, is not a flood.
     pacing.observeWindow(OVERLOAD_LAG_MS * 10, OVERLOAD_CLIENTS - 1);
+    pacing.observeWindow(1, OVERLOAD_CLIENTS - 1, FLOOD_REFUSALS * 100);
     const sent: string[] = [];
     pacing.answer('203.0.113.1', 30, () => sent.push('403'));
     expect(sent).toEqual(['403']);
@@ -46,6 +55,31 @@ describe('RefusalPacing', () => {
     scheduled[0]!.run();
     expect(sent).toEqual(['403']);
     expect(pacing.holding).toBe(0);
+  });
+
+  it('holds refusals to many clients that come fast, even while the loop keeps up', () => {
+    const { pacing } = pacingWithManualTimers();
+    // A fast machine answers a flood in short turns: the delay stays low, the refusals do not.
+    pacing.observeWindow(1, OVERLOAD_CLIENTS, FLOOD_REFUSALS);
+    expect(pacing.holdMs(5)).toBe(MAX_HOLD_MS);
+  });
+
+  it('judges a window by the refusals it answered, then counts afresh', () => {
+    const { pacing } = pacingWithManualTimers();
+    const flood = (refusals: number) => {
+      for (let i = 0; i < refusals; i++) pacing.answer(`10.0.0.${i % OVERLOAD_CLIENTS}`, 1, () => undefined);
+    };
+    flood(FLOOD_REFUSALS - 1);
+    pacing.closeWindow(1);
+    expect(pacing.pacing).toBe(false);
+    expect(pacing.refusedClientsInWindow).toBe(0);
+    // The last window's refusals do not carry over: this one alone must reach the mark.
+    flood(1);
+    pacing.closeWindow(1);
+    expect(pacing.pacing).toBe(false);
+    flood(FLOOD_REFUSALS);
+    pacing.closeWindow(1);
+    expect(pacing.pacing).toBe(true);
   });
 
   it('hold() resolves only when the held refusal is released', async () => {
