@@ -37,21 +37,14 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
   const original = haveOriginal ? await startOriginal() : null;
   const reference = await startReference();
   // Lines 1-3 compare processes that served nothing but the measured route, two of each kind
-  // (see INSTANCES); lines 4 and 5 attack a process of their own. One after the other: on a
-  // loaded 2-core machine, several start-ups at once time out.
-  const on = [await startBouncer('on', UNREFUSED), await startBouncer('on-b', UNREFUSED)];
-  const off = [
-    await startBouncer('off', { ...UNREFUSED, SHIELD_MODE: 'off' }),
-    await startBouncer('off-b', { ...UNREFUSED, SHIELD_MODE: 'off' }),
-  ];
-  const redisOn = [
-    await startBouncer('redis-on', { ...UNREFUSED, ...redisPrefix() }),
-    await startBouncer('redis-on-b', { ...UNREFUSED, ...redisPrefix() }),
-  ];
-  const redisOff = [
-    await startBouncer('redis-off', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' }),
-    await startBouncer('redis-off-b', { ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' }),
-  ];
+  // (`instance` below says why); lines 4 and 5 attack a process of their own. One after the
+  // other: on a loaded 2-core machine, several start-ups at once time out. `env` is called per
+  // process, so each Redis process has a key prefix of its own (two sharing one would be a cluster).
+  const twoOf = async (name, env) => [await startBouncer(name, env()), await startBouncer(`${name}-b`, env())];
+  const on = await twoOf('on', () => UNREFUSED);
+  const off = await twoOf('off', () => ({ ...UNREFUSED, SHIELD_MODE: 'off' }));
+  const redisOn = await twoOf('redis-on', () => ({ ...UNREFUSED, ...redisPrefix() }));
+  const redisOff = await twoOf('redis-off', () => ({ ...UNREFUSED, ...redisPrefix(), SHIELD_MODE: 'off' }));
   // Lines 4 and 5 (refusals, sign-ins) leave a process slower for a while, in either mode: in
   // the seconds after 10 s of sign-ins a process spent 12 to 55 % more CPU per /validate-token
   // than before, the collector working through the sign-ins' garbage (README, Performance). On
@@ -192,8 +185,9 @@ export async function benchThroughput({ seconds, connections, rounds, log }) {
         const res = await (PINNED_LINES.has(line) ? pinned(c.pid, load) : load());
         // Wrong answers do not stop the run: the lines using this case show them and fail.
         if (res.bad > 0) log(`${key}: ${res.bad} of ${res.total} answers were not ${c.expect} (${JSON.stringify(res.statuses)})`);
-        runs[key].push({ ...res, process: c.process });
-        got[key] = { ...res, process: c.process };
+        const measured = { ...res, process: c.process };
+        runs[key].push(measured);
+        got[key] = measured;
       }
       paired[line].push(got);
       log(
