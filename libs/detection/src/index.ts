@@ -7,6 +7,7 @@ export * from './lib/net/client-identity';
 export * from './lib/store/counter-store';
 export * from './lib/store/memory-counter-store';
 export * from './lib/store/client-slots';
+export * from './lib/store/recent-map';
 export * from './lib/rules/rule-kind';
 export * from './lib/rules/registry';
 export * from './lib/rules/default-rules';

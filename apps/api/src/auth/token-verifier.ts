@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { LRUCache } from 'lru-cache';
+import { RecentMap } from '@bouncer/detection';
 import { CLOCK, type Clock } from '../core/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { AccessClaims } from './access-token.service';
@@ -18,12 +18,12 @@ const MAX_CLOCK_SKEW_SECONDS = 30;
  * counts a token keys on its `jti`, `sid` or `sub` + `gen`, never on its bytes (the cache below
  * only saves the signature check).
  * An ES256 verify costs ~45 µs, most of an authenticated request, so the result for the
- * same token bytes is remembered (bounded LRU) until the token expires. Revocation is NOT
+ * same token bytes is remembered (bounded, RecentMap) until the token expires. Revocation is NOT
  * cached: the strategy checks it on every request.
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly cache = new LRUCache<string, AccessClaims>({ max: 20_000 });
+  private readonly cache = new RecentMap<string, AccessClaims>(20_000);
 
   constructor(
     private readonly jwt: JwtService,

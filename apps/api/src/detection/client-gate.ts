@@ -54,8 +54,11 @@ type GateRequest = IncomingMessage & {
   [ANSWER_HEADERS]?: AnswerHeaders;
   [COUNTED_BY_GATEWAY]?: boolean;
   [EARLY_REQUEST_ID]?: string;
-  /** Set when the gate admitted the request and its answer is to be counted (onResponse). */
-  [ADMITTED]?: { client: string; routeClass: RouteClass };
+  /**
+   * Set when the gate admitted the request and its answer is to be counted (onResponse): its
+   * route class (the client is CLIENT_KEY). A constant string, so admitting allocates nothing.
+   */
+  [ADMITTED]?: RouteClass;
 };
 
 /**
@@ -151,10 +154,11 @@ export class ClientGate {
 
   /** The answer of an admitted request: counted in the metrics and by the engine's probing rule. */
   onAnswered(req: GateRequest, status: number, requestId?: string): void {
-    const admitted = req[ADMITTED];
-    if (!admitted) return;
-    this.detection.metrics?.request(admitted.routeClass, outcomeOf(status));
-    this.detection.answered(admitted.client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED], requestId);
+    const cls = req[ADMITTED];
+    const client = req[CLIENT_KEY];
+    if (!cls || client === undefined) return;
+    this.detection.metrics?.request(cls, outcomeOf(status));
+    this.detection.answered(client, status, !isForeignPageRequest(req.headers) && !req[UNATTRIBUTED], requestId);
   }
 
   private pass(
@@ -181,7 +185,7 @@ export class ClientGate {
       });
       return;
     }
-    req[ADMITTED] = { client: verdict.client, routeClass: cls };
+    req[ADMITTED] = cls;
     next();
   }
 }

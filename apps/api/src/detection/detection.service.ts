@@ -100,7 +100,8 @@ export class DetectionService implements OnModuleDestroy, PrunableProvider {
     const now = this.clock.now();
     this.monitor.response(status, now);
     this.shared?.response(status, now);
-    if (!attributable) return;
+    // Most answers (a 200) concern no rule: no event is built for them.
+    if (!attributable || !this.engine.countsAnswer(status)) return;
     const d = this.engine.decide({ type: 'response', client, status, cause: requestId });
     if (d instanceof Promise) d.catch((e: Error) => this.logger.warn(`counting an answer failed: ${describeError(e)}`));
   }

@@ -349,6 +349,16 @@ describe('events no rule watches', () => {
     t.decide({ type: 'response', client: A, status: 404 });
     expect(store.programs.map((p) => p.map((op) => op.key))).toEqual([[`probing:c:${A}`]]);
   });
+
+  it('countsAnswer says which statuses a rule counts, as the rules in force configure them', () => {
+    const t = setup({ doc: { version: 1, rules: { probing: { statuses: [418, 404] } } } });
+    expect([200, 401, 404, 418, 500].map((s) => t.engine.countsAnswer(s))).toEqual([false, false, true, true, false]);
+    // Asked again (now from memory): the same answers; a status outside HTTP's range is asked of the rules.
+    expect([200, 404, 418].map((s) => t.engine.countsAnswer(s))).toEqual([false, true, true]);
+    expect(t.engine.countsAnswer(1000)).toBe(false);
+    expect(setup({ mode: 'off' }).engine.countsAnswer(404)).toBe(false);
+    expect(setup({ doc: { version: 1, rules: { probing: { enabled: false } } } }).engine.countsAnswer(404)).toBe(false);
+  });
 });
 
 describe('follow-up programs', () => {

@@ -7,6 +7,7 @@ import type { Judgement, RuleContext } from './rules/rule-kind';
 import { describeWait, secondsUntil } from './rules/rule-kind';
 import type { CompiledRule, RuleSet } from './rules/rules-document';
 import type { CounterOp, CounterResult, CounterStore } from './store/counter-store';
+import { RecentMap } from './store/recent-map';
 import { andThen, type Clock, type MaybePromise } from './time';
 
 export type EngineMode = 'enforce' | 'observe' | 'off';
@@ -67,7 +68,12 @@ export class DetectionEngine {
    * was issued to) is answered without a store trip and without building a key; a token seen
    * from several clients keeps them in a set.
    */
-  private readonly seenTokens: LRUCache<string, string | Set<string>>;
+  private readonly seenTokens: RecentMap<string, string | Set<string>>;
+  /**
+   * Per HTTP status: 1 when a rule counts that answer, 2 when none does (0: not asked yet). Every
+   * request's answer asks, and most (a 200) concern no rule: answered from here, without an event.
+   */
+  private readonly answerWatched = new Uint8Array(600);
   /** `client|rule` of allow-listed clients reported as "would block", until the block would have ended. */
   private readonly skippedUntil: LRUCache<string, number>;
 
@@ -80,7 +86,7 @@ export class DetectionEngine {
     }
     const esc = options.rules.rules.find((r) => r.enabled && r.kind.kind === 'escalation');
     this.escalation = esc ? (esc.spec as unknown as EscalationSpec) : null;
-    this.seenTokens = new LRUCache({ max: options.maxTrackedClients ?? 100_000 });
+    this.seenTokens = new RecentMap(options.maxTrackedClients ?? 100_000);
     this.skippedUntil = new LRUCache({ max: 10_000 });
   }
 
@@ -108,6 +114,19 @@ export class DetectionEngine {
     return this.mode !== 'off' && this.tokenSeenFrom(token, client);
   }
 
+  /**
+   * Whether any rule counts an answer with this status (a `response` event would be allowed at
+   * once otherwise). A rule kind's `watches` judges a response by its status alone (RuleKind),
+   * so the answer is kept per status.
+   */
+  countsAnswer(status: number): boolean {
+    if (this.mode === 'off') return false;
+    if (!(status >= 100 && status < 600)) return this.watched({ type: 'response', client: '', status });
+    let known = this.answerWatched[status]!;
+    if (known === 0) this.answerWatched[status] = known = this.watched({ type: 'response', client: '', status }) ? 1 : 2;
+    return known === 1;
+  }
+
   /** The one decision point. Synchronous when the store is. */
   decide(event: DetectionEvent): MaybePromise<Decision> {
     if (event.type === 'admin-block') return this.adminBlock(event, this.options.clock.now());
@@ -125,18 +144,26 @@ export class DetectionEngine {
     if (standing) return standing;
 
     const steps: Step[] = [];
-    const ops: CounterOp[] = [];
-    for (const rule of this.byEvent.get(event.type) ?? []) {
+    let ops: CounterOp[] = NO_OPS;
+    for (const rule of this.byEvent.get(event.type) ?? NO_RULES) {
       if (rule.kind.watches && !rule.kind.watches(event, rule.spec)) continue;
       const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
-      const program = rule.kind.plan(event, rule.spec, ctx);
+      const program = rebase(rule.kind.plan(event, rule.spec, ctx), rule.id, ops.length);
       steps.push({ rule, ctx, offset: ops.length, length: program.length });
-      ops.push(...rebase(program, rule.id, ops.length));
+      // The usual event has one rule: its program is the whole program (no copy).
+      if (ops === NO_OPS) ops = program;
+      else {
+        if (steps.length === 2) ops = [...ops];
+        for (const op of program) ops.push(op);
+      }
     }
     // Nothing watches it (an answer the probing rule does not count): nothing to conclude.
     if (steps.length === 0 && event.type !== 'sign-in-attempt' && event.type !== 'request') return ALLOW;
-    const results = ops.length ? this.options.store.run(ops, now) : [];
-    return andThen(results, (r) => this.conclude(event, steps, r, now));
+    const results = ops.length ? this.options.store.run(ops, now) : NO_RESULTS;
+    // No closure for a synchronous store: this runs for every request.
+    return results instanceof Promise
+      ? results.then((r) => this.conclude(event, steps, r, now))
+      : this.conclude(event, steps, results, now);
   }
 
   /**
@@ -260,12 +287,14 @@ export class DetectionEngine {
   }
 
   private conclude(event: DetectionEvent, steps: Step[], results: readonly CounterResult[], now: number): MaybePromise<Decision> {
-    let decision: Decision = event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : { verdict: 'allow' };
+    // ALLOW is frozen and never changed: every stronger verdict is a new object (merge).
+    let decision: Decision = event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
     const followUp: CounterOp[] = [];
     const holders: Step[] = [];
     let warning: SignInWarning | undefined;
     for (const step of steps) {
-      const j = step.rule.kind.judge(event, step.rule.spec, results.slice(step.offset, step.offset + step.length), step.ctx);
+      const own = step.offset === 0 && step.length === results.length ? results : results.slice(step.offset, step.offset + step.length);
+      const j = step.rule.kind.judge(event, step.rule.spec, own, step.ctx);
       if (!j) continue;
       const enforced = this.isEnforced(step.rule.id);
       if (j.hold && decision.ticket) {
@@ -424,6 +453,10 @@ export class DetectionEngine {
     this.options.sink.record(effect, cause);
   }
 }
+
+const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
+const NO_OPS: CounterOp[] = [];
+const NO_RESULTS: CounterResult[] = [];
 
 /** A standing block as the answer to a request. */
 function refusal(d: StandingDecision, now: number, status: 403 | 429): Decision {

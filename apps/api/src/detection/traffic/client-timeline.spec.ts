@@ -92,6 +92,17 @@ describe('ClientTimeline', () => {
     expect(t.read('192.0.2.0/24', lastHour(T0 + 1)).tracked).toBe(false);
   });
 
+  it('forgets the least recently seen client when full, to the minute', () => {
+    const t = new ClientTimeline(3);
+    for (const c of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) t.request(c, T0);
+    // 10.0.0.1 comes back a minute later: 10.0.0.2 is now the least recently seen.
+    t.request('10.0.0.1', T0 + 60_000);
+    t.request('10.0.0.4', T0 + 60_000);
+    const tracked = (c: string) => t.read(c, lastHour(T0 + 60_000)).tracked;
+    expect(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map(tracked)).toEqual([true, false, true, true]);
+    expect(sum(t.read('10.0.0.1', lastHour(T0 + 60_000)).requests)).toBe(2);
+  });
+
   it('keeps at most maxClients (least recently seen forgotten first), and prune forgets clients idle for 7 days', () => {
     const t = new ClientTimeline(3);
     for (let i = 0; i < 10; i++) t.request(`10.0.0.${i}`, T0);

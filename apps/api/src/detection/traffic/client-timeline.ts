@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { CidrList } from '@bouncer/detection';
 
 /** The client page's request timeline: per minute over the last hour, per hour over 7 days. */
@@ -44,12 +43,16 @@ export interface TimelineRead {
  * /admin/clients/activity`): per minute over the last hour, per hour over 7 days. Kept apart from
  * the engine: it decides nothing, it only answers "what did this client send lately". Memory is
  * bounded: at most `maxClients` clients (under 1 KB each), the least recently seen forgotten
- * first, so a flood of fresh addresses costs a fixed amount; a forgotten client's timeline starts
- * again at zero.
+ * first (to the minute), so a flood of fresh addresses costs a fixed amount; a forgotten client's
+ * timeline starts again at zero.
  */
 export class ClientTimeline {
-  /** Client key -> its slot in the chunks. */
-  private readonly slots: LRUCache<string, number>;
+  /**
+   * Client key -> its slot in the chunks, least recently seen first: a client moves to the end
+   * with its first request of a minute. Not on every request (as an LRU list would): this runs
+   * for every request, and the order only has to be right to the minute.
+   */
+  private readonly slots = new Map<string, number>();
   private readonly chunks: Uint32Array[] = [];
   /** Slots of pruned clients, reused first. */
   private readonly free: number[] = [];
@@ -58,18 +61,22 @@ export class ClientTimeline {
 
   constructor(maxClients: number) {
     this.maxClients = Math.max(1, maxClients);
-    this.slots = new LRUCache({ max: this.maxClients });
   }
 
   request(client: string, now: number): void {
+    const minute = Math.floor(now / TIMELINE_MINUTE_MS);
+    const hour = Math.floor(now / TIMELINE_HOUR_MS);
     let slot = this.slots.get(client);
     if (slot === undefined) {
       slot = this.takeSlot();
       this.slots.set(client, slot);
+    } else if (minute > this.chunks[(slot / CHUNK) | 0]![(slot % CHUNK) * RING_LENGTH + LAST_MINUTE]!) {
+      // Its first request this minute: now the most recently seen.
+      this.slots.delete(client);
+      this.slots.set(client, slot);
     }
-    const [data, at] = this.locate(slot);
-    const minute = Math.floor(now / TIMELINE_MINUTE_MS);
-    const hour = Math.floor(now / TIMELINE_HOUR_MS);
+    const data = this.chunks[(slot / CHUNK) | 0]!;
+    const at = (slot % CHUNK) * RING_LENGTH;
     advance(data, at + LAST_MINUTE, at + MINUTES_AT, TIMELINE_MINUTES, minute);
     advance(data, at + LAST_HOUR, at + HOURS_AT, TIMELINE_HOURS, hour);
     // A request stamped a little in the past (clock steps) still lands in its kept slot.
@@ -107,7 +114,7 @@ export class ClientTimeline {
       }
     };
     let tracked = false;
-    const exact = this.slots.peek(clientOrRange);
+    const exact = this.slots.get(clientOrRange);
     if (exact !== undefined) {
       add(exact);
       tracked = true;
@@ -146,7 +153,12 @@ export class ClientTimeline {
       if (slot % CHUNK === 0) this.chunks.push(new Uint32Array(CHUNK * RING_LENGTH));
       return slot;
     }
-    slot ??= this.slots.pop()!;
+    if (slot === undefined) {
+      // Full: the least recently seen client's slot.
+      const [oldest, taken] = this.slots.entries().next().value!;
+      this.slots.delete(oldest);
+      slot = taken;
+    }
     const [data, at] = this.locate(slot);
     data.fill(0, at, at + RING_LENGTH);
     return slot;

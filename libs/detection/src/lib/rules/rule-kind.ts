@@ -51,6 +51,8 @@ export interface RuleKind<S extends object = Record<string, unknown>> {
    * Whether this event concerns the rule at all (it neither counts nor judges it otherwise).
    * Optional: without it every event of `events` is planned and judged. Lets the engine answer
    * an event no rule cares about (a 200 for the probing rule) without building anything.
+   * For a `response` it may look at the status only: the engine keeps the answer per status
+   * (DetectionEngine.countsAnswer).
    */
   watches?(event: DetectionEvent, spec: S): boolean;
   plan(event: DetectionEvent, spec: S, ctx: RuleContext): CounterOp[];
