@@ -30,7 +30,9 @@ export class TokenMisuseService {
     expiresAtSec: number,
     requestId?: string,
   ): MaybePromise<'ok' | 'revoke'> {
-    const token = `jti:${jti}`;
+    // The bare jti (a UUID, so it never meets a `family:` key): the same string object for every
+    // request with this token (TokenVerifier keeps its claims), so the engine's lookup hashes nothing new.
+    const token = jti;
     // The usual request: this client showed this token before. Nothing to decide, so no event is
     // built (nor its text); a decision being recorded is still waited for, as below.
     if (!this.recorder.busy && this.engine.seenBefore(token, client)) return 'ok';

@@ -138,10 +138,13 @@ export class DetectionEngine {
     if (event.type === 'token-seen' && this.tokenSeenFrom(event.token, event.client)) return ALLOW;
     if (event.type === 'response' && !this.watched(event)) return ALLOW;
     const now = this.options.clock.now();
-    if (this.book.isAllowlisted(event.client)) return this.allowlisted(event, now);
-
-    const standing = this.standingRefusal(event, now);
-    if (standing) return standing;
+    // A client the book says nothing about (the usual one) is neither listed nor refused already.
+    const quiet = this.book.isQuiet(event.client);
+    if (!quiet) {
+      if (this.book.isAllowlisted(event.client)) return this.allowlisted(event, now);
+      const standing = this.standingRefusal(event, now);
+      if (standing) return standing;
+    }
 
     const steps: Step[] = [];
     let ops: CounterOp[] = NO_OPS;
@@ -162,8 +165,8 @@ export class DetectionEngine {
     const results = ops.length ? this.options.store.run(ops, now) : NO_RESULTS;
     // No closure for a synchronous store: this runs for every request.
     return results instanceof Promise
-      ? results.then((r) => this.conclude(event, steps, r, now))
-      : this.conclude(event, steps, results, now);
+      ? results.then((r) => this.conclude(event, steps, r, now, quiet))
+      : this.conclude(event, steps, results, now, quiet);
   }
 
   /**
@@ -286,7 +289,14 @@ export class DetectionEngine {
     return null;
   }
 
-  private conclude(event: DetectionEvent, steps: Step[], results: readonly CounterResult[], now: number): MaybePromise<Decision> {
+  /** `quiet`: the book said nothing about the client when the event came (DecisionBook.isQuiet). */
+  private conclude(
+    event: DetectionEvent,
+    steps: Step[],
+    results: readonly CounterResult[],
+    now: number,
+    quiet: boolean,
+  ): MaybePromise<Decision> {
     // ALLOW is frozen and never changed: every stronger verdict is a new object (merge).
     let decision: Decision = event.type === 'sign-in-attempt' ? { verdict: 'allow', ticket: { holds: {} } } : ALLOW;
     const followUp: CounterOp[] = [];
@@ -308,7 +318,8 @@ export class DetectionEngine {
       if (j.warn && enforced) warning = nearer(warning, j.warn);
     }
     if (warning) decision = { ...decision, signInWarning: warning };
-    if (event.type === 'request' && decision.verdict === 'allow') {
+    // A suspicion this event raised is in the verdict already; one from before, only in the book.
+    if (event.type === 'request' && decision.verdict === 'allow' && !quiet) {
       const standing = this.book.suspicion(event.client, now);
       if (standing) decision = { verdict: 'suspicious', ruleId: standing.rule, reason: standing.reason };
     }

@@ -98,3 +98,23 @@ describe('DecisionBook: the request path answers what the list holds', () => {
     }
   });
 });
+
+describe('DecisionBook.isQuiet (the request path skips the book for such a client)', () => {
+  it('is true only while nothing in the book could concern the client', () => {
+    const book = new DecisionBook();
+    expect(book.isQuiet('10.0.0.9')).toBe(true);
+    book.put(block('10.0.0.9', 60, { state: 'suspicious' }), T0);
+    expect([book.isQuiet('10.0.0.9'), book.isQuiet('10.0.0.10')]).toEqual([false, true]);
+    book.remove('10.0.0.9', 'suspicious', T0);
+    expect(book.isQuiet('10.0.0.9')).toBe(true);
+    book.put(block('10.1.0.0/16', 60), T0);
+    expect(book.isQuiet('10.0.0.10')).toBe(false);
+    const listed = new DecisionBook();
+    listed.setLists(['192.0.2.0/24'], []);
+    expect(listed.isQuiet('10.0.0.10')).toBe(false);
+    listed.setLists([], ['192.0.2.0/24']);
+    expect(listed.isQuiet('10.0.0.10')).toBe(false);
+    listed.setLists([], []);
+    expect(listed.isQuiet('10.0.0.10')).toBe(true);
+  });
+});

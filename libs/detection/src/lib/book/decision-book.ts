@@ -49,6 +49,14 @@ export class DecisionBook {
 
   // ---- the request path ---------------------------------------------------------------------
 
+  /**
+   * True when nothing in the book concerns this client: no decision of its own, no range block,
+   * no allow or deny list. The usual request's answer, in one check instead of four.
+   */
+  isQuiet(client: string): boolean {
+    return this.ranges.length === 0 && this.allow.size === 0 && this.deny.size === 0 && !this.held.has(client);
+  }
+
   /** The block (enforced or observed) that covers this client for the given scope, or null. */
   blockFor(client: string, scope: BlockScope, now: number): StandingDecision | null {
     const d = this.held.has(client) ? this.live(key(client, 'blocked', scope), now) : null;
