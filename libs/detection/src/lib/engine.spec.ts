@@ -6,6 +6,7 @@ import { RecordingSink } from '../testing';
 import type { Decision } from './decision';
 import { DetectionEngine, type EngineOptions } from './engine';
 import type { DetectionEvent } from './events';
+import { requestRate } from './rules/kinds/request-rate.rule';
 import { compileRules } from './rules/rules-document';
 import type { CounterOp, CounterResult, CounterStore } from './store/counter-store';
 import { MemoryCounterStore } from './store/memory-counter-store';
@@ -358,6 +359,27 @@ describe('events no rule watches', () => {
     expect(t.engine.countsAnswer(1000)).toBe(false);
     expect(setup({ mode: 'off' }).engine.countsAnswer(404)).toBe(false);
     expect(setup({ doc: { version: 1, rules: { probing: { enabled: false } } } }).engine.countsAnswer(404)).toBe(false);
+  });
+});
+
+describe("a client's request program", () => {
+  it('is planned once per client and run again for its next requests, counting as before', () => {
+    const store = new SpyStore();
+    const t = setup({ store });
+    const plan = jest.spyOn(requestRate, 'plan');
+    try {
+      for (let i = 0; i < 5; i++) t.decide(req(A));
+      t.decide(req(B));
+      expect(plan).toHaveBeenCalledTimes(2);
+    } finally {
+      plan.mockRestore();
+    }
+    expect(store.programs.map((p) => p.map((op) => op.key))).toEqual([...Array(5).fill([`request-rate:c:${A}`]), [`request-rate:c:${B}`]]);
+    expect([t.count(`request-rate:c:${A}`), t.count(`request-rate:c:${B}`)]).toEqual([5, 1]);
+    // A block and its follow-up (the count restarts) from a kept program, as from a fresh one.
+    for (let i = 5; i < 301; i++) t.decide(req(A));
+    expect(t.decide(req(A))).toMatchObject({ verdict: 'blocked', ruleId: 'request-rate' });
+    expect(t.count(`request-rate:c:${A}`)).toBe(0);
   });
 });
 

@@ -74,6 +74,15 @@ export class DetectionEngine {
    * request's answer asks, and most (a 200) concern no rule: answered from here, without an event.
    */
   private readonly answerWatched = new Uint8Array(600);
+  /**
+   * A client's `request` program, built once (rebased keys, already flat text): the rules of a
+   * request plan by the client and their settings alone (RuleKind.plan), so the usual request
+   * reuses its client's program instead of planning and building keys again. Bounded: a client
+   * not in it is planned as any event is. Stores never change the programs they run.
+   */
+  private readonly requestPrograms = new RecentMap<string, { ops: CounterOp[]; rules: CompiledRule[]; lengths: number[] }>(
+    REQUEST_PROGRAMS,
+  );
   /** `client|rule` of allow-listed clients reported as "would block", until the block would have ended. */
   private readonly skippedUntil: LRUCache<string, number>;
 
@@ -148,18 +157,28 @@ export class DetectionEngine {
 
     const steps: Step[] = [];
     let ops: CounterOp[] = NO_OPS;
-    for (const rule of this.byEvent.get(event.type) ?? NO_RULES) {
-      if (rule.kind.watches && !rule.kind.watches(event, rule.spec)) continue;
-      const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
-      const program = rebase(rule.kind.plan(event, rule.spec, ctx), rule.id, ops.length);
-      steps.push({ rule, ctx, offset: ops.length, length: program.length });
-      // The usual event has one rule: its program is the whole program (no copy).
-      if (ops === NO_OPS) ops = program;
-      else {
-        if (steps.length === 2) ops = [...ops];
-        for (const op of program) ops.push(op);
+    const known = event.type === 'request' ? this.requestPrograms.get(event.client) : undefined;
+    if (known) {
+      ops = known.ops;
+      for (let i = 0, offset = 0; i < known.rules.length; offset += known.lengths[i]!, i++) {
+        const rule = known.rules[i]!;
+        steps.push({ rule, ctx: { id: rule.id, now, suspicion: this.options.rules.suspicion }, offset, length: known.lengths[i]! });
       }
-    }
+    } else
+      for (const rule of this.byEvent.get(event.type) ?? NO_RULES) {
+        if (rule.kind.watches && !rule.kind.watches(event, rule.spec)) continue;
+        const ctx: RuleContext = { id: rule.id, now, suspicion: this.options.rules.suspicion };
+        const program = rebase(rule.kind.plan(event, rule.spec, ctx), rule.id, ops.length);
+        steps.push({ rule, ctx, offset: ops.length, length: program.length });
+        // The usual event has one rule: its program is the whole program (no copy).
+        if (ops === NO_OPS) ops = program;
+        else {
+          if (steps.length === 2) ops = [...ops];
+          for (const op of program) ops.push(op);
+        }
+      }
+    if (event.type === 'request' && !known)
+      this.requestPrograms.set(event.client, { ops, rules: steps.map((s) => s.rule), lengths: steps.map((s) => s.length) });
     // Nothing watches it (an answer the probing rule does not count): nothing to conclude.
     if (steps.length === 0 && event.type !== 'sign-in-attempt' && event.type !== 'request') return ALLOW;
     const results = ops.length ? this.options.store.run(ops, now) : NO_RESULTS;
@@ -466,6 +485,8 @@ export class DetectionEngine {
 }
 
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
+/** Clients whose request program is kept (a few hundred bytes each). */
+const REQUEST_PROGRAMS = 4096;
 const NO_OPS: CounterOp[] = [];
 const NO_RESULTS: CounterResult[] = [];
 

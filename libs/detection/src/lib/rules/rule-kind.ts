@@ -55,6 +55,11 @@ export interface RuleKind<S extends object = Record<string, unknown>> {
    * (DetectionEngine.countsAnswer).
    */
   watches?(event: DetectionEvent, spec: S): boolean;
+  /**
+   * The counter program for an event. For a `request` it may use the client and the settings
+   * only (not `ctx.now`), and `watches` likewise: the engine keeps a client's request program
+   * and runs it again for the client's next requests.
+   */
   plan(event: DetectionEvent, spec: S, ctx: RuleContext): CounterOp[];
   judge(event: DetectionEvent, spec: S, results: readonly CounterResult[], ctx: RuleContext): Judgement | null;
   /**

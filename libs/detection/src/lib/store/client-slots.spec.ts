@@ -67,4 +67,28 @@ describe('ClientSlots', () => {
     for (let i = 0; i < 3000; i++) slots.acquire(`10.0.${i >> 8}.${i & 255}`);
     expect(sizes).toEqual([1024, 2048, 3000]);
   });
+  it('never answers a key from its recent lookups once its slot went to another key', () => {
+    const slots = new ClientSlots(2, () => undefined);
+    const a = 'request-rate:c:10.0.0.1';
+    const first = slots.acquire(a).slot;
+    expect(slots.get(a)).toBe(first);
+    expect(slots.delete(a)).toBe(true);
+    expect(slots.get(a)).toBe(-1);
+    // The freed slot goes to the next key; the old key stays unknown.
+    expect(slots.acquire('request-rate:c:10.0.0.2').slot).toBe(first);
+    expect(slots.get(a)).toBe(-1);
+    // Full (2 keys): a new key takes the least recently used key's slot.
+    slots.acquire('t:2001:db8::/64');
+    const c = slots.acquire('request-rate:c:10.0.0.3').slot;
+    expect(c).toBe(first);
+    expect(slots.get('request-rate:c:10.0.0.2')).toBe(-1);
+    expect(slots.keyOf(slots.get('request-rate:c:10.0.0.3'))).toBe('request-rate:c:10.0.0.3');
+  });
+
+  it('finds every key after more lookups than it remembers', () => {
+    const slots = new ClientSlots(5000, () => undefined);
+    const keys = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `p:10.1.${i >> 8}.${i & 255}` : `s:${i}`));
+    const got = keys.map((k) => slots.acquire(k).slot);
+    for (let round = 0; round < 2; round++) keys.forEach((k, i) => expect(slots.get(k)).toBe(got[i]));
+  });
 });

@@ -19,6 +19,17 @@ export class ClientSlots {
   private readonly byString = new Map<string, number>();
   /** The string key of a slot that has one (the minority): a sparse side table. */
   private readonly strings = new Map<number, string>();
+  /**
+   * Keys looked up lately -> their slot and the slot's generation (slot + generation * 2^27).
+   * The usual request brings a key seen moments ago, often the very same string (the engine
+   * keeps a client's request program; a connection keeps its peer's address), whose hash the
+   * string already holds: one Map lookup instead of parsing the key. A slot released since has
+   * a new generation, so a stale entry is never believed. Cleared when full: a slot is taken
+   * again only through `remember`, so no generation can wrap around within one filling.
+   */
+  private readonly recent = new Map<string, number>();
+  /** Per slot: bumped each time the slot is released. */
+  private generation = new Uint16Array(0);
   private next = new Int32Array(0);
   private prev = new Int32Array(0);
   private packed = new Int32Array(0);
@@ -42,6 +53,7 @@ export class ClientSlots {
     private readonly onEvict: (slot: number) => void = () => undefined,
   ) {
     if (!(max >= 1)) throw new Error('ClientSlots: max must be at least 1');
+    if (max > SLOTS) throw new Error(`ClientSlots: max must be at most ${SLOTS}`);
   }
 
   get size(): number {
@@ -91,6 +103,7 @@ export class ClientSlots {
       this.prefixOf[slot] = STRING_KEY;
     }
     this.link(slot);
+    this.remember(key, slot);
     return { slot, fresh: true };
   }
 
@@ -110,6 +123,7 @@ export class ClientSlots {
       this.strings.delete(slot);
     } else this.prefixes[p]!.delete(this.packed[slot]!);
     this.unlink(slot);
+    this.generation[slot] = (this.generation[slot]! + 1) % GENERATIONS;
     this.prefixOf[slot] = FREE;
     this.next[slot] = this.free;
     this.free = slot;
@@ -134,11 +148,21 @@ export class ClientSlots {
   }
 
   private find(key: string): number {
-    if (splitIpv4(key)) {
-      const slot = this.byPrefix.get(split.prefix!)?.slots.get(split.address);
-      if (slot !== undefined) return slot;
+    const seen = this.recent.get(key);
+    if (seen !== undefined) {
+      const slot = seen % SLOTS;
+      if (this.prefixOf[slot] !== FREE && this.generation[slot] === (seen - slot) / SLOTS) return slot;
     }
-    return this.byString.get(key) ?? -1;
+    let slot = -1;
+    if (splitIpv4(key)) slot = this.byPrefix.get(split.prefix!)?.slots.get(split.address) ?? -1;
+    if (slot < 0) slot = this.byString.get(key) ?? -1;
+    if (slot >= 0) this.remember(key, slot);
+    return slot;
+  }
+
+  private remember(key: string, slot: number): void {
+    if (this.recent.size >= RECENT_KEYS) this.recent.clear();
+    this.recent.set(key, slot + this.generation[slot]! * SLOTS);
   }
 
   private take(): number {
@@ -154,6 +178,7 @@ export class ClientSlots {
 
   private grow(): void {
     const capacity = Math.min(this.max, Math.max(1024, this.capacity * 2));
+    this.generation = resized(this.generation, capacity);
     this.next = resized(this.next, capacity);
     this.prev = resized(this.prev, capacity);
     this.packed = resized(this.packed, capacity);
@@ -187,6 +212,12 @@ export class ClientSlots {
 }
 
 const FREE = 0xffff;
+/** Slots of one index at most (the recent-key cache packs a slot below this). */
+const SLOTS = 2 ** 27;
+/** A slot's generation wraps here (far more than RECENT_KEYS). */
+const GENERATIONS = 2 ** 16;
+/** Few: a busy client is met again within a few hundred others, and each entry keeps its key text. */
+const RECENT_KEYS = 1024;
 const STRING_KEY = 0xfffe;
 
 type TypedArray = Int32Array | Uint16Array | Uint32Array | Float64Array;
