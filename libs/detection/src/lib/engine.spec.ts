@@ -374,7 +374,10 @@ describe("a client's request program", () => {
     } finally {
       plan.mockRestore();
     }
-    expect(store.programs.map((p) => p.map((op) => op.key))).toEqual([...Array(5).fill([`request-rate:c:${A}`]), [`request-rate:c:${B}`]]);
+    expect(store.programs.map((p) => p.map((op) => op.key))).toEqual([
+      ...Array.from({ length: 5 }, () => [`request-rate:c:${A}`]),
+      [`request-rate:c:${B}`],
+    ]);
     expect([t.count(`request-rate:c:${A}`), t.count(`request-rate:c:${B}`)]).toEqual([5, 1]);
     // A block and its follow-up (the count restarts) from a kept program, as from a fresh one.
     for (let i = 5; i < 301; i++) t.decide(req(A));
