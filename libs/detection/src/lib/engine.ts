@@ -486,7 +486,7 @@ export class DetectionEngine {
 
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 /** Clients whose request program is kept (a few hundred bytes each). */
-const REQUEST_PROGRAMS = 4096;
+const REQUEST_PROGRAMS = 1024;
 const NO_OPS: CounterOp[] = [];
 const NO_RESULTS: CounterResult[] = [];
 
