@@ -145,7 +145,7 @@ export class DetectionEngine {
     // answer no rule counts (a 200). Both are allowed whatever the lists and decisions say
     // (nothing stands against these events; an allow-listed client's would be allowed too).
     if (event.type === 'token-seen' && this.tokenSeenFrom(event.token, event.client)) return ALLOW;
-    if (event.type === 'response' && !this.watched(event)) return ALLOW;
+    if (event.type === 'response' && !this.countsAnswer(event.status)) return ALLOW;
     const now = this.options.clock.now();
     // A client the book says nothing about (the usual one) is neither listed nor refused already.
     const quiet = this.book.isQuiet(event.client);

@@ -66,17 +66,15 @@ export class ClientTimeline {
   request(client: string, now: number): void {
     const minute = Math.floor(now / TIMELINE_MINUTE_MS);
     const hour = Math.floor(now / TIMELINE_HOUR_MS);
-    let slot = this.slots.get(client);
-    if (slot === undefined) {
-      slot = this.takeSlot();
-      this.slots.set(client, slot);
-    } else if (minute > this.chunks[(slot / CHUNK) | 0]![(slot % CHUNK) * RING_LENGTH + LAST_MINUTE]!) {
-      // Its first request this minute: now the most recently seen.
+    const known = this.slots.get(client);
+    const slot = known ?? this.takeSlot();
+    const data = this.chunks[(slot / CHUNK) | 0]!;
+    const at = (slot % CHUNK) * RING_LENGTH;
+    if (known === undefined || minute > data[at + LAST_MINUTE]!) {
+      // New, or its first request this minute: now the most recently seen (the Map's last).
       this.slots.delete(client);
       this.slots.set(client, slot);
     }
-    const data = this.chunks[(slot / CHUNK) | 0]!;
-    const at = (slot % CHUNK) * RING_LENGTH;
     advance(data, at + LAST_MINUTE, at + MINUTES_AT, TIMELINE_MINUTES, minute);
     advance(data, at + LAST_HOUR, at + HOURS_AT, TIMELINE_HOURS, hour);
     // A request stamped a little in the past (clock steps) still lands in its kept slot.

@@ -85,6 +85,23 @@ describe('ClientSlots', () => {
     expect(slots.keyOf(slots.get('request-rate:c:10.0.0.3'))).toBe('request-rate:c:10.0.0.3');
   });
 
+  it('never believes an old lookup after its slot went round every generation', () => {
+    const slots = new ClientSlots(1, () => undefined);
+    const old = 'x:10.0.0.1';
+    const slot = slots.acquire(old).slot;
+    slots.delete(old);
+    // One other key taken and given back over and over on the same slot (a window that ends and
+    // opens again): the slot's generation comes back to the one the old key was remembered with.
+    let sameSlot = 0;
+    for (let i = 0; i < 2 ** 16 - 1; i++) {
+      if (slots.acquire('x:10.0.0.2').slot === slot) sameSlot++;
+      slots.delete('x:10.0.0.2');
+    }
+    expect(sameSlot).toBe(2 ** 16 - 1);
+    slots.acquire('x:10.0.0.2');
+    expect(slots.get(old)).toBe(-1);
+  });
+
   it('finds every key after more lookups than it remembers', () => {
     const slots = new ClientSlots(5000, () => undefined);
     const keys = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `p:10.1.${i >> 8}.${i & 255}` : `s:${i}`));

@@ -24,8 +24,8 @@ export class ClientSlots {
    * The usual request brings a key seen moments ago, often the very same string (the engine
    * keeps a client's request program; a connection keeps its peer's address), whose hash the
    * string already holds: one Map lookup instead of parsing the key. A slot released since has
-   * a new generation, so a stale entry is never believed. Cleared when full: a slot is taken
-   * again only through `remember`, so no generation can wrap around within one filling.
+   * a new generation, so a stale entry is never believed. Cleared when full, and whenever a
+   * slot's generation wraps around (so an old entry cannot meet its generation again).
    */
   private readonly recent = new Map<string, number>();
   /** Per slot: bumped each time the slot is released. */
@@ -124,6 +124,7 @@ export class ClientSlots {
     } else this.prefixes[p]!.delete(this.packed[slot]!);
     this.unlink(slot);
     this.generation[slot] = (this.generation[slot]! + 1) % GENERATIONS;
+    if (this.generation[slot] === 0) this.recent.clear();
     this.prefixOf[slot] = FREE;
     this.next[slot] = this.free;
     this.free = slot;
@@ -214,7 +215,7 @@ export class ClientSlots {
 const FREE = 0xffff;
 /** Slots of one index at most (the recent-key cache packs a slot below this). */
 const SLOTS = 2 ** 27;
-/** A slot's generation wraps here (far more than RECENT_KEYS). */
+/** A slot's generation wraps here (clearing the recent keys). */
 const GENERATIONS = 2 ** 16;
 /** Few: a busy client is met again within a few hundred others, and each entry keeps its key text. */
 const RECENT_KEYS = 1024;
